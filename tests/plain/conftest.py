@@ -1,0 +1,53 @@
+"""Load the addon's ``tools/`` as a self-contained package.
+
+The addon's own ``__init__`` imports Odoo; the plain tests must not, so they
+import ``tools`` under a name of its own.
+"""
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ADDON_DIR = Path(__file__).resolve().parents[2]
+PACKAGE = "hgzm_tools"
+XSD_DIR = Path(
+    os.environ.get(
+        "GIS_XSD_DIR", ADDON_DIR.parent / "shared/reference/gis-formats-16.3.0.0"
+    )
+)
+
+
+def _load_tools():
+    if PACKAGE in sys.modules:
+        return sys.modules[PACKAGE]
+    spec = importlib.util.spec_from_file_location(
+        PACKAGE,
+        ADDON_DIR / "tools" / "__init__.py",
+        submodule_search_locations=[str(ADDON_DIR / "tools")],
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_load_tools()
+
+
+@pytest.fixture(scope="session")
+def xsd_dir():
+    if not (XSD_DIR / "appeals" / "hcs-appeals-types.xsd").exists():
+        pytest.fail(
+            f"The official GIS XSD set is missing at {XSD_DIR}: set GIS_XSD_DIR"
+        )
+    return XSD_DIR
+
+
+@pytest.fixture(scope="session")
+def validator(xsd_dir):
+    from hgzm_tools.fake_gis import SchemaValidator
+
+    return SchemaValidator(xsd_dir)

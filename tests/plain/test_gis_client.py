@@ -1,0 +1,364 @@
+"""The GIS client against the fake GIS ZhKKh, a real HTTP server on 127.0.0.1."""
+
+import datetime
+import sys
+import textwrap
+import uuid
+
+import pytest
+from hgzm_tools import fake_gis, gis_client, gis_xml
+from hgzm_tools.gis_errors import (
+    GisConfigError,
+    GisFaultError,
+    GisHttpError,
+    GisResponseError,
+    GisResultError,
+    GisSigningError,
+    GisTransportError,
+    is_transient_code,
+)
+from hgzm_tools.gis_signer import CommandSigner, make_signer
+
+ORG = "11111111-2222-4333-8444-555555555555"
+TODAY = datetime.date.today()
+
+
+@pytest.fixture
+def server(xsd_dir):
+    with fake_gis.FakeGisServer(xsd_dir=xsd_dir, org_ppa_guid=ORG) as srv:
+        yield srv
+
+
+def client_for(server, **kwargs):
+    kwargs.setdefault("timeout", (2, 5))
+    return gis_client.GisAppealsClient(server.url, ORG, **kwargs)
+
+
+def no_sleep(_seconds):
+    return None
+
+
+def test_service_url():
+    assert gis_client.service_url("https://api.dom.gosuslugi.ru/") == (
+        "https://api.dom.gosuslugi.ru/ext-bus-appeals-service/services/AppealsAsync"
+    )
+    full = "http://127.0.0.1:8080" + gis_xml.SERVICE_PATH
+    assert gis_client.service_url(full) == full
+    with pytest.raises(GisConfigError):
+        gis_client.service_url("ftp://x")
+    with pytest.raises(GisConfigError):
+        gis_client.GisAppealsClient("http://x", "not-a-guid")
+
+
+def test_export_ack_and_state_cycle(server):
+    server.fake.seed(fake_gis.generate_appeals(5, seed=1, days=3))
+    server.fake.processing_polls = 2
+    client = client_for(server)
+    our_guid, ack = client.export_appeals(
+        start_date=TODAY - datetime.timedelta(days=5), end_date=TODAY
+    )
+    assert ack.requester_message_guid == our_guid
+    assert gis_xml.is_guid(ack.message_guid) and ack.message_guid != our_guid
+    first = client.get_state(ack.message_guid)
+    assert first.request_state == gis_xml.STATE_RECEIVED
+    assert client.get_state(ack.message_guid).request_state == gis_xml.STATE_PROCESSING
+    result = gis_client.check_result(client.get_state(ack.message_guid))
+    assert result.done and len(result.appeals) == 5
+    assert all(ok for _op, ok, _errors in server.fake.calls())
+
+
+def test_wait_for_result_and_empty_export(server):
+    client = client_for(server)
+    _our, ack = client.export_appeals(appeal_guids=[str(uuid.uuid4())])
+    result = client.wait_for_result(ack.message_guid, sleep=no_sleep)
+    assert result.done and result.error.code == "INT002012"
+    assert gis_client.check_result(result).appeals == []
+
+
+def test_keep_processing(server):
+    server.fake.keep_processing = True
+    client = client_for(server)
+    _our, ack = client.export_appeals(start_date=TODAY)
+    result = client.wait_for_result(ack.message_guid, delays=(0, 0, 0), sleep=no_sleep)
+    assert not result.done
+
+
+def test_export_filters(server):
+    appeals = fake_gis.generate_appeals(30, seed=2, days=10)
+    server.fake.seed(appeals)
+    client = client_for(server)
+    target = appeals[3]
+    for criteria, expected in (
+        ({"appeal_guids": [target.guid]}, {target.guid}),
+        ({"appeal_numbers": [target.number]}, {target.guid}),
+        (
+            {"start_date": target.create_date, "end_date": target.create_date},
+            {a.guid for a in appeals if a.create_date == target.create_date},
+        ),
+        (
+            {"fias_house_guids": [target.fias_house_guid]},
+            {a.guid for a in appeals if a.fias_house_guid == target.fias_house_guid},
+        ),
+    ):
+        _our, ack = client.export_appeals(**criteria)
+        result = client.wait_for_result(ack.message_guid, sleep=no_sleep)
+        assert {a.guid for a in result.appeals} == expected
+
+
+def test_get_state_of_unknown_message(server):
+    result = client_for(server).get_state(str(uuid.uuid4()))
+    with pytest.raises(GisResultError) as err:
+        gis_client.check_result(result)
+    assert err.value.code == "INT002013" and not err.value.transient
+
+
+def test_result_error_message_transient_and_permanent(server):
+    client = client_for(server)
+    server.fake.fail_next(
+        "error_message", code="EXP001000", message="Внутренняя ошибка"
+    )
+    _our, ack = client.export_appeals(start_date=TODAY)
+    with pytest.raises(GisResultError) as err:
+        gis_client.check_result(client.get_state(ack.message_guid))
+    assert err.value.transient and err.value.message_guid == ack.message_guid
+    server.fake.fail_next("error_message", code="AUT011003", message="Доступ запрещен")
+    _our, ack = client.export_appeals(start_date=TODAY)
+    with pytest.raises(GisResultError) as err:
+        gis_client.check_result(client.get_state(ack.message_guid))
+    assert not err.value.transient
+
+
+@pytest.mark.parametrize(
+    ("failure", "error", "transient"),
+    [
+        ({"kind": "http", "status": 503}, GisHttpError, True),
+        ({"kind": "http", "status": 502}, GisHttpError, True),
+        ({"kind": "http", "status": 404}, GisHttpError, False),
+        ({"kind": "fault", "code": "EXP001000"}, GisFaultError, True),
+        (
+            {"kind": "fault", "code": "AUT011003", "message": "Доступ запрещен"},
+            GisFaultError,
+            False,
+        ),
+        ({"kind": "malformed"}, GisResponseError, True),
+        ({"kind": "drop"}, GisTransportError, True),
+        ({"kind": "delay", "delay": 1.5}, GisTransportError, True),
+    ],
+)
+def test_failures_are_typed(server, failure, error, transient):
+    server.fake.fail_next(operation="exportAppeal", **failure)
+    client = client_for(server, timeout=(1, 0.5))
+    with pytest.raises(error) as err:
+        client.export_appeals(start_date=TODAY)
+    assert err.value.transient is transient
+    assert gis_xml.is_guid(err.value.message_guid)
+    # The failure was used up: the next call goes through.
+    _our, ack = client_for(server).export_appeals(start_date=TODAY)
+    assert ack.message_guid
+
+
+def test_connection_refused():
+    client = gis_client.GisAppealsClient("http://127.0.0.1:9", ORG, timeout=(1, 1))
+    with pytest.raises(GisTransportError) as err:
+        client.export_appeals(start_date=TODAY)
+    assert err.value.transient
+
+
+def test_wrong_organisation_is_permanent(server):
+    client = gis_client.GisAppealsClient(server.url, str(uuid.uuid4()), timeout=(2, 5))
+    with pytest.raises(GisFaultError) as err:
+        client.export_appeals(start_date=TODAY)
+    assert err.value.code == "AUT011002" and not err.value.transient
+
+
+def test_basic_auth(xsd_dir):
+    with fake_gis.FakeGisServer(xsd_dir=xsd_dir, basic_auth=("sit", "secret")) as srv:
+        with pytest.raises(GisHttpError) as err:
+            client_for(srv).export_appeals(start_date=TODAY)
+        assert err.value.status == 401 and not err.value.transient
+        with pytest.raises(GisHttpError):
+            client_for(srv, basic_auth=("sit", "wrong")).export_appeals(
+                start_date=TODAY
+            )
+        _our, ack = client_for(srv, basic_auth=("sit", "secret")).export_appeals(
+            start_date=TODAY
+        )
+        assert ack.message_guid
+
+
+def test_huge_answer_is_refused(server):
+    server.fake.seed(fake_gis.generate_appeals(50, seed=3))
+    client = client_for(server, max_response_bytes=20_000)
+    _our, ack = client.export_appeals(start_date=TODAY)
+    with pytest.raises(GisResponseError, match="larger than"):
+        client.get_state(ack.message_guid)
+
+
+def test_import_answer_round_trip(server):
+    appeal = fake_gis.generate_appeals(1, seed=4)[0]
+    server.fake.seed([appeal])
+    client = client_for(server)
+    answerer = str(uuid.uuid4())
+    _our, ack = client.import_answers(
+        answer_actions=[
+            gis_xml.AnswerAction(
+                appeal_guid=appeal.guid,
+                answers=[
+                    gis_xml.AnswerData(answerer, text="Трубу заменили", send=True)
+                ],
+            ),
+            gis_xml.AnswerAction(
+                appeal_guid=str(uuid.uuid4()),
+                answers=[gis_xml.AnswerData(answerer, text="?")],
+            ),
+        ],
+        appeal_actions=[
+            gis_xml.AppealAction(
+                appeal_guid=appeal.guid,
+                roll_over=(
+                    TODAY + datetime.timedelta(days=9),
+                    "Ждём поставки материалов",
+                    answerer,
+                ),
+            )
+        ],
+    )
+    result = client.wait_for_result(ack.message_guid, sleep=no_sleep)
+    assert len(result.import_results) == 3
+    assert [bool(item.errors) for item in result.import_results] == [False, True, False]
+    _our, ack = client.export_appeals(appeal_guids=[appeal.guid])
+    exported = client.wait_for_result(ack.message_guid, sleep=no_sleep).appeals[0]
+    assert exported.status == "executed" and exported.rolled_over
+    assert exported.execution_end_date == TODAY + datetime.timedelta(days=9)
+    assert [h.kind for h in exported.history] == ["answer", "rolled_over"]
+
+
+def test_every_fake_answer_is_schema_valid(server, validator):
+    """The fake sends only what the XSD allows, so the client meets real GIS shapes."""
+    server.fake.seed(fake_gis.generate_appeals(12, seed=5, days=2))
+    client = client_for(server)
+    sent = []
+    original = client.session.post
+
+    def spy(*args, **kwargs):
+        response = original(*args, **{**kwargs, "stream": False})
+        sent.append(response.content)
+        return response
+
+    client.session.post = spy
+    _our, ack = client.export_appeals(start_date=TODAY - datetime.timedelta(days=3))
+    client.wait_for_result(ack.message_guid, sleep=no_sleep)
+    client.get_state(str(uuid.uuid4()))
+    assert len(sent) == 3
+    for body in sent:
+        assert validator.envelope_errors(body) == []
+
+
+def test_invalid_request_gets_a_format_fault(server):
+    import requests
+
+    bad = gis_xml.build_export_appeal_request(
+        gis_xml.RequestHeader.new(ORG), start_date=TODAY
+    )
+    bad = bad.replace(b"StartDate", b"StartDay")
+    response = requests.post(
+        server.url + gis_xml.SERVICE_PATH,
+        data=bad,
+        headers={"SOAPAction": "urn:exportAppeal"},
+        timeout=5,
+    )
+    fault = gis_xml.parse_response(response.content)
+    assert response.status_code == 500 and fault.error_code == "FMT001300"
+    assert server.fake.calls("exportAppeal")[-1][1] is False
+
+
+# -- signing ----------------------------------------------------------------
+
+SIGNER = textwrap.dedent(
+    """
+    import sys
+    from lxml import etree
+    DS = "http://www.w3.org/2000/09/xmldsig#"
+    root = etree.fromstring(sys.stdin.buffer.read())
+    target = root.xpath("//*[@Id='signed-data-container']")[0]
+    sig = etree.Element("{%s}Signature" % DS, nsmap={"ds": DS})
+    info = etree.SubElement(sig, "{%s}SignedInfo" % DS)
+    etree.SubElement(info, "{%s}CanonicalizationMethod" % DS, Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
+    etree.SubElement(info, "{%s}SignatureMethod" % DS,
+        Algorithm="urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34102012-gostr34112012-256")
+    ref = etree.SubElement(info, "{%s}Reference" % DS, URI="#signed-data-container")
+    etree.SubElement(ref, "{%s}DigestMethod" % DS,
+        Algorithm="urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34112012-256")
+    etree.SubElement(ref, "{%s}DigestValue" % DS).text = "AAAA"
+    etree.SubElement(sig, "{%s}SignatureValue" % DS).text = "AAAA"
+    target.insert(0, sig)
+    sys.stdout.buffer.write(etree.tostring(root))
+    """
+)
+
+
+@pytest.fixture
+def signer_script(tmp_path):
+    path = tmp_path / "signer.py"
+    path.write_text(SIGNER)
+    return path
+
+
+def test_command_signer_signs_and_fake_accepts(xsd_dir, signer_script):
+    signer = CommandSigner([sys.executable, str(signer_script)])
+    with fake_gis.FakeGisServer(xsd_dir=xsd_dir, require_signature=True) as srv:
+        with pytest.raises(GisFaultError) as err:
+            client_for(srv).export_appeals(start_date=TODAY)
+        assert err.value.code == "AUT011009"
+        client = client_for(srv, signer=signer)
+        _our, ack = client.export_appeals(start_date=TODAY)
+        # getState is not signed, and GIS does not ask for it.
+        assert client.wait_for_result(ack.message_guid, sleep=no_sleep).done
+        assert all(ok for _op, ok, _e in srv.fake.calls())
+
+
+@pytest.mark.parametrize(
+    ("command", "match"),
+    [
+        (["/nonexistent/signer"], "not found"),
+        ([sys.executable, "-c", "import sys; sys.exit(3)"], "exit code 3"),
+        ([sys.executable, "-c", "print('not xml')"], "no valid XML"),
+        (
+            [sys.executable, "-c", "import sys; sys.stdout.write(sys.stdin.read())"],
+            "no ds:Signature",
+        ),
+        ([sys.executable, "-c", "import time; time.sleep(5)"], "did not answer"),
+    ],
+)
+def test_command_signer_failures(command, match):
+    signer = CommandSigner(command, timeout=1)
+    xml = gis_xml.build_export_appeal_request(
+        gis_xml.RequestHeader.new(ORG), start_date=TODAY
+    )
+    with pytest.raises(GisSigningError, match=match) as err:
+        signer.sign(xml)
+    assert not err.value.transient
+
+
+def test_make_signer():
+    assert make_signer("none").sign(b"<x/>") == b"<x/>"
+    with pytest.raises(GisSigningError):
+        make_signer("command", "")
+    with pytest.raises(GisSigningError):
+        make_signer("gostcrypto")
+
+
+@pytest.mark.parametrize(
+    ("code", "transient"),
+    [
+        ("EXP001000", True),
+        ("EXP002003", True),
+        ("INT002012", False),
+        ("AUT011003", False),
+        ("FMT001300", False),
+        (None, False),
+        ("", False),
+    ],
+)
+def test_transient_codes(code, transient):
+    assert is_transient_code(code) is transient

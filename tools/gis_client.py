@@ -1,0 +1,217 @@
+"""HTTP client of the GIS ZhKKh service ``AppealsAsync``.
+
+A plain class: it gets its settings as arguments and imports nothing from
+Odoo. Every call has a timeout; every failure is a typed ``GisError`` that
+says whether retrying makes sense.
+"""
+
+import logging
+import time
+
+import requests
+
+from . import gis_xml
+from .gis_errors import (
+    NO_OBJECTS_CODES,
+    GisConfigError,
+    GisFaultError,
+    GisHttpError,
+    GisResponseError,
+    GisResultError,
+    GisTransportError,
+)
+from .gis_signer import NoSigner
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (10, 120)  # connect, read (seconds)
+# A month of appeals of a big organisation stays far below this; anything
+# larger is a broken or hostile answer.
+DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024
+
+
+def service_url(endpoint_url):
+    """Full URL of the service for an endpoint given as scheme://host:port."""
+    endpoint_url = (endpoint_url or "").strip().rstrip("/")
+    if not endpoint_url.startswith(("http://", "https://")):
+        raise GisConfigError(
+            f"The GIS endpoint must start with http:// or https:// ({endpoint_url!r})"
+        )
+    if endpoint_url.endswith(gis_xml.SERVICE_PATH):
+        return endpoint_url
+    return endpoint_url + gis_xml.SERVICE_PATH
+
+
+class GisAppealsClient:
+    def __init__(
+        self,
+        endpoint_url,
+        org_ppa_guid,
+        *,
+        export_version=gis_xml.DEFAULT_EXPORT_APPEAL_VERSION,
+        import_version=gis_xml.DEFAULT_IMPORT_ANSWER_VERSION,
+        timeout=DEFAULT_TIMEOUT,
+        basic_auth=None,
+        verify=True,
+        signer=None,
+        session=None,
+        max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES,
+    ):
+        if not gis_xml.is_guid(org_ppa_guid):
+            raise GisConfigError(f"orgPPAGUID is not a GUID: {org_ppa_guid!r}")
+        self.url = service_url(endpoint_url)
+        self.org_ppa_guid = org_ppa_guid
+        self.export_version = export_version
+        self.import_version = import_version
+        self.timeout = timeout
+        self.basic_auth = basic_auth
+        self.verify = verify
+        self.signer = signer or NoSigner()
+        self.session = session or requests.Session()
+        self.max_response_bytes = max_response_bytes
+
+    # -- transport ---------------------------------------------------------
+
+    def _new_header(self):
+        return gis_xml.RequestHeader.new(self.org_ppa_guid)
+
+    def _read_body(self, response, message_guid):
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                response.close()
+                raise GisResponseError(
+                    f"Answer larger than {self.max_response_bytes} bytes refused",
+                    message_guid=message_guid,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _call(self, action, body, message_guid, sign=True):
+        if sign:
+            body = self.signer.sign(body)
+        headers = {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": gis_xml.SOAP_ACTIONS[action],
+        }
+        try:
+            response = self.session.post(
+                self.url,
+                data=body,
+                headers=headers,
+                timeout=self.timeout,
+                auth=self.basic_auth,
+                verify=self.verify,
+                stream=True,
+            )
+            with response:
+                content = self._read_body(response, message_guid)
+        except requests.Timeout as exc:
+            raise GisTransportError(
+                f"{action}: GIS did not answer in time", message_guid=message_guid
+            ) from exc
+        except requests.RequestException as exc:
+            raise GisTransportError(
+                f"{action}: connection failed ({exc.__class__.__name__})",
+                message_guid=message_guid,
+            ) from exc
+        status = response.status_code
+        parsed = None
+        try:
+            parsed = gis_xml.parse_response(content)
+        except GisResponseError as exc:
+            if status >= 400:
+                raise GisHttpError(
+                    f"{action}: HTTP {status} {response.reason or ''}".strip(),
+                    status=status,
+                    message_guid=message_guid,
+                ) from exc
+            exc.message_guid = message_guid
+            exc.message = f"{action}: {exc.message}"
+            raise
+        if isinstance(parsed, gis_xml.Fault):
+            text = parsed.error_message or parsed.fault_string or "SOAP fault"
+            raise GisFaultError(
+                f"{action}: {text}",
+                code=parsed.error_code,
+                message_guid=message_guid,
+            )
+        if status >= 400:
+            raise GisHttpError(
+                f"{action}: HTTP {status}", status=status, message_guid=message_guid
+            )
+        return parsed
+
+    def _expect(self, parsed, kind, action, message_guid):
+        if not isinstance(parsed, kind):
+            raise GisResponseError(
+                f"{action}: unexpected answer {type(parsed).__name__}",
+                message_guid=message_guid,
+            )
+        return parsed
+
+    # -- operations --------------------------------------------------------
+
+    def export_appeals(self, **criteria):
+        """Send ``exportAppeal``; return ``(our MessageGUID, Ack)``.
+
+        ``criteria`` are those of ``gis_xml.build_export_appeal_request``.
+        """
+        header = self._new_header()
+        body = gis_xml.build_export_appeal_request(
+            header, self.export_version, **criteria
+        )
+        parsed = self._call("exportAppeal", body, header.message_guid)
+        ack = self._expect(parsed, gis_xml.Ack, "exportAppeal", header.message_guid)
+        return header.message_guid, ack
+
+    def import_answers(self, *, answer_actions=(), appeal_actions=()):
+        """Send ``importAnswer``; return ``(our MessageGUID, Ack)``."""
+        header = self._new_header()
+        body = gis_xml.build_import_answer_request(
+            header,
+            self.import_version,
+            answer_actions=answer_actions,
+            appeal_actions=appeal_actions,
+        )
+        parsed = self._call("importAnswer", body, header.message_guid)
+        ack = self._expect(parsed, gis_xml.Ack, "importAnswer", header.message_guid)
+        return header.message_guid, ack
+
+    def get_state(self, ack_message_guid):
+        """Ask for the state of an asynchronous request (``getState``).
+
+        GIS does not want ``getState`` signed. Returns a ``StateResult``;
+        ``check_result`` turns its error message into an exception.
+        """
+        header = self._new_header()
+        body = gis_xml.build_get_state_request(header, ack_message_guid)
+        parsed = self._call("getState", body, ack_message_guid, sign=False)
+        return self._expect(parsed, gis_xml.StateResult, "getState", ack_message_guid)
+
+    def wait_for_result(self, ack_message_guid, delays=(1, 2, 3, 5), sleep=time.sleep):
+        """Poll ``getState`` after each delay; return the last ``StateResult``
+        (``done`` tells whether GIS finished). For interactive checks only:
+        imports poll from queued jobs instead of sleeping."""
+        result = None
+        for delay in delays:
+            sleep(delay)
+            result = self.get_state(ack_message_guid)
+            if result.done:
+                break
+        return result
+
+
+def check_result(result, message_guid=None):
+    """Raise ``GisResultError`` for a finished request that GIS refused.
+
+    "No objects for export" is an empty result, not an error.
+    """
+    if result.error is None or result.error.code in NO_OBJECTS_CODES:
+        return result
+    raise GisResultError(
+        result.error.description or "GIS refused the request",
+        code=result.error.code,
+        message_guid=message_guid or result.message_guid,
+    )

@@ -1,0 +1,919 @@
+"""Build and parse the XML of the GIS ZhKKh service ``AppealsAsync``.
+
+Formats: the official WSDL/XSD set 16.3.0.0 (``hcs-appeals-types.xsd``,
+``hcs-base.xsd``). Only plain Python and lxml: no Odoo import, so that the
+whole protocol is tested without a database.
+
+Parsing is hardened: no DTD, no entities, no network access, no huge trees;
+a document that declares a DOCTYPE is refused outright.
+"""
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import re
+import uuid
+
+from lxml import etree
+
+from .gis_errors import GisResponseError
+
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+BASE_NS = "http://dom.gosuslugi.ru/schema/integration/base/"
+APPEALS_NS = "http://dom.gosuslugi.ru/schema/integration/appeals/"
+NSI_NS = "http://dom.gosuslugi.ru/schema/integration/nsi-base/"
+ORG_REG_NS = "http://dom.gosuslugi.ru/schema/integration/organizations-registry-base/"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+
+NSMAP = {
+    "soapenv": SOAP_NS,
+    "base": BASE_NS,
+    "ap": APPEALS_NS,
+    "nsi": NSI_NS,
+    "orgreg": ORG_REG_NS,
+}
+
+SERVICE_PATH = "/ext-bus-appeals-service/services/AppealsAsync"
+
+# Versions the 16.3.0.0 schema documents for each request.
+EXPORT_APPEAL_VERSIONS = (
+    "12.2.0.11",
+    "13.1.10.1",
+    "13.2.1.0",
+    "13.2.5.0",
+    "13.3.2.0",
+    "14.4.0.1",
+    "14.8.0.1",
+)
+DEFAULT_EXPORT_APPEAL_VERSION = "14.8.0.1"
+IMPORT_ANSWER_VERSIONS = ("12.2.0.13", "13.2.1.0", "15.11.0.0")
+DEFAULT_IMPORT_ANSWER_VERSION = "15.11.0.0"
+GET_STATE_RESULT_VERSION = "12.2.0.5"
+
+# The element a signer signs carries this Id (GIS ZhKKh convention).
+SIGNED_ELEMENT_ID = "signed-data-container"
+
+SOAP_ACTIONS = {
+    "exportAppeal": "urn:exportAppeal",
+    "importAnswer": "urn:importAnswer",
+    "getState": "urn:getState",
+}
+
+MAX_GUIDS_PER_REQUEST = 1000
+
+# RequestState of asynchronous calls.
+STATE_RECEIVED = 1
+STATE_PROCESSING = 2
+STATE_DONE = 3
+
+APPEAL_STATUSES = {
+    "Send": "sent",
+    "InWork": "in_work",
+    "Executed": "executed",
+    "Withdrawn": "withdrawn",
+}
+STATUS_FILTER_ELEMENTS = {
+    "sent": "Sent",
+    "in_work": "InWork",
+    "executed": "Executed",
+    "withdrawn": "Withdrawn",
+}
+
+GUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+NSI_CODE_RE = re.compile(r"^(A?\d{1,4}\.?)+$")
+
+
+def is_guid(value):
+    return bool(value) and bool(GUID_RE.match(value))
+
+
+def new_guid():
+    return str(uuid.uuid4())
+
+
+def _q(ns, tag):
+    return f"{{{ns}}}{tag}"
+
+
+# ---------------------------------------------------------------------------
+# Safe parsing
+# ---------------------------------------------------------------------------
+
+
+def _safe_parser():
+    # A new parser per call: lxml parsers are not thread-safe.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_xml(data):
+    """Parse bytes into an element, refusing DTDs, entities and garbage."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not data or not data.strip():
+        raise GisResponseError("Empty XML document")
+    try:
+        root = etree.fromstring(data, _safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise GisResponseError(f"Malformed XML: {exc}") from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise GisResponseError("XML with a DOCTYPE declaration refused")
+    return root
+
+
+# ---------------------------------------------------------------------------
+# Building requests
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestHeader:
+    org_ppa_guid: str
+    message_guid: str
+    date: datetime.datetime
+
+    @classmethod
+    def new(cls, org_ppa_guid, now=None, message_guid=None):
+        if not is_guid(org_ppa_guid):
+            raise ValueError(f"orgPPAGUID is not a GUID: {org_ppa_guid!r}")
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=datetime.timezone.utc)
+        return cls(org_ppa_guid, message_guid or new_guid(), now)
+
+
+def _sub(parent, ns, tag, text=None):
+    el = etree.SubElement(parent, _q(ns, tag))
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _envelope(header, body_payload):
+    env = etree.Element(_q(SOAP_NS, "Envelope"), nsmap=NSMAP)
+    soap_header = _sub(env, SOAP_NS, "Header")
+    req_header = _sub(soap_header, BASE_NS, "RequestHeader")
+    _sub(req_header, BASE_NS, "Date", header.date.isoformat(timespec="seconds"))
+    _sub(req_header, BASE_NS, "MessageGUID", header.message_guid)
+    _sub(req_header, BASE_NS, "orgPPAGUID", header.org_ppa_guid)
+    body = _sub(env, SOAP_NS, "Body")
+    body.append(body_payload)
+    return env
+
+
+def serialize(envelope):
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+def _check_guids(values, label):
+    values = list(values or ())
+    if len(values) > MAX_GUIDS_PER_REQUEST:
+        raise ValueError(f"At most {MAX_GUIDS_PER_REQUEST} {label} per request")
+    for value in values:
+        if not is_guid(value):
+            raise ValueError(f"{label} is not a GUID: {value!r}")
+    return values
+
+
+def _check_text(value, label, min_len=0, max_len=None):
+    value = value or ""
+    if len(value) < min_len or (max_len is not None and len(value) > max_len):
+        raise ValueError(f"{label} must have {min_len} to {max_len} characters")
+    return value
+
+
+def _check_selection(appeal_guids, appeal_numbers, by_attributes):
+    if sum(map(bool, (appeal_guids, appeal_numbers, by_attributes))) > 1:
+        raise ValueError("Select appeals by GUIDs, by numbers or by attributes")
+    if len(appeal_numbers) > MAX_GUIDS_PER_REQUEST:
+        raise ValueError("Too many appeal numbers in one request")
+
+
+def build_export_appeal_request(
+    header,
+    version=DEFAULT_EXPORT_APPEAL_VERSION,
+    *,
+    appeal_guids=(),
+    appeal_numbers=(),
+    start_date=None,
+    end_date=None,
+    theme=None,
+    fias_house_guids=(),
+    statuses=(),
+    include_hcs_appeals=False,
+):
+    """Build an ``exportAppealRequest`` envelope (bytes).
+
+    Exactly one way of selecting appeals: by GUIDs, by numbers, or by
+    attributes (creation date range, theme ``(code, guid)``, houses,
+    statuses). ``statuses`` are the module's names: sent, in_work, ...
+    """
+    if version not in EXPORT_APPEAL_VERSIONS:
+        raise ValueError(f"Unsupported exportAppeal version {version!r}")
+    appeal_guids = _check_guids(appeal_guids, "AppealGUID")
+    fias_house_guids = _check_guids(fias_house_guids, "FIASHouseGuid")
+    appeal_numbers = list(appeal_numbers or ())
+    _check_selection(
+        appeal_guids,
+        appeal_numbers,
+        bool(start_date or end_date or theme or fias_house_guids or statuses),
+    )
+    if start_date and end_date and start_date > end_date:
+        raise ValueError("The start date is after the end date")
+
+    request = etree.Element(_q(APPEALS_NS, "exportAppealRequest"))
+    request.set("Id", SIGNED_ELEMENT_ID)
+    request.set(_q(BASE_NS, "version"), version)
+    for guid in appeal_guids:
+        _sub(request, APPEALS_NS, "AppealGUID", guid)
+    for number in appeal_numbers:
+        _sub(
+            request,
+            APPEALS_NS,
+            "AppealNumber",
+            _check_text(number, "AppealNumber", 1, 30),
+        )
+    if start_date:
+        _sub(request, APPEALS_NS, "StartDate", start_date.isoformat())
+    if end_date:
+        _sub(request, APPEALS_NS, "EndDate", end_date.isoformat())
+    if theme:
+        code, guid = theme
+        if not NSI_CODE_RE.match(code or "") or not is_guid(guid):
+            raise ValueError("A theme filter needs an NSI code and GUID")
+        theme_el = _sub(request, APPEALS_NS, "AppealTheme")
+        _sub(theme_el, NSI_NS, "Code", code)
+        _sub(theme_el, NSI_NS, "GUID", guid)
+    for guid in fias_house_guids:
+        _sub(request, APPEALS_NS, "FIASHouseGuid", guid)
+    if statuses:
+        unknown = set(statuses) - set(STATUS_FILTER_ELEMENTS)
+        if unknown:
+            raise ValueError(f"Unknown appeal status filter {sorted(unknown)}")
+        status_el = _sub(request, APPEALS_NS, "StatusOfAppeal")
+        # The schema fixes the order of these flags.
+        for status, tag in STATUS_FILTER_ELEMENTS.items():
+            if status in statuses:
+                _sub(status_el, APPEALS_NS, tag, "true")
+    if include_hcs_appeals:
+        _sub(request, APPEALS_NS, "IncludeHCSAppeals", "true")
+    return serialize(_envelope(header, request))
+
+
+def build_get_state_request(header, message_guid):
+    """Build a ``getStateRequest`` for the GIS-assigned ``message_guid``."""
+    if not is_guid(message_guid):
+        raise ValueError(f"MessageGUID is not a GUID: {message_guid!r}")
+    request = etree.Element(_q(BASE_NS, "getStateRequest"))
+    _sub(request, BASE_NS, "MessageGUID", message_guid)
+    return serialize(_envelope(header, request))
+
+
+@dataclasses.dataclass
+class AnswerData:
+    """One answer of an ``AnswerAction``: load text, send, or delete."""
+
+    answerer_guid: str
+    text: str = None
+    send: bool = False
+    delete: bool = False
+    answer_guid: str = None
+    transport_guid: str = dataclasses.field(default_factory=new_guid)
+
+
+@dataclasses.dataclass
+class AnswerAction:
+    answers: list
+    appeal_guid: str = None
+    appeal_number: str = None
+    transport_guid: str = dataclasses.field(default_factory=new_guid)
+
+
+@dataclasses.dataclass
+class AppealAction:
+    """Status actions of ``importAnswerRequest`` on one appeal."""
+
+    appeal_guid: str = None
+    appeal_number: str = None
+    performer_guid: str = None
+    date_of_appointment: datetime.date = None
+    executed_by_guid: str = None
+    roll_over: tuple = None  # (execution date, comment, answerer GUID)
+    not_required: tuple = None  # (cause, answerer GUID)
+    redirect: tuple = None  # (receiver org root GUID, comment, answerer GUID)
+    transport_guid: str = dataclasses.field(default_factory=new_guid)
+
+
+def _appeal_ref(parent, action):
+    if bool(action.appeal_guid) == bool(action.appeal_number):
+        raise ValueError("Give either the AppealGUID or the AppealNumber")
+    if action.appeal_guid:
+        _check_guids([action.appeal_guid], "AppealGUID")
+        _sub(parent, APPEALS_NS, "AppealGUID", action.appeal_guid)
+    else:
+        _sub(
+            parent,
+            APPEALS_NS,
+            "AppealNumber",
+            _check_text(action.appeal_number, "AppealNumber", 1, 30),
+        )
+
+
+def _render_answer(action_el, answer):
+    answer_el = _sub(action_el, APPEALS_NS, "Answer")
+    _sub(answer_el, BASE_NS, "TransportGUID", answer.transport_guid)
+    if answer.answer_guid:
+        _check_guids([answer.answer_guid], "AnswerGUID")
+        _sub(answer_el, APPEALS_NS, "AnswerGUID", answer.answer_guid)
+    _check_guids([answer.answerer_guid], "AnswererGUID")
+    _sub(answer_el, APPEALS_NS, "AnswererGUID", answer.answerer_guid)
+    if answer.delete:
+        if answer.text or answer.send:
+            raise ValueError("A deleted answer can be neither loaded nor sent")
+        _sub(answer_el, APPEALS_NS, "DeleteAnswer", "true")
+        return
+    if answer.text is not None:
+        load = _sub(answer_el, APPEALS_NS, "LoadAnswer")
+        text = _check_text(answer.text, "AnswerText", 0, 10000)
+        _sub(load, APPEALS_NS, "AnswerText", text)
+    if answer.send:
+        _sub(answer_el, APPEALS_NS, "SendAnswer", "true")
+
+
+def _render_answer_action(request, action):
+    action_el = _sub(request, APPEALS_NS, "AnswerAction")
+    _sub(action_el, BASE_NS, "TransportGUID", action.transport_guid)
+    _appeal_ref(action_el, action)
+    if not action.answers:
+        raise ValueError("An AnswerAction needs at least one answer")
+    for answer in action.answers:
+        _render_answer(action_el, answer)
+
+
+def _render_appeal_action(request, action):
+    # The schema fixes the order: Performer, Executed, RedirectAppeal,
+    # RollOverAppeal, AnswerIsNotRequired.
+    action_el = _sub(request, APPEALS_NS, "AppealAction")
+    _sub(action_el, BASE_NS, "TransportGUID", action.transport_guid)
+    _appeal_ref(action_el, action)
+    if action.performer_guid:
+        _check_guids([action.performer_guid], "AnswererGUID")
+        performer = _sub(action_el, APPEALS_NS, "Performer")
+        _sub(performer, APPEALS_NS, "AnswererGUID", action.performer_guid)
+        if action.date_of_appointment:
+            appointment = action.date_of_appointment.isoformat()
+            _sub(performer, APPEALS_NS, "DateOfAppointment", appointment)
+    if action.executed_by_guid:
+        _check_guids([action.executed_by_guid], "AnswererGUID")
+        executed = _sub(action_el, APPEALS_NS, "Executed")
+        _sub(executed, APPEALS_NS, "AnswererGUID", action.executed_by_guid)
+    if action.redirect:
+        receiver_guid, comment, answerer_guid = action.redirect
+        _check_guids([receiver_guid, answerer_guid], "GUID")
+        redirect = _sub(action_el, APPEALS_NS, "RedirectAppeal")
+        receiver = _sub(redirect, APPEALS_NS, "Receiver")
+        _sub(receiver, ORG_REG_NS, "orgRootEntityGUID", receiver_guid)
+        comment = _check_text(comment, "Redirect comment", 100, 1000)
+        _sub(redirect, APPEALS_NS, "Comment", comment)
+        _sub(redirect, APPEALS_NS, "AnswererGUID", answerer_guid)
+    if action.roll_over:
+        execution_date, comment, answerer_guid = action.roll_over
+        _check_guids([answerer_guid], "AnswererGUID")
+        roll = _sub(action_el, APPEALS_NS, "RollOverAppeal")
+        _sub(roll, APPEALS_NS, "ExecutionDate", execution_date.isoformat())
+        comment = _check_text(comment, "Roll-over comment", 20, 1000)
+        _sub(roll, APPEALS_NS, "Comment", comment)
+        _sub(roll, APPEALS_NS, "AnswererGUID", answerer_guid)
+    if action.not_required:
+        cause, answerer_guid = action.not_required
+        _check_guids([answerer_guid], "AnswererGUID")
+        not_required = _sub(action_el, APPEALS_NS, "AnswerIsNotRequired")
+        _sub(not_required, APPEALS_NS, "Cause", _check_text(cause, "Cause", 20, 1000))
+        _sub(not_required, APPEALS_NS, "AnswererGUID", answerer_guid)
+
+
+def build_import_answer_request(
+    header,
+    version=DEFAULT_IMPORT_ANSWER_VERSION,
+    *,
+    answer_actions=(),
+    appeal_actions=(),
+):
+    """Build an ``importAnswerRequest`` envelope (bytes)."""
+    if version not in IMPORT_ANSWER_VERSIONS:
+        raise ValueError(f"Unsupported importAnswer version {version!r}")
+    if not answer_actions and not appeal_actions:
+        raise ValueError("Nothing to import")
+    request = etree.Element(_q(APPEALS_NS, "importAnswerRequest"))
+    request.set("Id", SIGNED_ELEMENT_ID)
+    request.set(_q(BASE_NS, "version"), version)
+    for action in answer_actions:
+        _render_answer_action(request, action)
+    for action in appeal_actions:
+        _render_appeal_action(request, action)
+    return serialize(_envelope(header, request))
+
+
+# ---------------------------------------------------------------------------
+# Parsed data
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ErrorInfo:
+    code: str
+    description: str
+
+    def __str__(self):
+        return f"[{self.code}] {self.description}"
+
+
+@dataclasses.dataclass
+class Ack:
+    message_guid: str
+    requester_message_guid: str
+
+
+@dataclasses.dataclass
+class Fault:
+    fault_code: str
+    fault_string: str
+    error_code: str = None
+    error_message: str = None
+
+
+@dataclasses.dataclass
+class Applicant:
+    kind: str  # person, org or hcs (the appeal was formed by GIS itself)
+    surname: str = None
+    first_name: str = None
+    patronymic: str = None
+    org_guid: str = None
+    post_address: str = None
+    apartment_number: str = None
+    email: str = None
+    appeal_email: str = None
+    phone: str = None
+
+    @property
+    def full_name(self):
+        return " ".join(
+            p for p in (self.surname, self.first_name, self.patronymic) if p
+        )
+
+
+@dataclasses.dataclass
+class AttachmentInfo:
+    name: str
+    description: str
+    guid: str
+    hash: str = None
+
+
+@dataclasses.dataclass
+class HistoryEntry:
+    change_date: datetime.date
+    kind: str  # change, answer, redirected, rolled_over, not_required, assessment
+    org_guid: str = None
+    data: dict = dataclasses.field(default_factory=dict)
+
+    def key(self):
+        """Stable identity of the entry, to post each one once."""
+        payload = json.dumps(
+            [self.change_date.isoformat(), self.kind, self.org_guid, self.data],
+            sort_keys=True,
+            default=str,
+            ensure_ascii=False,
+        )
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclasses.dataclass
+class Appeal:
+    guid: str
+    number: str
+    create_date: datetime.date
+    status: str  # sent, in_work, executed, withdrawn; None when GIS sends another
+    raw_status: str
+    applicant: Applicant
+    text: str = ""
+    parent_guid: str = None
+    theme_code: str = None
+    theme_guid: str = None
+    theme_name: str = None
+    another_topic: str = None
+    fias_house_guid: str = None
+    premise_number: str = None
+    oktmo_code: str = None
+    oktmo_name: str = None
+    attachments: list = dataclasses.field(default_factory=list)
+    answerer_guid: str = None
+    history: list = dataclasses.field(default_factory=list)
+    redirected: bool = False
+    redirected_not_hcs: bool = False
+    rolled_over: bool = False
+    answer_not_required: bool = False
+    withdrawn: bool = False
+    withdrawn_comment: str = None
+    from_mobile: bool = False
+    execution_end_date: datetime.date = None
+    npa_requirements: str = None
+    date_of_appointment: datetime.date = None
+    collective: bool = False
+    neighbours: list = dataclasses.field(default_factory=list)
+    warnings: list = dataclasses.field(default_factory=list)
+
+    def fingerprint(self):
+        """Digest of everything GIS said about the appeal: equal digests mean
+        a re-import has nothing to change."""
+        data = dataclasses.asdict(self)
+        data.pop("warnings")
+        payload = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclasses.dataclass
+class RejectedAppeal:
+    """An ``Appeal`` element that could not be read; the rest of the batch is kept."""
+
+    guid: str
+    position: int
+    reason: str
+
+
+@dataclasses.dataclass
+class StateResult:
+    request_state: int
+    message_guid: str
+    error: ErrorInfo = None
+    appeals: list = dataclasses.field(default_factory=list)
+    rejected: list = dataclasses.field(default_factory=list)
+    import_results: list = dataclasses.field(default_factory=list)
+
+    @property
+    def done(self):
+        return self.request_state == STATE_DONE
+
+
+@dataclasses.dataclass
+class ImportResultItem:
+    transport_guid: str
+    guid: str = None
+    unique_number: str = None
+    update_date: str = None
+    errors: list = dataclasses.field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# Parsing responses
+# ---------------------------------------------------------------------------
+
+
+def _local(el):
+    return etree.QName(el).localname
+
+
+def _children(el, ns, tag):
+    return el.findall(_q(ns, tag))
+
+
+def _text(el, ns, tag):
+    child = el.find(_q(ns, tag))
+    if child is None or child.text is None:
+        return None
+    return child.text.strip()
+
+
+def _flag(el, ns, tag):
+    value = _text(el, ns, tag)
+    return value in ("true", "1")
+
+
+def _date(value):
+    if not value:
+        return None
+    # xs:date may carry a time zone suffix ("2026-09-01+03:00", "...Z").
+    return datetime.date.fromisoformat(value[:10])
+
+
+class _Reader:
+    """Reads optional values, collecting warnings instead of failing."""
+
+    def __init__(self):
+        self.warnings = []
+
+    def date(self, el, ns, tag):
+        value = _text(el, ns, tag)
+        try:
+            return _date(value)
+        except ValueError:
+            self.warnings.append(f"{tag}: not a date ({value!r})")
+            return None
+
+    def guid(self, el, ns, tag):
+        value = _text(el, ns, tag)
+        if value and not is_guid(value):
+            self.warnings.append(f"{tag}: not a GUID ({value!r})")
+            return None
+        return value
+
+
+def parse_fault(fault_el):
+    detail = fault_el.find("detail")
+    error_code = error_message = None
+    if detail is not None:
+        gis_fault = detail.find(_q(BASE_NS, "Fault"))
+        if gis_fault is not None:
+            error_code = _text(gis_fault, BASE_NS, "ErrorCode")
+            error_message = _text(gis_fault, BASE_NS, "ErrorMessage")
+    return Fault(
+        fault_code=(fault_el.findtext("faultcode") or "").strip(),
+        fault_string=(fault_el.findtext("faultstring") or "").strip(),
+        error_code=error_code,
+        error_message=error_message,
+    )
+
+
+def _error_info(el):
+    return ErrorInfo(
+        code=_text(el, BASE_NS, "ErrorCode") or "",
+        description=_text(el, BASE_NS, "Description") or "",
+    )
+
+
+def parse_applicant(el):
+    if _flag(el, APPEALS_NS, "HCS"):
+        return Applicant(kind="hcs")
+    reader = _Reader()
+    person = el.find(_q(APPEALS_NS, "Person"))
+    org = el.find(_q(APPEALS_NS, "Org"))
+    if person is not None:
+        applicant = Applicant(
+            kind="person",
+            surname=_text(person, APPEALS_NS, "Surname"),
+            first_name=_text(person, APPEALS_NS, "FirstName"),
+            patronymic=_text(person, APPEALS_NS, "Patronymic"),
+        )
+    elif org is not None:
+        applicant = Applicant(
+            kind="org", org_guid=reader.guid(org, ORG_REG_NS, "orgRootEntityGUID")
+        )
+    else:
+        applicant = Applicant(kind="unknown")
+    applicant.post_address = _text(el, APPEALS_NS, "PostAddress")
+    applicant.apartment_number = _text(el, APPEALS_NS, "ApartmentNumber")
+    applicant.email = _text(el, APPEALS_NS, "Email")
+    applicant.appeal_email = _text(el, APPEALS_NS, "AppealEmail")
+    applicant.phone = _text(el, APPEALS_NS, "PhoneNumber")
+    return applicant
+
+
+def _attachments(el, ns=APPEALS_NS):
+    result = []
+    for att in _children(el, ns, "Attachment"):
+        ref = att.find(_q(BASE_NS, "Attachment"))
+        result.append(
+            AttachmentInfo(
+                name=_text(att, BASE_NS, "Name") or "",
+                description=_text(att, BASE_NS, "Description") or "",
+                guid=_text(ref, BASE_NS, "AttachmentGUID") if ref is not None else None,
+                hash=_text(att, BASE_NS, "AttachmentHASH"),
+            )
+        )
+    return result
+
+
+def _org_guid(el):
+    if el is None:
+        return None
+    return _text(el, ORG_REG_NS, "orgRootEntityGUID")
+
+
+def _parse_history(el, reader):
+    change_date = reader.date(el, APPEALS_NS, "ChangeDate")
+    org_guid = _org_guid(el.find(_q(APPEALS_NS, "Organization")))
+    kind, data = "change", {}
+    answer = el.find(_q(APPEALS_NS, "Answer"))
+    redirected = el.find(_q(APPEALS_NS, "Redirected"))
+    rolled = el.find(_q(APPEALS_NS, "RolledOver"))
+    not_required = el.find(_q(APPEALS_NS, "IsNotRequired"))
+    assessment = el.find(_q(APPEALS_NS, "Assesment"))
+    if answer is not None:
+        kind = "answer"
+        answerer = answer.find(_q(APPEALS_NS, "Answerer"))
+        data = {
+            "answer_guid": _text(answer, APPEALS_NS, "AnswerGUID"),
+            "answer_number": _text(answer, APPEALS_NS, "AnswerNumber"),
+            "send_date": _text(answer, APPEALS_NS, "SendAnswerDate"),
+            "answerer_guid": _text(answerer, APPEALS_NS, "AnswererGUID")
+            if answerer is not None
+            else None,
+            "text": _text(answer, APPEALS_NS, "AnswerText") or "",
+            "is_sent": _flag(answer, APPEALS_NS, "AnswerIsSent"),
+            "attachments": [a.name for a in _attachments(answer)],
+        }
+    elif redirected is not None:
+        kind = "redirected"
+        data = {
+            "receiver_guid": _org_guid(redirected.find(_q(APPEALS_NS, "Receiver"))),
+            "comment": _text(redirected, APPEALS_NS, "Comment"),
+            "answerer_guid": _text(redirected, APPEALS_NS, "AnswererGUID"),
+        }
+    elif rolled is not None:
+        kind = "rolled_over"
+        data = {
+            "execution_date": _text(rolled, APPEALS_NS, "ExecutionDate"),
+            "comment": _text(rolled, APPEALS_NS, "Comment"),
+            "answerer_guid": _text(rolled, APPEALS_NS, "AnswererGUID"),
+        }
+    elif not_required is not None:
+        kind = "not_required"
+        data = {"cause": _text(not_required, APPEALS_NS, "Cause")}
+    elif assessment is not None:
+        kind = "assessment"
+        if _flag(assessment, APPEALS_NS, "InformationIsReceived"):
+            result = "received"
+        elif _flag(assessment, APPEALS_NS, "AnswerIsPartlyReceived"):
+            result = "partly_received"
+        elif _flag(assessment, APPEALS_NS, "AnswerIsNotSatisfied"):
+            result = "not_satisfied"
+        else:
+            result = "unknown"
+        data = {
+            "result": result,
+            "comment": _text(assessment, APPEALS_NS, "DeclineComment"),
+        }
+    if change_date is None:
+        return None
+    return HistoryEntry(
+        change_date=change_date, kind=kind, org_guid=org_guid, data=data
+    )
+
+
+def parse_appeal(el):
+    """Read one ``exportAppealResultType`` element.
+
+    Raises ``ValueError`` when a field the ticket cannot do without is missing
+    or wrong (GUID, number, date of receipt); anything optional that is wrong
+    becomes a warning on the appeal.
+    """
+    guid = _text(el, APPEALS_NS, "AppealGUID")
+    if not is_guid(guid):
+        raise ValueError(f"AppealGUID missing or not a GUID ({guid!r})")
+    number = _text(el, APPEALS_NS, "AppealNumber")
+    if not number:
+        raise ValueError("AppealNumber missing")
+    try:
+        create_date = _date(_text(el, APPEALS_NS, "AppealCreateDate"))
+    except ValueError:
+        create_date = None
+    if not create_date:
+        raise ValueError("AppealCreateDate missing or not a date")
+    applicant_el = el.find(_q(APPEALS_NS, "ApplicantInfo"))
+    if applicant_el is None:
+        raise ValueError("ApplicantInfo missing")
+
+    reader = _Reader()
+    raw_status = _text(el, APPEALS_NS, "AppealStatus")
+    status = APPEAL_STATUSES.get(raw_status)
+    if status is None:
+        reader.warnings.append(f"AppealStatus: unknown value {raw_status!r}")
+
+    appeal = Appeal(
+        guid=guid.lower(),
+        number=number,
+        create_date=create_date,
+        status=status,
+        raw_status=raw_status,
+        applicant=parse_applicant(applicant_el),
+        text=(el.findtext(_q(APPEALS_NS, "AppealText")) or "").strip(),
+        parent_guid=reader.guid(el, APPEALS_NS, "ParentAppealGUID"),
+        another_topic=_text(el, APPEALS_NS, "AnotherTopic"),
+        fias_house_guid=reader.guid(el, APPEALS_NS, "FIASHouseGuid"),
+        premise_number=_text(el, APPEALS_NS, "PremiseNumber"),
+        answerer_guid=reader.guid(el, APPEALS_NS, "AnswererGUID"),
+        redirected=_flag(el, APPEALS_NS, "Redirected"),
+        redirected_not_hcs=_flag(el, APPEALS_NS, "RedirectedIsNotHCS"),
+        rolled_over=_flag(el, APPEALS_NS, "RolledOver"),
+        answer_not_required=_flag(el, APPEALS_NS, "AnswerIsNotRequired"),
+        from_mobile=_flag(el, APPEALS_NS, "FromMobile"),
+        execution_end_date=reader.date(el, APPEALS_NS, "ExecutionEndDate"),
+        npa_requirements=_text(el, APPEALS_NS, "NPARequirements"),
+        date_of_appointment=reader.date(el, APPEALS_NS, "DateOfAppointment"),
+        collective=_flag(el, APPEALS_NS, "Collective"),
+    )
+    if appeal.fias_house_guid:
+        appeal.fias_house_guid = appeal.fias_house_guid.lower()
+    topic = el.find(_q(APPEALS_NS, "AppealTopic"))
+    if topic is not None:
+        appeal.theme_code = _text(topic, NSI_NS, "Code")
+        appeal.theme_guid = reader.guid(topic, NSI_NS, "GUID")
+        appeal.theme_name = _text(topic, NSI_NS, "Name")
+    elif not appeal.another_topic:
+        reader.warnings.append("Neither AppealTopic nor AnotherTopic given")
+    oktmo = el.find(_q(APPEALS_NS, "OKTMO"))
+    if oktmo is not None:
+        appeal.oktmo_code = _text(oktmo, BASE_NS, "code")
+        appeal.oktmo_name = _text(oktmo, BASE_NS, "name")
+    appeal.attachments = _attachments(el)
+    withdrawn = el.find(_q(APPEALS_NS, "AppealWithdrawn"))
+    if withdrawn is not None:
+        appeal.withdrawn = True
+        appeal.withdrawn_comment = _text(withdrawn, APPEALS_NS, "Comment")
+    for hist_el in _children(el, APPEALS_NS, "AppealHistory"):
+        entry = _parse_history(hist_el, reader)
+        if entry is None:
+            reader.warnings.append("AppealHistory entry without a valid ChangeDate")
+        else:
+            appeal.history.append(entry)
+    appeal.neighbours = [
+        parse_applicant(n) for n in _children(el, APPEALS_NS, "NeighbourInfo")
+    ]
+    appeal.warnings = reader.warnings
+    return appeal
+
+
+def parse_state_result(el):
+    state_text = _text(el, BASE_NS, "RequestState")
+    try:
+        request_state = int(state_text)
+    except (TypeError, ValueError) as exc:
+        raise GisResponseError(
+            f"getStateResult without a valid RequestState ({state_text!r})"
+        ) from exc
+    if request_state not in (STATE_RECEIVED, STATE_PROCESSING, STATE_DONE):
+        raise GisResponseError(f"Unknown RequestState {request_state}")
+    result = StateResult(
+        request_state=request_state,
+        message_guid=_text(el, BASE_NS, "MessageGUID"),
+    )
+    error_el = el.find(_q(BASE_NS, "ErrorMessage"))
+    if error_el is not None:
+        result.error = _error_info(error_el)
+    for position, appeal_el in enumerate(
+        _children(el, APPEALS_NS, "ExportAppealResult")
+    ):
+        try:
+            result.appeals.append(parse_appeal(appeal_el))
+        except ValueError as exc:
+            guid = _text(appeal_el, APPEALS_NS, "AppealGUID")
+            result.rejected.append(
+                RejectedAppeal(guid=guid, position=position, reason=str(exc))
+            )
+    for item_el in _children(el, APPEALS_NS, "ImportResult"):
+        item = ImportResultItem(
+            transport_guid=_text(item_el, BASE_NS, "TransportGUID"),
+            guid=_text(item_el, BASE_NS, "GUID"),
+            unique_number=_text(item_el, BASE_NS, "UniqueNumber"),
+            update_date=_text(item_el, BASE_NS, "UpdateDate"),
+        )
+        item.errors = [_error_info(e) for e in _children(item_el, BASE_NS, "Error")]
+        result.import_results.append(item)
+    return result
+
+
+def parse_ack(el):
+    ack = el.find(_q(BASE_NS, "Ack"))
+    if ack is None:
+        raise GisResponseError("AckRequest without Ack")
+    message_guid = _text(ack, BASE_NS, "MessageGUID")
+    if not is_guid(message_guid):
+        raise GisResponseError(f"Ack without a valid MessageGUID ({message_guid!r})")
+    return Ack(
+        message_guid=message_guid,
+        requester_message_guid=_text(ack, BASE_NS, "RequesterMessageGUID"),
+    )
+
+
+def soap_body_payload(data):
+    """Return the first element of the SOAP body of ``data`` (bytes)."""
+    root = parse_xml(data)
+    if root.tag != _q(SOAP_NS, "Envelope"):
+        raise GisResponseError(f"Not a SOAP envelope (root element {_local(root)!r})")
+    body = root.find(_q(SOAP_NS, "Body"))
+    if body is None or not len(body):
+        raise GisResponseError("SOAP envelope without a body")
+    return body[0]
+
+
+def parse_response(data):
+    """Parse a GIS answer into an ``Ack``, a ``StateResult`` or a ``Fault``."""
+    payload = soap_body_payload(data)
+    if payload.tag == _q(SOAP_NS, "Fault"):
+        return parse_fault(payload)
+    if payload.tag == _q(BASE_NS, "AckRequest"):
+        return parse_ack(payload)
+    if payload.tag == _q(APPEALS_NS, "getStateResult"):
+        return parse_state_result(payload)
+    raise GisResponseError(f"Unexpected answer element {payload.tag}")
