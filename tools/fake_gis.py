@@ -831,8 +831,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            except OSError as exc:
+                _logger.debug("fake GIS: connection already gone: %s", exc)
             return
         self._send(reply.status, reply.body, reply.content_type)
 

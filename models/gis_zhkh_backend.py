@@ -1,0 +1,532 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import datetime
+import logging
+import uuid
+import zoneinfo
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..tools import gis_client, gis_xml
+from ..tools.gis_errors import GisError
+from ..tools.gis_signer import make_signer
+
+_logger = logging.getLogger(__name__)
+
+# GIS ZhKKh dates (AppealCreateDate, ...) are Moscow dates.
+GIS_TZ = zoneinfo.ZoneInfo("Europe/Moscow")
+
+
+def gis_today():
+    return datetime.datetime.now(GIS_TZ).date()
+
+
+class GisZhkhBackend(models.Model):
+    _name = "gis.zhkh.backend"
+    _description = "GIS ZhKKh Connection"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        tracking=True,
+    )
+    endpoint_url = fields.Char(
+        string="Endpoint",
+        required=True,
+        tracking=True,
+        help="scheme://host:port of the GIS ZhKKh API, of the organisation's GOST "
+        "TLS proxy (stunnel, CryptoPro) or of a test stand. The service path "
+        "/ext-bus-appeals-service/services/AppealsAsync is appended.",
+    )
+    service_url = fields.Char(compute="_compute_service_url")
+    org_ppa_guid = fields.Char(
+        string="Organisation GUID (orgPPAGUID)",
+        required=True,
+        tracking=True,
+        help="Identifier of the organisation's registration in GIS ZhKKh, sent in "
+        "every request header.",
+    )
+    export_version = fields.Selection(
+        selection=[(v, v) for v in gis_xml.EXPORT_APPEAL_VERSIONS],
+        string="exportAppeal format version",
+        required=True,
+        default=gis_xml.DEFAULT_EXPORT_APPEAL_VERSION,
+    )
+    import_version = fields.Selection(
+        selection=[(v, v) for v in gis_xml.IMPORT_ANSWER_VERSIONS],
+        string="importAnswer format version",
+        required=True,
+        default=gis_xml.DEFAULT_IMPORT_ANSWER_VERSION,
+    )
+    basic_auth_user = fields.Char(
+        string="HTTP user",
+        help="Test stands (SIT) ask for HTTP basic authentication; production "
+        "authenticates by the TLS client certificate instead.",
+    )
+    basic_auth_password = fields.Char(string="HTTP password")
+    tls_verify = fields.Boolean(
+        string="Verify TLS certificate",
+        default=True,
+        help="Check the server certificate for https:// endpoints.",
+    )
+    signing_mode = fields.Selection(
+        selection=[
+            ("none", "No signature (test stand, fake, signing proxy)"),
+            ("command", "External signer program"),
+        ],
+        required=True,
+        default="none",
+        tracking=True,
+        help="GIS ZhKKh requires XAdES-BES signatures on GOST R 34.10-2012 keys. "
+        "The external program receives the request XML on its standard input and "
+        "writes the signed XML to its standard output.",
+    )
+    signing_command = fields.Char(
+        help="Command line of the signer, e.g. /usr/local/bin/gis-sign "
+        "--container 'ООО УК'. Not run through a shell.",
+    )
+    timeout = fields.Integer(
+        string="Timeout (seconds)",
+        default=120,
+        help="How long to wait for a GIS ZhKKh answer.",
+    )
+    import_interval = fields.Integer(
+        string="Import every (minutes)",
+        default=15,
+        required=True,
+    )
+    initial_days = fields.Integer(
+        string="First import (days back)",
+        default=30,
+        required=True,
+        help="How far back the first import reaches.",
+    )
+    overlap_days = fields.Integer(
+        string="Overlap (days)",
+        default=2,
+        required=True,
+        help="Each import asks again for the last days already imported, so that "
+        "appeals registered late in GIS ZhKKh are not missed.",
+    )
+    include_hcs_appeals = fields.Boolean(
+        string="Include appeals formed by GIS ZhKKh",
+        default=True,
+    )
+    poll_timeout_hours = fields.Integer(
+        string="Give up waiting after (hours)",
+        default=24,
+        required=True,
+        help="GIS ZhKKh answers asynchronously; a request still 'processing' after "
+        "this time is recorded as failed (the next import asks again).",
+    )
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team",
+        string="Default team",
+        help="Team of tickets whose theme has no team of its own.",
+    )
+    category_id = fields.Many2one(
+        "helpdesk.ticket.category",
+        string="Default category",
+    )
+    priority = fields.Selection(
+        selection=lambda self: (
+            self.env["helpdesk.ticket"]._fields["priority"].selection
+        ),
+        string="Default priority",
+        default="1",
+        required=True,
+    )
+    withdrawn_stage_id = fields.Many2one(
+        "helpdesk.ticket.stage",
+        string="Stage of withdrawn appeals",
+        default=lambda self: self.env.ref(
+            "helpdesk_mgmt.helpdesk_ticket_stage_cancelled", raise_if_not_found=False
+        ),
+        help="Open tickets whose appeal the resident withdraws move to this stage.",
+    )
+    responsible_user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        help="Gets an activity when imports fail for a reason that needs a human.",
+    )
+    last_window_end = fields.Date(
+        string="Imported up to",
+        readonly=True,
+        copy=False,
+        help="Appeals registered up to this date (Moscow time) have been imported.",
+    )
+    next_import_at = fields.Datetime(readonly=True, copy=False)
+    last_success_at = fields.Datetime(string="Last success", readonly=True, copy=False)
+    last_error_at = fields.Datetime(string="Last error", readonly=True, copy=False)
+    last_error = fields.Text(string="Last error message", readonly=True, copy=False)
+    last_error_code = fields.Char(readonly=True, copy=False)
+    message_log_ids = fields.One2many("gis.zhkh.message", "backend_id")
+    message_log_count = fields.Integer(compute="_compute_counts")
+    ticket_count = fields.Integer(compute="_compute_counts")
+    last_message_id = fields.Many2one(
+        "gis.zhkh.message", string="Last import", compute="_compute_counts"
+    )
+
+    _org_ppa_guid_company_unique = models.Constraint(
+        "UNIQUE(company_id, org_ppa_guid, endpoint_url)",
+        "This organisation is already connected to this endpoint.",
+    )
+    _positive_numbers = models.Constraint(
+        "CHECK(import_interval > 0 AND initial_days >= 0 AND overlap_days >= 0 "
+        "AND timeout > 0 AND poll_timeout_hours > 0)",
+        "Intervals, days and timeouts must be positive.",
+    )
+
+    @api.depends("endpoint_url")
+    def _compute_service_url(self):
+        for backend in self:
+            try:
+                backend.service_url = gis_client.service_url(backend.endpoint_url)
+            except GisError:
+                backend.service_url = False
+
+    def _compute_counts(self):
+        messages = self.env["gis.zhkh.message"]
+        ticket_data = dict(
+            self.env["helpdesk.ticket"]
+            .with_context(active_test=False)
+            ._read_group(
+                [("gis_backend_id", "in", self.ids)], ["gis_backend_id"], ["__count"]
+            )
+        )
+        message_data = dict(
+            messages._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
+            )
+        )
+        for backend in self:
+            backend.ticket_count = ticket_data.get(backend, 0)
+            backend.message_log_count = message_data.get(backend, 0)
+            backend.last_message_id = messages.search(
+                [("backend_id", "=", backend.id), ("purpose", "!=", "test")], limit=1
+            )
+
+    @api.constrains("org_ppa_guid")
+    def _check_org_ppa_guid(self):
+        for backend in self:
+            if not gis_xml.is_guid(backend.org_ppa_guid):
+                raise ValidationError(
+                    self.env._(
+                        "The organisation GUID %(guid)s is not a GUID "
+                        "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).",
+                        guid=backend.org_ppa_guid,
+                    )
+                )
+
+    @api.constrains("endpoint_url")
+    def _check_endpoint_url(self):
+        for backend in self:
+            if not backend.service_url:
+                raise ValidationError(
+                    self.env._(
+                        "The endpoint %(url)s must start with http:// or https://.",
+                        url=backend.endpoint_url,
+                    )
+                )
+
+    @api.constrains("signing_mode", "signing_command")
+    def _check_signing_command(self):
+        for backend in self:
+            if backend.signing_mode == "command" and not backend.signing_command:
+                raise ValidationError(
+                    self.env._("Give the command line of the external signer.")
+                )
+
+    # ------------------------------------------------------------------
+    # Client
+    # ------------------------------------------------------------------
+
+    def _get_client(self):
+        """A GIS client configured from this connection."""
+        self.ensure_one()
+        backend = self.sudo()
+        basic_auth = None
+        if backend.basic_auth_user:
+            basic_auth = (backend.basic_auth_user, backend.basic_auth_password or "")
+        try:
+            return gis_client.GisAppealsClient(
+                backend.endpoint_url,
+                backend.org_ppa_guid,
+                export_version=backend.export_version,
+                import_version=backend.import_version,
+                timeout=(min(10, backend.timeout), backend.timeout),
+                basic_auth=basic_auth,
+                verify=backend.tls_verify,
+                signer=make_signer(backend.signing_mode, backend.signing_command),
+            )
+        except GisError as error:
+            raise UserError(self._error_text(error)) from error
+
+    def _error_text(self, error):
+        """A sentence for the manager about a GIS error."""
+        if error.transient:
+            hint = self.env._("This looks temporary: it will be retried.")
+        else:
+            hint = self.env._(
+                "This needs a human: check the connection settings, the "
+                "organisation's rights in GIS ZhKKh or the signer."
+            )
+        return self.env._(
+            "GIS ZhKKh (%(name)s): %(error)s. %(hint)s",
+            name=self.name,
+            error=str(error),
+            hint=hint,
+        )
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+
+    def _notify(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+            },
+        }
+
+    def action_test_connection(self):
+        """Send a harmless export (an unknown appeal GUID) and wait briefly."""
+        self.ensure_one()
+        title = self.env._("Test connection")
+        client = self._get_client()
+        try:
+            our_guid, ack = client.export_appeals(appeal_guids=[str(uuid.uuid4())])
+            result = client.wait_for_result(ack.message_guid, delays=(1, 2, 3))
+            if result.done:
+                gis_client.check_result(result)
+        except GisError as error:
+            _logger.warning(
+                "GIS ZhKKh connection test of %s failed: %s", self.display_name, error
+            )
+            return self._notify(title, self._error_text(error), "danger")
+        if not result.done:
+            return self._notify(
+                title,
+                self.env._(
+                    "GIS ZhKKh accepted the request (MessageGUID %(guid)s) but is "
+                    "still processing it: the connection works.",
+                    guid=ack.message_guid,
+                ),
+                "warning",
+            )
+        return self._notify(
+            title,
+            self.env._(
+                "Connection works: GIS ZhKKh accepted and answered the request "
+                "(MessageGUID %(guid)s).",
+                guid=our_guid,
+            ),
+            "success",
+        )
+
+    def action_import_appeals(self):
+        """Queue an import of the appeals of these connections."""
+        for backend in self:
+            backend._enqueue_import()
+        return self._notify(
+            self.env._("GIS ZhKKh import"),
+            self.env._("The import is queued; tickets appear when GIS ZhKKh answers."),
+            "success",
+        )
+
+    def action_open_tickets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "helpdesk_mgmt.helpdesk_ticket_action"
+        )
+        action["domain"] = [("gis_backend_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_open_message_log(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "helpdesk_gis_zhkh_max.gis_zhkh_message_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        return action
+
+    # ------------------------------------------------------------------
+    # Import
+    # ------------------------------------------------------------------
+
+    def _enqueue_import(self):
+        self.ensure_one()
+        return self.with_delay(
+            identity_key=f"gis-zhkh-import-{self.id}",
+            description=self.env._(
+                "GIS ZhKKh: import appeals of %(name)s", name=self.name
+            ),
+        )._job_import_appeals()
+
+    @api.model
+    def _cron_import_appeals(self):
+        """Queue the imports that are due. The work itself runs in jobs."""
+        now = fields.Datetime.now()
+        due = self.search(
+            ["|", ("next_import_at", "=", False), ("next_import_at", "<=", now)]
+        )
+        for backend in due:
+            backend._enqueue_import()
+            backend.next_import_at = now + datetime.timedelta(
+                minutes=backend.import_interval
+            )
+        return len(due)
+
+    def _import_window(self):
+        """The creation-date window of the next import (Moscow dates)."""
+        self.ensure_one()
+        today = gis_today()
+        if self.last_window_end:
+            start = self.last_window_end - datetime.timedelta(days=self.overlap_days)
+        else:
+            start = today - datetime.timedelta(days=self.initial_days)
+        return min(start, today), today
+
+    def _open_appeal_guids(self):
+        """GUIDs of appeals still open in GIS: their changes (withdrawal,
+        roll-over, answers) do not show in a creation-date window."""
+        tickets = (
+            self.env["helpdesk.ticket"]
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("gis_backend_id", "=", self.id),
+                    ("gis_status", "in", ("sent", "in_work")),
+                ],
+                ["gis_appeal_guid"],
+                order="id",
+            )
+        )
+        return tickets.mapped("gis_appeal_guid")
+
+    def _job_import_appeals(self):
+        """Job: ask GIS ZhKKh for new appeals and for changes of open ones."""
+        self.ensure_one()
+        if not self.active:
+            return "Connection archived: nothing to do"
+        start, end = self._import_window()
+        requests = [
+            (
+                "window",
+                {"start_date": start, "end_date": end},
+                {"window_start": start, "window_end": end},
+            )
+        ]
+        guids = self._open_appeal_guids()
+        for index in range(0, len(guids), gis_xml.MAX_GUIDS_PER_REQUEST):
+            chunk = guids[index : index + gis_xml.MAX_GUIDS_PER_REQUEST]
+            requests.append(
+                ("refresh", {"appeal_guids": chunk}, {"guid_count": len(chunk)})
+            )
+        messages = self.env["gis.zhkh.message"]
+        for purpose, criteria, values in requests:
+            messages |= self._send_export(purpose, criteria, values)
+        return f"{len(messages)} export request(s) sent"
+
+    def _send_export(self, purpose, criteria, values):
+        """Send one exportAppeal; log it and queue the fetch of its result."""
+        self.ensure_one()
+        if self.include_hcs_appeals and purpose == "window":
+            criteria = dict(criteria, include_hcs_appeals=True)
+        client = self._get_client()
+        try:
+            our_guid, ack = client.export_appeals(**criteria)
+        except GisError as error:
+            return self._handle_send_error(error, purpose, values)
+        message = self.env["gis.zhkh.message"].create(
+            dict(
+                values,
+                backend_id=self.id,
+                operation="export_appeal",
+                purpose=purpose,
+                message_guid=our_guid,
+                ack_guid=ack.message_guid,
+                state="sent",
+                sent_at=fields.Datetime.now(),
+            )
+        )
+        _logger.info(
+            "GIS ZhKKh %s: exportAppeal (%s) accepted, MessageGUID %s",
+            self.display_name,
+            purpose,
+            ack.message_guid,
+        )
+        message._enqueue_fetch()
+        return message
+
+    def _handle_send_error(self, error, purpose, values):
+        _logger.warning(
+            "GIS ZhKKh %s: exportAppeal (%s) failed, MessageGUID %s: %s",
+            self.display_name,
+            purpose,
+            error.message_guid,
+            error,
+        )
+        if error.transient and not self._is_last_job_attempt():
+            raise RetryableJobError(str(error)) from error
+        message = self.env["gis.zhkh.message"].create(
+            dict(
+                values,
+                backend_id=self.id,
+                operation="export_appeal",
+                purpose=purpose,
+                message_guid=error.message_guid,
+                state="sent",
+                sent_at=fields.Datetime.now(),
+            )
+        )
+        message._record_error(error)
+        return message
+
+    @api.model
+    def _is_last_job_attempt(self):
+        """Whether the running job will not be retried after this attempt."""
+        job_uuid = self.env.context.get("job_uuid")
+        if not job_uuid:
+            return False
+        job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+        # ``retry`` counts the attempts before the running one.
+        return bool(job.max_retries) and job.retry + 1 >= job.max_retries
+
+    def _record_success(self):
+        # Forget the code, not the message: the next failure notifies again.
+        self.write({"last_success_at": fields.Datetime.now(), "last_error_code": False})
+
+    def _record_error(self, error, message):
+        """Keep the error on the connection and tell the responsible once."""
+        self.ensure_one()
+        changed = self.last_error_code != (error.code or error.__class__.__name__)
+        self.write(
+            {
+                "last_error_at": fields.Datetime.now(),
+                "last_error": self._error_text(error),
+                "last_error_code": error.code or error.__class__.__name__,
+            }
+        )
+        if changed and self.responsible_user_id:
+            message.activity_schedule(
+                "helpdesk_gis_zhkh_max.mail_activity_gis_import_failed",
+                user_id=self.responsible_user_id.id,
+                note=self._error_text(error),
+            )

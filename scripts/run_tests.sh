@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Run every test of the addon.
+#
+#   scripts/run_tests.sh              plain-Python tests, lint, then the Odoo suite
+#   scripts/run_tests.sh --plain-only skip the Odoo suite on purpose (still says so)
+#
+# The Odoo suite runs whenever `python3 -c 'import odoo.release'` works: the addon
+# is installed into a fresh PostgreSQL database with its demo data, tested with
+# pytest-odoo, and the database is dropped afterwards. Settings (environment):
+#   GIS_XSD_DIR        official GIS ZhKKh formats (default ../shared/reference/gis-formats-16.3.0.0)
+#   PGHOST PGPORT PGUSER PGPASSWORD   PostgreSQL (default 127.0.0.1 5432 odoo odoo)
+#   ODOO_ADDONS_PATH   extra addons paths (helpdesk_mgmt, queue_job if not pip-installed)
+#   SKIP_INSTALL=1     do not pip-install test requirements
+set -euo pipefail
+
+addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+addon_name=helpdesk_gis_zhkh_max
+plain_only=0
+[ "${1:-}" = "--plain-only" ] && plain_only=1
+export GIS_XSD_DIR=${GIS_XSD_DIR:-$addon_dir/../shared/reference/gis-formats-16.3.0.0}
+python=${PYTHON:-python3}
+
+banner() { printf '\n\033[1m==== %s ====\033[0m\n' "$*"; }
+
+if [ ! -f "$GIS_XSD_DIR/appeals/hcs-appeals-types.xsd" ]; then
+    echo "ERROR: the official GIS ZhKKh XSD set is not at GIS_XSD_DIR=$GIS_XSD_DIR" >&2
+    echo "       (every XML the addon builds is validated against it)." >&2
+    exit 2
+fi
+
+if [ "${SKIP_INSTALL:-0}" != 1 ]; then
+    banner "Installing test requirements"
+    "$python" -m pip install --quiet --disable-pip-version-check -r "$addon_dir/test-requirements.txt"
+fi
+
+banner "Lint: ruff and pylint-odoo (OCA mandatory checks)"
+(cd "$addon_dir" && "$python" -m ruff check --no-fix . && "$python" -m ruff format --check .)
+if "$python" -c 'import odoo.release' 2>/dev/null; then
+    (cd "$addon_dir/.." && "$python" -m pylint --rcfile="$addon_dir/.pylintrc-mandatory" "$(basename "$addon_dir")")
+fi
+
+banner "Plain-Python tests (no Odoo, no database)"
+(cd "$addon_dir" && "$python" -m pytest -q tests/plain)  # options in tests/plain/pytest.ini
+
+if [ "$plain_only" = 1 ]; then
+    banner "ODOO SUITE SKIPPED ON REQUEST (--plain-only): models, views, security NOT tested"
+    exit 0
+fi
+if ! "$python" -c 'import odoo.release' 2>/dev/null; then
+    cat >&2 <<'MSG'
+
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!!  ODOO IS NOT IMPORTABLE: THE ODOO TEST SUITE DID NOT RUN.                 !!
+!!  Models, views, security, jobs and the import were NOT tested.            !!
+!!  Install Odoo 19 (source or packages) so that `python3 -c 'import         !!
+!!  odoo.release'` works, or pass --plain-only to skip it on purpose.        !!
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+MSG
+    exit 3
+fi
+
+banner "Odoo $("$python" -c 'import odoo.release as r; print(r.version)') suite (pytest-odoo, real PostgreSQL)"
+if [ "${SKIP_INSTALL:-0}" != 1 ]; then
+    # OCA dependencies from PyPI, unless the addons path already has them.
+    "$python" - <<'PY' || "$python" -m pip install --quiet --disable-pip-version-check \
+        odoo-addon-helpdesk-mgmt odoo-addon-queue-job
+import importlib.util, sys
+sys.exit(0 if all(importlib.util.find_spec(f"odoo.addons.{m}") for m in ("helpdesk_mgmt", "queue_job")) else 1)
+PY
+fi
+
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-odoo} PGPASSWORD=${PGPASSWORD:-odoo}
+if ! psql -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+    # A fresh machine: create the role Odoo connects as (Odoo refuses "postgres").
+    psql -U postgres -d postgres -qc "CREATE ROLE \"$PGUSER\" LOGIN CREATEDB PASSWORD '$PGPASSWORD'" \
+        || { echo "ERROR: cannot connect to PostgreSQL as $PGUSER@$PGHOST:$PGPORT" >&2; exit 2; }
+fi
+
+work=$(mktemp -d)
+db="hgzm_test_$(date +%s)_$$"
+cleanup() {
+    dropdb --if-exists "$db" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# pytest-odoo names test modules after the addon directory: test a copy named
+# after the addon, whatever this checkout's directory is called.
+mkdir -p "$work/addons/$addon_name"
+tar -C "$addon_dir" --exclude=.git --exclude=.ci --exclude=__pycache__ -cf - . \
+    | tar -C "$work/addons/$addon_name" -xf -
+
+addons_path=$("$python" - "$work/addons" "${ODOO_ADDONS_PATH:-}" <<'PY'
+import os, sys
+import odoo.addons
+paths = [sys.argv[1]] + [p for p in sys.argv[2].split(",") if p]
+paths += [p for p in odoo.addons.__path__ if os.path.isdir(p)]
+import odoo
+root = os.path.dirname(list(odoo.__path__)[0])
+if os.path.isdir(os.path.join(root, "addons")):
+    paths.append(os.path.join(root, "addons"))
+print(",".join(dict.fromkeys(os.path.abspath(p) for p in paths)))
+PY
+)
+cat > "$work/odoo.conf" <<CONF
+[options]
+db_host = $PGHOST
+db_port = $PGPORT
+db_user = $PGUSER
+db_password = $PGPASSWORD
+db_name = $db
+addons_path = $addons_path
+data_dir = $work/data
+http_interface = 127.0.0.1
+without_demo = False
+CONF
+
+echo "Installing $addon_name into the fresh database $db"
+"$python" -m odoo -c "$work/odoo.conf" -d "$db" -i "$addon_name" --with-demo \
+    --stop-after-init --log-level=warn
+cd "$work"
+"$python" -m pytest -p no:cacheprovider --odoo-config "$work/odoo.conf" --odoo-database "$db" \
+    -q -W ignore::DeprecationWarning \
+    "$work/addons/$addon_name/tests" --ignore="$work/addons/$addon_name/tests/plain"

@@ -1,0 +1,4 @@
+from . import test_backend
+from . import test_import
+from . import test_import_faults
+from . import test_security

@@ -1,0 +1,96 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import datetime
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from odoo.tests import common
+from odoo.tests.common import TransactionCase
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..models.gis_zhkh_backend import gis_today
+from ..tools import fake_gis
+
+ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+ADDON_DIR = Path(__file__).resolve().parents[1]
+XSD_DIR = Path(
+    os.environ.get(
+        "GIS_XSD_DIR", ADDON_DIR.parent / "shared/reference/gis-formats-16.3.0.0"
+    )
+)
+
+
+class GisCase(TransactionCase):
+    """Runs a fake GIS ZhKKh on 127.0.0.1 that validates every request
+    against the official XSD, and a connection pointing at it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not (XSD_DIR / "appeals").is_dir():
+            raise RuntimeError(
+                f"Official GIS XSD not found at {XSD_DIR}: set GIS_XSD_DIR"
+            )
+        cls.server = fake_gis.FakeGisServer(xsd_dir=XSD_DIR, org_ppa_guid=ORG).start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.fake = cls.server.fake
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
+        cls.company = cls.env.company
+        cls.team = cls.env["helpdesk.ticket.team"].create({"name": "GIS test team"})
+        cls.backend = cls.env["gis.zhkh.backend"].create(
+            {
+                "name": "Fake GIS",
+                "endpoint_url": cls.server.url,
+                "org_ppa_guid": ORG,
+                "timeout": 5,
+                "team_id": cls.team.id,
+                "initial_days": 10,
+                "responsible_user_id": cls.env.ref("base.user_admin").id,
+            }
+        )
+        cls.today = gis_today()
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Odoo's test mode raises short timeouts to 10 s (and chokes on the
+        # (connect, read) tuple); the fake on 127.0.0.1 is where the client's
+        # own timeouts are exercised, so let its requests through untouched.
+        if urlsplit(r.url).hostname == "127.0.0.1":
+            return common._super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+    def setUp(self):
+        super().setUp()
+        self.fake.reset()
+
+    def appeals(self, count=1, **kwargs):
+        kwargs.setdefault("seed", self._testMethodName)
+        kwargs.setdefault("today", self.today)
+        return fake_gis.generate_appeals(count, **kwargs)
+
+    def run_import(self, backend=None, rounds=5):
+        """Run the import job and every job it queues, like the job runner."""
+        backend = backend or self.backend
+        with trap_jobs() as trap:
+            backend._enqueue_import()
+            self.perform_all(trap, rounds)
+        return self.env["gis.zhkh.message"].search([("backend_id", "=", backend.id)])
+
+    def perform_all(self, trap, rounds=5):
+        for _round in range(rounds):
+            if not trap.enqueued_jobs:
+                return
+            trap.perform_enqueued_jobs()
+        raise AssertionError("Jobs keep queueing more jobs")
+
+    def tickets(self, backend=None):
+        return (
+            self.env["helpdesk.ticket"]
+            .with_context(active_test=False)
+            .search([("gis_backend_id", "=", (backend or self.backend).id)])
+        )
+
+    def days_ago(self, days):
+        return self.today - datetime.timedelta(days=days)
