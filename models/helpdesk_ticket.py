@@ -404,6 +404,9 @@ class HelpdeskTicket(models.Model):
                     (theme.category_id if theme else False) or backend.category_id
                 ).id,
                 "priority": (theme.priority if theme else False) or backend.priority,
+                # helpdesk_mgmt may auto-assign tickets to their creator: here
+                # that would be the job's technical user. Dispatchers assign.
+                "user_id": False,
                 "partner_id": partner.id if partner else False,
                 "partner_name": appeal.applicant.full_name or False,
                 "partner_email": applicant_email(appeal.applicant) or False,

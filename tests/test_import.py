@@ -13,6 +13,8 @@ from .common import GisCase
 @tagged("post_install", "-at_install")
 class TestImport(GisCase):
     def test_appeals_become_tickets(self):
+        # Auto-assignment would give every ticket to the job's technical user.
+        self.company.helpdesk_mgmt_ticket_auto_assign = True
         appeals = self.appeals(6, days=3)
         self.fake.seed(appeals)
         messages = self.run_import()
@@ -53,6 +55,7 @@ class TestImport(GisCase):
         self.assertEqual(ticket.partner_id.phone_sanitized, appeal.applicant.phone)
         self.assertEqual(ticket.gis_applicant_phone, appeal.applicant.phone)
         self.assertTrue(ticket.number and ticket.number != "/")
+        self.assertFalse(tickets.user_id)
 
     def test_reimport_changes_nothing(self):
         self.fake.seed(self.appeals(5, days=2))
