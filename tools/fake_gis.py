@@ -850,6 +850,7 @@ class _Handler(BaseHTTPRequestHandler):
                     int(data.get("count", 1)),
                     seed=data.get("seed"),
                     days=int(data.get("days", 0)),
+                    residents=data.get("residents"),
                 )
             )
         elif path == "/control/fail":
@@ -941,33 +942,16 @@ DEMO_TEXTS = {
     "5": "Не убирают лестничную клетку и не вывозят мусор из контейнерной площадки.",
     "6": "Прошу сообщить часы приёма и телефоны аварийно-диспетчерской службы.",
 }
-SURNAMES = (
-    "Иванов",
-    "Петров",
-    "Смирнов",
-    "Кузнецов",
-    "Попов",
-    "Соколов",
-    "Лебедев",
-    "Новиков",
+# (surname, first name, patronymic) stems by gender, for plausible demo names.
+MALE = (
+    ("Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов"),
+    ("Александр", "Сергей", "Дмитрий", "Игорь", "Олег", "Павел"),
+    ("Иванович", "Сергеевич", "Дмитриевич", "Петрович", "Алексеевич"),
 )
-FIRST_NAMES = (
-    "Александр",
-    "Мария",
-    "Сергей",
-    "Анна",
-    "Дмитрий",
-    "Елена",
-    "Игорь",
-    "Ольга",
-)
-PATRONYMICS = (
-    "Иванович",
-    "Петровна",
-    "Сергеевич",
-    "Алексеевна",
-    "Дмитриевич",
-    "Олеговна",
+FEMALE = (
+    ("Иванова", "Петрова", "Смирнова", "Кузнецова", "Попова", "Соколова"),
+    ("Мария", "Анна", "Елена", "Ольга", "Наталья", "Татьяна"),
+    ("Ивановна", "Сергеевна", "Дмитриевна", "Петровна", "Алексеевна"),
 )
 NPA_TEXT = "ЖК РФ ст. 161, ПП РФ № 416 от 15.05.2013"
 
@@ -994,11 +978,12 @@ def generate_appeals(
         ]
         created = today - datetime.timedelta(days=rng.randint(0, days) if days else 0)
         apartment = str(resident % 180 + 1)
+        surnames, first_names, patronymics = MALE if resident % 2 else FEMALE
         applicant = Applicant(
             kind="person",
-            surname=SURNAMES[rrng.randrange(len(SURNAMES))],
-            first_name=FIRST_NAMES[rrng.randrange(len(FIRST_NAMES))],
-            patronymic=PATRONYMICS[rrng.randrange(len(PATRONYMICS))],
+            surname=rrng.choice(surnames),
+            first_name=rrng.choice(first_names),
+            patronymic=rrng.choice(patronymics),
             apartment_number=apartment,
             phone=f"+7916{resident:07d}",
             email=f"resident{resident}@example.com" if resident % 3 else None,
