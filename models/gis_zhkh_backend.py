@@ -47,7 +47,7 @@ class GisZhkhBackend(models.Model):
         "TLS proxy (stunnel, CryptoPro) or of a test stand. The service path "
         "/ext-bus-appeals-service/services/AppealsAsync is appended.",
     )
-    service_url = fields.Char(compute="_compute_service_url")
+    service_url = fields.Char(string="Service URL", compute="_compute_service_url")
     org_ppa_guid = fields.Char(
         string="Organisation GUID (orgPPAGUID)",
         required=True,
@@ -165,7 +165,7 @@ class GisZhkhBackend(models.Model):
         copy=False,
         help="Appeals registered up to this date (Moscow time) have been imported.",
     )
-    next_import_at = fields.Datetime(readonly=True, copy=False)
+    next_import_at = fields.Datetime(string="Next import", readonly=True, copy=False)
     last_success_at = fields.Datetime(string="Last success", readonly=True, copy=False)
     last_error_at = fields.Datetime(string="Last error", readonly=True, copy=False)
     last_error = fields.Text(string="Last error message", readonly=True, copy=False)
@@ -174,7 +174,16 @@ class GisZhkhBackend(models.Model):
     message_log_count = fields.Integer(compute="_compute_counts")
     ticket_count = fields.Integer(compute="_compute_counts")
     last_message_id = fields.Many2one(
-        "gis.zhkh.message", string="Last import", compute="_compute_counts"
+        "gis.zhkh.message", string="Last exchange", compute="_compute_counts"
+    )
+    last_created_count = fields.Integer(
+        string="Tickets created", compute="_compute_counts"
+    )
+    last_updated_count = fields.Integer(
+        string="Tickets updated", compute="_compute_counts"
+    )
+    last_failed_count = fields.Integer(
+        string="Appeals failed", compute="_compute_counts"
     )
 
     _org_ppa_guid_company_unique = models.Constraint(
@@ -212,9 +221,14 @@ class GisZhkhBackend(models.Model):
         for backend in self:
             backend.ticket_count = ticket_data.get(backend, 0)
             backend.message_log_count = message_data.get(backend, 0)
-            backend.last_message_id = messages.search(
-                [("backend_id", "=", backend.id), ("purpose", "!=", "test")], limit=1
+            last = messages.search(
+                [("backend_id", "=", backend.id), ("state", "in", ("done", "error"))],
+                limit=1,
             )
+            backend.last_message_id = last
+            backend.last_created_count = last.created_count
+            backend.last_updated_count = last.updated_count
+            backend.last_failed_count = last.failed_count
 
     @api.constrains("org_ppa_guid")
     def _check_org_ppa_guid(self):

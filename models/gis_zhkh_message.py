@@ -55,7 +55,6 @@ class GisZhkhMessage(models.Model):
             ("window", "New appeals"),
             ("refresh", "Changes of open appeals"),
             ("manual", "Manual"),
-            ("test", "Connection test"),
         ],
         required=True,
         default="manual",
