@@ -12,53 +12,31 @@
 set -euo pipefail
 
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-python=${PYTHON:-python3}
+# shellcheck source=scripts/lib.sh
+. "$addon_dir/scripts/lib.sh"
 db=${DEMO_DB:-gis_zhkh_demo}
 http_port=${DEMO_HTTP_PORT:-8069}
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-odoo} PGPASSWORD=${PGPASSWORD:-odoo}
 xsd_dir=${GIS_XSD_DIR:-$addon_dir/../shared/reference/gis-formats-16.3.0.0}
 
-if ! "$python" -c 'import odoo.release' 2>/dev/null; then
+if ! odoo_importable; then
     echo "Odoo 19 is not importable by $python: install it first (see README)." >&2
     exit 2
 fi
-"$python" - <<'PY' || "$python" -m pip install --quiet odoo-addon-helpdesk-mgmt odoo-addon-queue-job
-import importlib.util, sys
-sys.exit(0 if all(importlib.util.find_spec(f"odoo.addons.{m}") for m in ("helpdesk_mgmt", "queue_job")) else 1)
-PY
+ensure_oca_dependencies
+ensure_pg_role
 
-state=$addon_dir/.demo
+# Outside the checkout: the addons path holds a link back to it.
+state=${DEMO_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/helpdesk_gis_zhkh_max_demo}
 mkdir -p "$state/addons"
 ln -sfn "$addon_dir" "$state/addons/helpdesk_gis_zhkh_max"
-addons_path=$("$python" - "$state/addons" "${ODOO_ADDONS_PATH:-}" <<'PY'
-import os, sys
-import odoo, odoo.addons
-paths = [sys.argv[1]] + [p for p in sys.argv[2].split(",") if p]
-paths += [p for p in odoo.addons.__path__ if os.path.isdir(p)]
-root = os.path.dirname(list(odoo.__path__)[0])
-if os.path.isdir(os.path.join(root, "addons")):
-    paths.append(os.path.join(root, "addons"))
-print(",".join(dict.fromkeys(os.path.abspath(p) for p in paths)))
-PY
-)
-cat > "$state/odoo.conf" <<CONF
-[options]
-db_host = $PGHOST
-db_port = $PGPORT
-db_user = $PGUSER
-db_password = $PGPASSWORD
-db_name = $db
-dbfilter = ^$db\$
-addons_path = $addons_path
-data_dir = $state/data
-http_interface = 127.0.0.1
-http_port = $http_port
-server_wide_modules = base,web,queue_job
-workers = 0
-
-[queue_job]
-channels = root:2,root.gis_zhkh:1
-CONF
+write_odoo_conf "$state/odoo.conf" "$db" "$(odoo_addons_path "$state/addons")" "$state/data" \
+    "dbfilter = ^$db\$" \
+    "http_port = $http_port" \
+    "server_wide_modules = base,web,queue_job" \
+    "workers = 0" \
+    "" \
+    "[queue_job]" \
+    "channels = root:2,root.gis_zhkh:1"
 
 if [ "${1:-}" = "--reset" ]; then
     dropdb --if-exists "$db"

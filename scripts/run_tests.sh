@@ -15,10 +15,11 @@ set -euo pipefail
 
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 addon_name=helpdesk_gis_zhkh_max
+# shellcheck source=scripts/lib.sh
+. "$addon_dir/scripts/lib.sh"
 plain_only=0
 [ "${1:-}" = "--plain-only" ] && plain_only=1
 export GIS_XSD_DIR=${GIS_XSD_DIR:-$addon_dir/../shared/reference/gis-formats-16.3.0.0}
-python=${PYTHON:-python3}
 
 banner() { printf '\n\033[1m==== %s ====\033[0m\n' "$*"; }
 
@@ -35,7 +36,7 @@ fi
 
 banner "Lint: ruff and pylint-odoo (OCA mandatory checks)"
 (cd "$addon_dir" && "$python" -m ruff check --no-fix . && "$python" -m ruff format --check .)
-if "$python" -c 'import odoo.release' 2>/dev/null; then
+if odoo_importable; then
     (cd "$addon_dir/.." && "$python" -m pylint --rcfile="$addon_dir/.pylintrc-mandatory" "$(basename "$addon_dir")")
 fi
 
@@ -46,7 +47,7 @@ if [ "$plain_only" = 1 ]; then
     banner "ODOO SUITE SKIPPED ON REQUEST (--plain-only): models, views, security NOT tested"
     exit 0
 fi
-if ! "$python" -c 'import odoo.release' 2>/dev/null; then
+if ! odoo_importable; then
     cat >&2 <<'MSG'
 
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
@@ -60,21 +61,8 @@ MSG
 fi
 
 banner "Odoo $("$python" -c 'import odoo.release as r; print(r.version)') suite (pytest-odoo, real PostgreSQL)"
-if [ "${SKIP_INSTALL:-0}" != 1 ]; then
-    # OCA dependencies from PyPI, unless the addons path already has them.
-    "$python" - <<'PY' || "$python" -m pip install --quiet --disable-pip-version-check \
-        odoo-addon-helpdesk-mgmt odoo-addon-queue-job
-import importlib.util, sys
-sys.exit(0 if all(importlib.util.find_spec(f"odoo.addons.{m}") for m in ("helpdesk_mgmt", "queue_job")) else 1)
-PY
-fi
-
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-odoo} PGPASSWORD=${PGPASSWORD:-odoo}
-if ! psql -d postgres -tAc 'select 1' >/dev/null 2>&1; then
-    # A fresh machine: create the role Odoo connects as (Odoo refuses "postgres").
-    psql -U postgres -d postgres -qc "CREATE ROLE \"$PGUSER\" LOGIN CREATEDB PASSWORD '$PGPASSWORD'" \
-        || { echo "ERROR: cannot connect to PostgreSQL as $PGUSER@$PGHOST:$PGPORT" >&2; exit 2; }
-fi
+[ "${SKIP_INSTALL:-0}" = 1 ] || ensure_oca_dependencies
+ensure_pg_role
 
 work=$(mktemp -d)
 db="hgzm_test_$(date +%s)_$$"
@@ -84,36 +72,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# pytest-odoo names test modules after the addon directory: test a copy named
-# after the addon, whatever this checkout's directory is called.
-mkdir -p "$work/addons/$addon_name"
-tar -C "$addon_dir" --exclude=.git --exclude=.ci --exclude=__pycache__ -cf - . \
-    | tar -C "$work/addons/$addon_name" -xf -
-
-addons_path=$("$python" - "$work/addons" "${ODOO_ADDONS_PATH:-}" <<'PY'
-import os, sys
-import odoo.addons
-paths = [sys.argv[1]] + [p for p in sys.argv[2].split(",") if p]
-paths += [p for p in odoo.addons.__path__ if os.path.isdir(p)]
-import odoo
-root = os.path.dirname(list(odoo.__path__)[0])
-if os.path.isdir(os.path.join(root, "addons")):
-    paths.append(os.path.join(root, "addons"))
-print(",".join(dict.fromkeys(os.path.abspath(p) for p in paths)))
-PY
-)
-cat > "$work/odoo.conf" <<CONF
-[options]
-db_host = $PGHOST
-db_port = $PGPORT
-db_user = $PGUSER
-db_password = $PGPASSWORD
-db_name = $db
-addons_path = $addons_path
-data_dir = $work/data
-http_interface = 127.0.0.1
-without_demo = False
-CONF
+copy_addon "$addon_dir" "$work/addons"
+write_odoo_conf "$work/odoo.conf" "$db" "$(odoo_addons_path "$work/addons")" "$work/data"
 
 echo "Installing $addon_name into the fresh database $db"
 "$python" -m odoo -c "$work/odoo.conf" -d "$db" -i "$addon_name" --with-demo \

@@ -1,0 +1,69 @@
+# Shared by scripts/run_tests.sh, scripts/demo.sh and bench/run_bench.sh.
+# shellcheck shell=bash
+
+python=${PYTHON:-python3}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-odoo} PGPASSWORD=${PGPASSWORD:-odoo}
+
+odoo_importable() {
+    "$python" -c 'import odoo.release' 2>/dev/null
+}
+
+# OCA dependencies from PyPI, unless the addons path already has them.
+ensure_oca_dependencies() {
+    "$python" - <<'PY' && return 0
+import importlib.util, sys
+wanted = ("helpdesk_mgmt", "queue_job")
+sys.exit(0 if all(importlib.util.find_spec(f"odoo.addons.{m}") for m in wanted) else 1)
+PY
+    "$python" -m pip install --quiet --disable-pip-version-check \
+        odoo-addon-helpdesk-mgmt odoo-addon-queue-job
+}
+
+# Make sure the PostgreSQL role exists (Odoo refuses to run as "postgres").
+ensure_pg_role() {
+    psql -d postgres -tAc 'select 1' >/dev/null 2>&1 && return 0
+    psql -U postgres -d postgres -qc \
+        "CREATE ROLE \"$PGUSER\" LOGIN CREATEDB PASSWORD '$PGPASSWORD'" \
+        || { echo "ERROR: cannot connect to PostgreSQL as $PGUSER@$PGHOST:$PGPORT" >&2; return 2; }
+}
+
+# addons_path: the given directories, then every odoo.addons directory
+# (pip-installed OCA addons) and Odoo's own addons/ of a source checkout.
+odoo_addons_path() {
+    "$python" - "$@" "${ODOO_ADDONS_PATH:-}" <<'PY'
+import os, sys
+import odoo, odoo.addons
+paths = [p for arg in sys.argv[1:] for p in arg.split(",") if p]
+paths += [p for p in odoo.addons.__path__ if os.path.isdir(p)]
+root = os.path.dirname(list(odoo.__path__)[0])
+if os.path.isdir(os.path.join(root, "addons")):
+    paths.append(os.path.join(root, "addons"))
+print(",".join(dict.fromkeys(os.path.abspath(p) for p in paths)))
+PY
+}
+
+# write_odoo_conf FILE DB ADDONS_PATH DATA_DIR [extra lines...]
+write_odoo_conf() {
+    local file=$1 db=$2 addons_path=$3 data_dir=$4
+    shift 4
+    {
+        echo "[options]"
+        echo "db_host = $PGHOST"
+        echo "db_port = $PGPORT"
+        echo "db_user = $PGUSER"
+        echo "db_password = $PGPASSWORD"
+        echo "db_name = $db"
+        echo "addons_path = $addons_path"
+        echo "data_dir = $data_dir"
+        echo "http_interface = 127.0.0.1"
+        printf '%s\n' "$@"
+    } > "$file"
+}
+
+# copy_addon SRC DEST_PARENT: a copy named after the addon (pytest-odoo names
+# test modules after the directory, whatever the checkout is called).
+copy_addon() {
+    mkdir -p "$2/helpdesk_gis_zhkh_max"
+    tar -C "$1" --exclude=.git --exclude=.ci --exclude=.demo --exclude=__pycache__ -cf - . \
+        | tar -C "$2/helpdesk_gis_zhkh_max" -xf -
+}
