@@ -1,0 +1,148 @@
+"""Import N appeals from the fake GIS ZhKKh; compare with the ticket-creation floor.
+
+Run through ``bench/run_bench.sh`` (fresh database, fake GIS in its own process).
+Prints, from one run:
+
+- import: the whole pipeline as the job runner runs it (exportAppeal, getState
+  of N appeals over HTTP, parsing, partner/house/theme resolution, upsert);
+- floor: ``helpdesk.ticket.create(vals_list)`` of the very same ticket values,
+  with their contacts already created;
+- the ratio import / floor (target at most 2), a re-import of the same appeals
+  (all unchanged), and the peak resident memory of the Odoo process (target
+  under 500 MB).
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import odoo
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+
+def rss_mb():
+    # ru_maxrss is in kilobytes on Linux: the process's peak so far.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def control(fake, path, data, attempts=50):
+    request = urllib.request.Request(
+        f"{fake}/control/{path}",
+        data=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                return json.load(response)
+        except ConnectionRefusedError:
+            pass
+        except urllib.error.URLError as error:
+            if not isinstance(error.reason, ConnectionRefusedError):
+                raise
+        time.sleep(0.2 * (attempt + 1))  # the fake is still starting
+    raise RuntimeError(f"The fake GIS at {fake} does not answer")
+
+
+def run_jobs(env, backend):
+    """What the job runner does for one import: send, then fetch."""
+    backend._job_import_appeals()
+    for message in env["gis.zhkh.message"].search(
+        [("backend_id", "=", backend.id), ("state", "in", ("sent", "processing"))]
+    ):
+        message._job_fetch_result()
+    env.flush_all()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("--fake", required=True)
+    parser.add_argument("--count", type=int, default=10000)
+    args = parser.parse_args()
+    config.parse_config(["-c", args.config])
+    # Distinct residents: about three appeals per resident, as in real houses.
+    control(
+        args.fake,
+        "generate",
+        {"count": args.count, "seed": "bench", "residents": max(1, args.count // 3)},
+    )
+    db_name = config["db_name"]
+    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        backend = env["gis.zhkh.backend"].create(
+            {
+                "name": "Bench",
+                "endpoint_url": args.fake,
+                "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                "timeout": 600,
+            }
+        )
+        env.flush_all()
+        rss_before = rss_mb()
+
+        savepoint = cr.savepoint(flush=True)
+        start = time.perf_counter()
+        run_jobs(env, backend)
+        import_seconds = time.perf_counter() - start
+        rss_import = rss_mb()
+        tickets = env["helpdesk.ticket"].search_count(
+            [("gis_backend_id", "=", backend.id)]
+        )
+        first_run = env["gis.zhkh.message"].search([("backend_id", "=", backend.id)])
+        start = time.perf_counter()
+        run_jobs(env, backend)
+        reimport_seconds = time.perf_counter() - start
+        second_run = env["gis.zhkh.message"].search(
+            [("backend_id", "=", backend.id), ("id", "not in", first_run.ids)]
+        )
+        unchanged = sum(second_run.mapped("unchanged_count"))
+        changed = sum(second_run.mapped("created_count")) + sum(
+            second_run.mapped("updated_count")
+        )
+
+        # The floor: the same ticket values, contacts already there.
+        client = backend._get_client()
+        _guid, ack = client.export_appeals(
+            appeal_guids=[], start_date=backend._import_window()[0]
+        )
+        appeals = client.wait_for_result(ack.message_guid, delays=(0.2,) * 50).appeals
+        savepoint.rollback()
+        savepoint.close()
+        env.invalidate_all()
+        model = env["helpdesk.ticket"].with_context(mail_create_nosubscribe=True)
+        refs = model._gis_resolve_refs(backend, appeals, appeals)
+        vals_list = [model._gis_new_ticket_vals(backend, a, refs) for a in appeals]
+        env.flush_all()
+        start = time.perf_counter()
+        model.create(vals_list)
+        env.flush_all()
+        floor_seconds = time.perf_counter() - start
+        cr.rollback()
+
+    ratio = import_seconds / floor_seconds
+    print(f"appeals imported            {tickets}")
+    import_rate = tickets / import_seconds
+    floor_rate = len(vals_list) / floor_seconds
+    print(
+        f"import (jobs, HTTP, parse)  {import_seconds:8.2f} s  ({import_rate:,.0f}/s)"
+    )
+    print(f"floor create(vals_list)     {floor_seconds:8.2f} s  ({floor_rate:,.0f}/s)")
+    print(f"ratio import / floor        {ratio:8.2f}   (target <= 2.0)")
+    print(
+        f"re-import of the same       {reimport_seconds:8.2f} s  "
+        f"({unchanged} appeal copies unchanged, {changed} changed)"
+    )
+    print(f"peak RSS before import      {rss_before:8.0f} MB")
+    print(f"peak RSS after import       {rss_import:8.0f} MB   (target < 500)")
+    return 0 if ratio <= 2.0 and rss_import < 500 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Benchmark: import N appeals from the fake GIS ZhKKh into tickets, against the
+# floor of creating the same tickets with one helpdesk.ticket.create(vals_list).
+# Runs in a fresh database (dropped afterwards). Usage: bench/run_bench.sh [N]
+set -euo pipefail
+addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$addon_dir/scripts/lib.sh"
+count=${1:-10000}
+odoo_importable || { echo "The benchmark needs Odoo 19 importable by $python." >&2; exit 2; }
+ensure_oca_dependencies
+ensure_pg_role
+
+work=$(mktemp -d)
+db="hgzm_bench_$(date +%s)_$$"
+fake_pid=
+cleanup() {
+    [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
+    dropdb --if-exists "$db" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+copy_addon "$addon_dir" "$work/addons"
+write_odoo_conf "$work/odoo.conf" "$db" "$(odoo_addons_path "$work/addons")" "$work/data"
+"$python" -m odoo -c "$work/odoo.conf" -i helpdesk_gis_zhkh_max --stop-after-init --log-level=warn
+
+port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The fake runs in its own process: its memory and CPU are not the import's.
+(cd "$addon_dir" && exec "$python" -m tools.fake_gis --port "$port" --processing-polls 0) &
+fake_pid=$!
+"$python" "$addon_dir/bench/bench_import.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count"
