@@ -50,12 +50,9 @@ def control(fake, path, data, attempts=50):
 
 
 def run_jobs(env, backend):
-    """What the job runner does for one import: send, then fetch."""
-    backend._job_import_appeals()
-    for message in env["gis.zhkh.message"].search(
-        [("backend_id", "=", backend.id), ("state", "in", ("sent", "processing"))]
-    ):
-        message._job_fetch_result()
+    """What the job runner does for one import: plan, send, fetch. Jobs run
+    inline, one after the other, as a single-worker channel would."""
+    backend.with_context(queue_job__no_delay=True)._job_import_appeals()
     env.flush_all()
 
 

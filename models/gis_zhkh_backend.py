@@ -1,6 +1,8 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import datetime
+import hashlib
+import json
 import logging
 import uuid
 import zoneinfo
@@ -117,6 +119,22 @@ class GisZhkhBackend(models.Model):
         help="Each import asks again for the last days already imported, so that "
         "appeals registered late in GIS ZhKKh are not missed.",
     )
+    refresh_interval = fields.Integer(
+        string="Check open appeals every (minutes)",
+        default=60,
+        required=True,
+        help="How often to ask GIS ZhKKh again for the appeals still open and "
+        "those executed recently, to catch withdrawals, extensions, answers and "
+        "assessments. 0: at every import.",
+    )
+    refresh_days = fields.Integer(
+        string="Follow executed appeals for (days)",
+        default=60,
+        required=True,
+        help="Residents assess the answer after the appeal is executed: keep "
+        "checking executed appeals received within this many days.",
+    )
+    last_refresh_at = fields.Datetime(readonly=True, copy=False)
     include_hcs_appeals = fields.Boolean(
         string="Include appeals formed by GIS ZhKKh",
         default=True,
@@ -192,7 +210,8 @@ class GisZhkhBackend(models.Model):
     )
     _positive_numbers = models.Constraint(
         "CHECK(import_interval > 0 AND initial_days >= 0 AND overlap_days >= 0 "
-        "AND timeout > 0 AND poll_timeout_hours > 0)",
+        "AND timeout > 0 AND poll_timeout_hours > 0 AND refresh_interval >= 0 "
+        "AND refresh_days >= 0)",
         "Intervals, days and timeouts must be positive.",
     )
 
@@ -417,16 +436,29 @@ class GisZhkhBackend(models.Model):
             start = today - datetime.timedelta(days=self.initial_days)
         return min(start, today), today
 
-    def _open_appeal_guids(self):
-        """GUIDs of appeals still open in GIS: their changes (withdrawal,
-        roll-over, answers) do not show in a creation-date window."""
+    def _refresh_due(self, now):
+        return (
+            not self.last_refresh_at
+            or now
+            >= self.last_refresh_at + datetime.timedelta(minutes=self.refresh_interval)
+        )
+
+    def _refresh_guids(self):
+        """GUIDs of the appeals whose changes a creation-date window misses:
+        those still open in GIS (withdrawal, extension, answers) and those
+        executed recently (the resident's assessment comes afterwards)."""
+        since = gis_today() - datetime.timedelta(days=self.refresh_days)
         tickets = (
             self.env["helpdesk.ticket"]
             .with_context(active_test=False)
             .search_fetch(
                 [
                     ("gis_backend_id", "=", self.id),
+                    "|",
                     ("gis_status", "in", ("sent", "in_work")),
+                    "&",
+                    ("gis_status", "=", "executed"),
+                    ("gis_received_date", ">=", since),
                 ],
                 ["gis_appeal_guid"],
                 order="id",
@@ -435,34 +467,50 @@ class GisZhkhBackend(models.Model):
         return tickets.mapped("gis_appeal_guid")
 
     def _job_import_appeals(self):
-        """Job: ask GIS ZhKKh for new appeals and for changes of open ones."""
+        """Job: plan the exports of an import, one job per GIS request."""
         self.ensure_one()
         if not self.active:
             return "Connection archived: nothing to do"
         start, end = self._import_window()
-        requests = [
-            (
-                "window",
-                {"start_date": start, "end_date": end},
-                {"window_start": start, "window_end": end},
-            )
-        ]
-        guids = self._open_appeal_guids()
-        for index in range(0, len(guids), gis_xml.MAX_GUIDS_PER_REQUEST):
-            chunk = guids[index : index + gis_xml.MAX_GUIDS_PER_REQUEST]
-            requests.append(
-                ("refresh", {"appeal_guids": chunk}, {"guid_count": len(chunk)})
-            )
-        messages = self.env["gis.zhkh.message"]
-        for purpose, criteria, values in requests:
-            messages |= self._send_export(purpose, criteria, values)
-        return f"{len(messages)} export request(s) sent"
+        jobs = [self._enqueue_send("window", {"start_date": start, "end_date": end})]
+        now = fields.Datetime.now()
+        if self._refresh_due(now):
+            guids = self._refresh_guids()
+            for index in range(0, len(guids), gis_xml.MAX_GUIDS_PER_REQUEST):
+                chunk = guids[index : index + gis_xml.MAX_GUIDS_PER_REQUEST]
+                jobs.append(self._enqueue_send("refresh", {"appeal_guids": chunk}))
+            self.last_refresh_at = now
+        return f"{len(jobs)} export request(s) queued"
 
-    def _send_export(self, purpose, criteria, values):
-        """Send one exportAppeal; log it and queue the fetch of its result."""
+    def _enqueue_send(self, purpose, criteria):
+        digest = hashlib.sha1(
+            json.dumps(criteria, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
+        return self.with_delay(
+            identity_key=f"gis-zhkh-send-{self.id}-{purpose}-{digest}",
+            description=self.env._(
+                "GIS ZhKKh: request appeals of %(name)s", name=self.name
+            ),
+        )._job_send_export(purpose, criteria)
+
+    def _job_send_export(self, purpose, criteria):
+        """Job: send one exportAppeal; log it and queue the fetch of its result."""
         self.ensure_one()
-        if self.include_hcs_appeals and purpose == "window":
-            criteria = dict(criteria, include_hcs_appeals=True)
+        if not self.active:
+            return "Connection archived: nothing to do"
+        # Jobs carry no company context: work in the connection's company.
+        return self.with_company(self.company_id)._send_export(purpose, criteria)
+
+    def _send_export(self, purpose, criteria):
+        if purpose == "window":
+            values = {
+                "window_start": criteria["start_date"],
+                "window_end": criteria["end_date"],
+            }
+            if self.include_hcs_appeals:
+                criteria = dict(criteria, include_hcs_appeals=True)
+        else:
+            values = {"guid_count": len(criteria.get("appeal_guids", ()))}
         client = self._get_client()
         try:
             our_guid, ack = client.export_appeals(**criteria)
@@ -487,7 +535,7 @@ class GisZhkhBackend(models.Model):
             ack.message_guid,
         )
         message._enqueue_fetch()
-        return message
+        return f"Sent, MessageGUID {ack.message_guid}"
 
     def _handle_send_error(self, error, purpose, values):
         _logger.warning(

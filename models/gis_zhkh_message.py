@@ -126,6 +126,10 @@ class GisZhkhMessage(models.Model):
         self.ensure_one()
         if self.state not in ("sent", "processing"):
             return f"Nothing to do: the exchange is {self.state}"
+        # Jobs carry no company context: work in the connection's company.
+        return self.with_company(self.company_id)._fetch_result()
+
+    def _fetch_result(self):
         backend = self.sudo().backend_id
         now = fields.Datetime.now()
         try:

@@ -47,6 +47,7 @@ class GisCase(TransactionCase):
                 "timeout": 5,
                 "team_id": cls.team.id,
                 "initial_days": 10,
+                "refresh_interval": 0,
                 "responsible_user_id": cls.env.ref("base.user_admin").id,
             }
         )

@@ -113,7 +113,7 @@ class TestImport(GisCase):
         )
         self.assertEqual(tracked.new_value_char, "Withdrawn")
         # Withdrawn appeals are no longer refreshed: nothing left open in GIS.
-        self.assertEqual(self.backend._open_appeal_guids(), [])
+        self.assertEqual(self.backend._refresh_guids(), [])
 
     def test_history_rolled_over_and_answer_posted_once(self):
         appeal = self.appeals()[0]
@@ -395,6 +395,40 @@ class TestImport(GisCase):
             self.assertEqual(self.env["gis.zhkh.backend"]._cron_import_appeals(), 0)
             self.backend.action_import_appeals()
             trap.assert_jobs_count(1, only=self.backend._job_import_appeals)
+
+    def test_refresh_follows_open_and_recently_executed_appeals(self):
+        appeals = self.appeals(4)
+        old = dataclasses.replace(
+            appeals[3],
+            create_date=self.days_ago(self.backend.refresh_days + 5),
+            status="executed",
+            raw_status="Executed",
+        )
+        recent = dataclasses.replace(
+            appeals[2], status="executed", raw_status="Executed"
+        )
+        withdrawn = dataclasses.replace(
+            appeals[1], status="withdrawn", raw_status="Withdrawn", withdrawn=True
+        )
+        self.env["helpdesk.ticket"]._gis_import_appeals(
+            self.backend, [appeals[0], withdrawn, recent, old]
+        )
+        self.assertEqual(
+            set(self.backend._refresh_guids()), {appeals[0].guid, recent.guid}
+        )
+
+    def test_refresh_only_when_due(self):
+        self.fake.seed(self.appeals(2))
+        self.backend.refresh_interval = 60
+        first = self.run_import()
+        self.assertEqual(first.mapped("purpose"), ["window"])  # nothing open yet
+        self.assertTrue(self.backend.last_refresh_at)
+        second = self.run_import() - first
+        self.assertEqual(second.mapped("purpose"), ["window"])  # not due
+        self.backend.last_refresh_at -= datetime.timedelta(minutes=61)
+        third = self.run_import() - first - second
+        self.assertEqual(sorted(third.mapped("purpose")), ["refresh", "window"])
+        self.assertEqual(third.filtered(lambda m: m.purpose == "refresh").guid_count, 2)
 
     def test_archived_connection_does_nothing(self):
         self.fake.seed(self.appeals(2))

@@ -33,7 +33,8 @@ class TestImportFaults(GisCase):
         trap = manager.__enter__()
         self.addCleanup(manager.__exit__, None, None, None)
         self.backend._enqueue_import()
-        trap.perform_enqueued_jobs()
+        trap.perform_enqueued_jobs()  # plans the requests
+        trap.perform_enqueued_jobs()  # sends them
         return trap
 
     def activities(self):
@@ -62,7 +63,7 @@ class TestImportFaults(GisCase):
             with trap_jobs() as trap:
                 self.backend._enqueue_import()
                 with self.assertRaises(RetryableJobError, msg=str(failure)):
-                    trap.perform_enqueued_jobs()
+                    self.perform_all(trap)
         self.assertFalse(
             self.env["gis.zhkh.message"].search([("backend_id", "=", self.backend.id)])
         )
@@ -74,12 +75,14 @@ class TestImportFaults(GisCase):
         with trap_jobs() as trap:
             self.backend._enqueue_import()
             with self.assertRaises(RetryableJobError):
-                trap.perform_enqueued_jobs()
+                self.perform_all(trap)
 
     @mute_logger(*MUTED)
     def test_transient_failure_on_last_attempt_is_recorded(self):
         self.fake.fail_next("http", operation="exportAppeal", status=503)
-        job = self.backend.with_delay(max_retries=3)._job_import_appeals()
+        job = self.backend.with_delay(max_retries=3)._job_send_export(
+            "window", {"start_date": self.days_ago(1), "end_date": self.today}
+        )
         stored = Job.load(self.env, job.uuid)
         stored.retry = 2
         stored.store()
@@ -103,7 +106,7 @@ class TestImportFaults(GisCase):
             )
             with trap_jobs() as trap:
                 self.backend._enqueue_import()
-                trap.perform_enqueued_jobs()
+                self.perform_all(trap)
         messages = self.env["gis.zhkh.message"].search(
             [("backend_id", "=", self.backend.id)]
         )
@@ -127,7 +130,7 @@ class TestImportFaults(GisCase):
         )
         with trap_jobs() as trap:
             self.backend._enqueue_import()
-            trap.perform_enqueued_jobs()
+            self.perform_all(trap)
         self.assertEqual(len(self.activities()), 2)
 
     @mute_logger(*MUTED)
