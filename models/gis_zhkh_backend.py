@@ -134,7 +134,9 @@ class GisZhkhBackend(models.Model):
         help="Residents assess the answer after the appeal is executed: keep "
         "checking executed appeals received within this many days.",
     )
-    last_refresh_at = fields.Datetime(readonly=True, copy=False)
+    last_refresh_at = fields.Datetime(
+        string="Open appeals last checked", readonly=True, copy=False
+    )
     include_hcs_appeals = fields.Boolean(
         string="Include appeals formed by GIS ZhKKh",
         default=True,
