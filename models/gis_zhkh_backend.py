@@ -518,17 +518,8 @@ class GisZhkhBackend(models.Model):
             our_guid, ack = client.export_appeals(**criteria)
         except GisError as error:
             return self._handle_send_error(error, purpose, values)
-        message = self.env["gis.zhkh.message"].create(
-            dict(
-                values,
-                backend_id=self.id,
-                operation="export_appeal",
-                purpose=purpose,
-                message_guid=our_guid,
-                ack_guid=ack.message_guid,
-                state="sent",
-                sent_at=fields.Datetime.now(),
-            )
+        message = self._log_export(
+            purpose, values, message_guid=our_guid, ack_guid=ack.message_guid
         )
         _logger.info(
             "GIS ZhKKh %s: exportAppeal (%s) accepted, MessageGUID %s",
@@ -538,6 +529,19 @@ class GisZhkhBackend(models.Model):
         )
         message._enqueue_fetch()
         return f"Sent, MessageGUID {ack.message_guid}"
+
+    def _log_export(self, purpose, values, **extra):
+        return self.env["gis.zhkh.message"].create(
+            dict(
+                values,
+                backend_id=self.id,
+                operation="export_appeal",
+                purpose=purpose,
+                state="sent",
+                sent_at=fields.Datetime.now(),
+                **extra,
+            )
+        )
 
     def _handle_send_error(self, error, purpose, values):
         _logger.warning(
@@ -549,19 +553,9 @@ class GisZhkhBackend(models.Model):
         )
         if error.transient and not self._is_last_job_attempt():
             raise RetryableJobError(str(error)) from error
-        message = self.env["gis.zhkh.message"].create(
-            dict(
-                values,
-                backend_id=self.id,
-                operation="export_appeal",
-                purpose=purpose,
-                message_guid=error.message_guid,
-                state="sent",
-                sent_at=fields.Datetime.now(),
-            )
-        )
+        message = self._log_export(purpose, values, message_guid=error.message_guid)
         message._record_error(error)
-        return message
+        return str(error)
 
     @api.model
     def _is_last_job_attempt(self):

@@ -1,10 +1,7 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
-import shutil
 import sys
-import tempfile
-import textwrap
 from pathlib import Path
 
 from psycopg2 import IntegrityError
@@ -17,27 +14,8 @@ from .common import ORG, GisCase
 
 MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
 
-# Stands in for a CryptoPro-based signer: inserts a (dummy) XMLDSig signature
-# into the signed element, as the real program does.
-SIGNER = textwrap.dedent(
-    """
-    import sys
-    from lxml import etree
-    DS = "http://www.w3.org/2000/09/xmldsig#"
-    root = etree.fromstring(sys.stdin.buffer.read())
-    target = root.xpath("//*[@Id='signed-data-container']")[0]
-    sig = etree.Element("{%s}Signature" % DS, nsmap={"ds": DS})
-    info = etree.SubElement(sig, "{%s}SignedInfo" % DS)
-    for tag in ("CanonicalizationMethod", "SignatureMethod"):
-        etree.SubElement(info, "{%s}%s" % (DS, tag), Algorithm="urn:x")
-    ref = etree.SubElement(info, "{%s}Reference" % DS, URI="#signed-data-container")
-    etree.SubElement(ref, "{%s}DigestMethod" % DS, Algorithm="urn:x")
-    etree.SubElement(ref, "{%s}DigestValue" % DS).text = "AAAA"
-    etree.SubElement(sig, "{%s}SignatureValue" % DS).text = "AAAA"
-    target.insert(0, sig)
-    sys.stdout.buffer.write(etree.tostring(root))
-    """
-)
+# The dummy signer of the plain tests (an external program, as in production).
+SIGNER = Path(__file__).parent / "plain" / "fake_signer.py"
 
 
 @tagged("post_install", "-at_install")
@@ -103,13 +81,10 @@ class TestBackend(GisCase):
         self.assertIn("temporary", action["params"]["message"])
 
     def test_signer_command(self):
-        signer = Path(tempfile.mkdtemp()) / "signer.py"
-        signer.write_text(SIGNER)
-        self.addCleanup(shutil.rmtree, signer.parent)
         self.fake.require_signature = True
         self.addCleanup(setattr, self.fake, "require_signature", False)
         self.backend.write(
-            {"signing_mode": "command", "signing_command": f"{sys.executable} {signer}"}
+            {"signing_mode": "command", "signing_command": f"{sys.executable} {SIGNER}"}
         )
         action = self.backend.action_test_connection()
         self.assertEqual(

@@ -2,8 +2,8 @@
 
 import datetime
 import sys
-import textwrap
 import uuid
+from pathlib import Path
 
 import pytest
 from hgzm_tools import fake_gis, gis_client, gis_xml
@@ -274,34 +274,11 @@ def test_invalid_request_gets_a_format_fault(server):
 
 # -- signing ----------------------------------------------------------------
 
-SIGNER = textwrap.dedent(
-    """
-    import sys
-    from lxml import etree
-    DS = "http://www.w3.org/2000/09/xmldsig#"
-    root = etree.fromstring(sys.stdin.buffer.read())
-    target = root.xpath("//*[@Id='signed-data-container']")[0]
-    sig = etree.Element("{%s}Signature" % DS, nsmap={"ds": DS})
-    info = etree.SubElement(sig, "{%s}SignedInfo" % DS)
-    etree.SubElement(info, "{%s}CanonicalizationMethod" % DS, Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
-    etree.SubElement(info, "{%s}SignatureMethod" % DS,
-        Algorithm="urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34102012-gostr34112012-256")
-    ref = etree.SubElement(info, "{%s}Reference" % DS, URI="#signed-data-container")
-    etree.SubElement(ref, "{%s}DigestMethod" % DS,
-        Algorithm="urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34112012-256")
-    etree.SubElement(ref, "{%s}DigestValue" % DS).text = "AAAA"
-    etree.SubElement(sig, "{%s}SignatureValue" % DS).text = "AAAA"
-    target.insert(0, sig)
-    sys.stdout.buffer.write(etree.tostring(root))
-    """
-)
-
 
 @pytest.fixture
-def signer_script(tmp_path):
-    path = tmp_path / "signer.py"
-    path.write_text(SIGNER)
-    return path
+def signer_script():
+    # Shared with the Odoo tests.
+    return Path(__file__).with_name("fake_signer.py")
 
 
 def test_command_signer_signs_and_fake_accepts(xsd_dir, signer_script):
