@@ -19,7 +19,10 @@ import dataclasses
 import datetime
 from zoneinfo import ZoneInfo
 
+from .production_calendar import CalendarRangeError
+
 UNITS = ("minutes", "hours", "calendar_days", "working_days")
+DAY_UNITS = ("calendar_days", "working_days")
 UTC = datetime.timezone.utc
 
 
@@ -76,16 +79,46 @@ def compute_deadline(start, amount, unit, calendar, tz, window=None):
         start_day = start
         start_utc = _local_midnight(start, tz).astimezone(UTC)
 
-    if unit == "calendar_days":
-        last = start_day + datetime.timedelta(days=amount)
-        return end_of_day(calendar.next_working_day(last), tz)
-    if unit == "working_days":
-        last = calendar.add_working_days(start_day, amount) if amount else start_day
-        return end_of_day(last, tz)
+    if unit in DAY_UNITS:
+        return _day_deadline(
+            calendar.day_deadlines(unit, amount, tz), calendar, start_day
+        )
     minutes = amount * 60 if unit == "hours" else amount
     if window is None:
         return start_utc + datetime.timedelta(minutes=minutes)
     return _windowed(start_utc, minutes, calendar, tz, window)
+
+
+def _day_deadline(table, calendar, day):
+    calendar._index(day)  # raises outside the calendar
+    deadline = table[day]
+    if deadline is None:
+        raise CalendarRangeError(
+            f"A period from {day} ends beyond the production calendar"
+        )
+    return deadline
+
+
+def compute_deadlines(starts, amount, unit, calendar, tz, window=None):
+    """``compute_deadline`` for many starts of the same period and zone.
+
+    Day periods from dates are table lookups (see
+    ``ProductionCalendar.day_deadlines``): how a sweep over thousands of
+    tickets stays cheap.
+    """
+    if isinstance(tz, str):
+        tz = ZoneInfo(tz)
+    if unit in DAY_UNITS and amount >= 0:
+        table = calendar.day_deadlines(unit, amount, tz)
+        try:
+            return list(map(table.__getitem__, starts))
+        except KeyError:
+            # Datetimes (not in a table of dates), or periods out of the
+            # calendar: the one-by-one path computes or explains them.
+            pass
+    return [
+        compute_deadline(start, amount, unit, calendar, tz, window) for start in starts
+    ]
 
 
 def _windowed(start_utc, minutes, calendar, tz, window):

@@ -54,6 +54,10 @@ class ProductionCalendar:
             if self.base <= day < self.end:
                 flags[(day - self.base).days] = 1
         self._flags = bytes(flags)
+        self._base_ordinal = self.base.toordinal()
+        self._size = size
+        self._midnights = {}
+        self._day_tables = {}
         # _cum[i]: working days in [base, base + i)
         self._cum = list(itertools.accumulate(flags, initial=0))
         # _working[k]: index of the k-th working day
@@ -107,15 +111,66 @@ class ProductionCalendar:
         return self.base <= day < self.end
 
     def _index(self, day):
-        if not self._in_range(day):
+        index = day.toordinal() - self._base_ordinal
+        if not 0 <= index < self._size:
             raise CalendarRangeError(
                 f"{day} is outside the production calendar "
                 f"{self.first_year}-{self.last_year}"
             )
-        return (day - self.base).days
+        return index
+
+    def _rank_index(self, rank):
+        """Index of the working day of this rank (0-based)."""
+        if rank >= len(self._working):
+            raise CalendarRangeError(
+                f"Beyond the production calendar {self.first_year}-{self.last_year}"
+            )
+        return self._working[rank]
+
+    def next_working_index(self, index):
+        """``index`` when it is a working day, else the next working day's."""
+        if index >= self._size:
+            raise CalendarRangeError(
+                f"Beyond the production calendar {self.first_year}-{self.last_year}"
+            )
+        return self._rank_index(self._cum[index])
+
+    def add_working_index(self, index, count):
+        """Index of the ``count``-th working day after day ``index``."""
+        return self._rank_index(self._cum[index + 1] + count - 1)
+
+    def midnights(self, tz):
+        """UTC instants of local midnight starting each day, for ``tz``
+        (one more than the days: 24:00 of the last day)."""
+        key = str(tz)
+        table = self._midnights.get(key)
+        if table is None:
+            utc = datetime.timezone.utc
+            one_day = datetime.timedelta(days=1)
+            first = datetime.datetime.combine(self.base, datetime.time.min)
+            # Russian zones have had no daylight saving since 2014: when the
+            # offset is the same at every month start, every midnight is the
+            # first one plus whole days; otherwise ask the zone day by day.
+            months = [
+                datetime.datetime(year, month, 1)
+                for year in range(self.first_year, self.last_year + 1)
+                for month in range(1, 13)
+            ] + [datetime.datetime.combine(self.end, datetime.time.min)]
+            offsets = {tz.utcoffset(moment) for moment in months}
+            if len(offsets) == 1:
+                start = (first - offsets.pop()).replace(tzinfo=utc)
+                table = [start + one_day * i for i in range(self._size + 1)]
+            else:
+                table = []
+                local = first
+                for _index in range(self._size + 1):
+                    table.append((local - tz.utcoffset(local)).replace(tzinfo=utc))
+                    local += one_day
+            self._midnights[key] = table
+        return table
 
     def _day(self, index):
-        if index >= len(self._flags):
+        if index >= self._size:
             raise CalendarRangeError(
                 f"Beyond the production calendar {self.first_year}-{self.last_year}"
             )
@@ -130,21 +185,13 @@ class ProductionCalendar:
     def next_working_day(self, day, inclusive=True):
         """``day`` itself when working (and ``inclusive``), else the next one."""
         index = self._index(day)
-        rank = self._cum[index] if inclusive else self._cum[index + 1]
-        if rank >= len(self._working):
-            raise CalendarRangeError(f"No working day after {day} in the calendar")
-        return self._day(self._working[rank])
+        return self._day(self.next_working_index(index if inclusive else index + 1))
 
     def add_working_days(self, day, count):
         """The ``count``-th working day after ``day`` (``day`` not counted)."""
         if count < 1:
             raise ValueError("count must be at least 1")
-        rank = self._cum[self._index(day) + 1] + count - 1
-        if rank >= len(self._working):
-            raise CalendarRangeError(
-                f"{count} working days after {day} go beyond the calendar"
-            )
-        return self._day(self._working[rank])
+        return self._day(self.add_working_index(self._index(day), count))
 
     def working_days_between(self, start, end):
         """Working days in (start, end]."""
@@ -160,6 +207,46 @@ class ProductionCalendar:
             if wanted:
                 result.append(day)
         return result
+
+    def day_deadlines(self, unit, amount, tz):
+        """For a day period (``calendar_days`` or ``working_days``) of
+        ``amount``: ``{start date: end (UTC)}`` for every day of the calendar
+        whose period ends within it.
+
+        Statutory periods are few (1, 3, 5, 10, 15 days...): one table per
+        period and time zone turns every later computation into a lookup.
+        """
+        key = (unit, amount, str(tz))
+        table = self._day_tables.get(key)
+        if table is None:
+            if len(self._day_tables) > 512:
+                self._day_tables.clear()
+            size = self._size
+            # Sentinels: a rank beyond the calendar points at day ``size``,
+            # whose "next midnight" is None.
+            working = self._working + [size] * (amount + 1)
+            midnights = self.midnights(tz) + [None]
+            if unit == "calendar_days":
+                cum = self._cum + [len(self._working)] * amount
+                ends = [midnights[working[cum[i + amount]] + 1] for i in range(size)]
+            elif amount:
+                shift = amount - 1
+                ends = [midnights[working[c + shift] + 1] for c in self._cum[1:]]
+            else:
+                ends = midnights[1 : size + 1]
+            if "_dates" not in self.__dict__:
+                one_day = datetime.timedelta(days=1)
+                self._dates = list(
+                    itertools.accumulate(
+                        range(size - 1), lambda d, _i: d + one_day, initial=self.base
+                    )
+                )
+            # Periods ending beyond the calendar are the last ones: leave
+            # them out, a lookup then fails like any date outside it.
+            known = ends.index(None) if None in ends else size
+            table = dict(zip(self._dates[:known], ends[:known], strict=True))
+            self._day_tables[key] = table
+        return table
 
     # -- windows -----------------------------------------------------------
 
