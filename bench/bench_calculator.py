@@ -32,7 +32,8 @@ from hgzm_tools.deadlines import (
 from hgzm_tools.production_calendar import ProductionCalendar
 
 ZONES = [ZoneInfo(z) for z in ("Europe/Kaliningrad", "Europe/Moscow", "Asia/Kamchatka")]
-# The day periods of the statutory rules (../shared/reference/law/statutory-timeframes.md).
+# The day periods of the statutory rules
+# (../shared/reference/law/statutory-timeframes.md).
 PERIODS = [
     (1, "working_days"),  # C1 information about the organisation
     (10, "working_days"),  # C2 request in general
@@ -103,7 +104,7 @@ def main(count):
         f"periods (statutory day rules)     {count:,} in {len(groups)} rule/zone groups"
     )
     print(
-        f"calculator, per group (as Odoo)   {batch_seconds:8.3f} s  (calendar built inside)"
+        f"calculator, per group (as Odoo)   {batch_seconds:8.3f} s  (calendar included)"
     )
     print(f"calculator, one call per period   {single_seconds:8.3f} s")
     print(f"naive day-by-day over holidays.RU {slow_seconds:8.3f} s")
