@@ -17,7 +17,7 @@
         "phone_validation",
     ],
     "external_dependencies": {
-        "python": ["requests", "lxml", "phonenumbers"],
+        "python": ["requests", "lxml", "phonenumbers", "holidays"],
     },
     "data": [
         "security/helpdesk_gis_zhkh_max_security.xml",
@@ -25,6 +25,7 @@
         "data/queue_job_data.xml",
         "data/helpdesk_ticket_channel_data.xml",
         "data/helpdesk_ticket_category_data.xml",
+        "data/helpdesk_production_calendar_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
         "views/gis_zhkh_backend_views.xml",
@@ -32,7 +33,11 @@
         "views/gis_appeal_theme_views.xml",
         "views/gis_zhkh_house_views.xml",
         "views/helpdesk_ticket_views.xml",
+        "views/helpdesk_deadline_rule_views.xml",
+        "views/helpdesk_production_calendar_views.xml",
+        "views/helpdesk_ticket_deadline_views.xml",
         "views/menus.xml",
+        "data/helpdesk_deadline_rule_data.xml",
     ],
     "demo": [
         "demo/gis_zhkh_demo.xml",

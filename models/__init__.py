@@ -2,5 +2,11 @@ from . import gis_appeal_theme
 from . import gis_zhkh_backend
 from . import gis_zhkh_house
 from . import gis_zhkh_message
+from . import helpdesk_deadline_milestone
+from . import helpdesk_deadline_rule
+from . import helpdesk_production_calendar
+from . import helpdesk_production_calendar_day
+from . import helpdesk_ticket_deadline
 from . import helpdesk_ticket
+from . import res_company
 from . import res_partner

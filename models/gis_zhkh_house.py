@@ -2,6 +2,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
+from odoo.addons.base.models.res_partner import _tz_get
+
 
 class GisZhkhHouse(models.Model):
     """An apartment building managed by the organisation, known by its FIAS GUID."""
@@ -22,6 +24,18 @@ class GisZhkhHouse(models.Model):
         "res.company", required=True, default=lambda self: self.env.company
     )
     active = fields.Boolean(default=True)
+    calendar_id = fields.Many2one(
+        "helpdesk.production.calendar",
+        string="Production calendar",
+        help="Leave empty to use the company's. Set a regional calendar for a "
+        "building in a region with days off of its own.",
+    )
+    tz = fields.Selection(
+        selection=_tz_get,
+        string="Time zone",
+        help="Deadlines end at midnight of the building's time zone. Leave empty "
+        "to use the company's.",
+    )
     ticket_count = fields.Integer(compute="_compute_ticket_count")
 
     _fias_company_unique = models.Constraint(

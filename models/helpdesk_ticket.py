@@ -1,6 +1,9 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import collections
+import datetime
 import logging
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
@@ -8,11 +11,42 @@ from odoo import api, fields, models
 from odoo.tools import plaintext2html, split_every
 
 from ..tools.appeal_mapping import applicant_email, normalize_phone
+from ..tools.deadlines import (
+    compute_deadline,
+    compute_deadlines,
+    end_of_day,
+    state_of,
+    warning_time,
+)
+from ..tools.production_calendar import CalendarRangeError
+from .helpdesk_ticket_deadline import OPEN_STATES, STATES
 
 _logger = logging.getLogger(__name__)
 
 # Appeals saved per create() call and per savepoint.
 IMPORT_BATCH = 500
+
+DEFAULT_TZ = "Europe/Moscow"
+# Ticket fields whose change can change which rules apply or when a clock
+# starts or stops (fields named in milestones are added to these).
+DEADLINE_TRIGGERS = frozenset(
+    {
+        "stage_id",
+        "team_id",
+        "category_id",
+        "tag_ids",
+        "channel_id",
+        "priority",
+        "company_id",
+        "gis_received_date",
+        "gis_deadline",
+        "gis_status",
+        "gis_theme_id",
+        "gis_house_id",
+        "gis_appeal_guid",
+    }
+)
+STATE_WEIGHT = {"met": 0, "running": 1, "at_risk": 2, "breached": 3}
 
 GIS_STATUSES = [
     ("sent", "Sent"),
@@ -138,10 +172,316 @@ class HelpdeskTicket(models.Model):
     gis_history_keys = fields.Text(readonly=True, copy=False)
     gis_last_sync = fields.Datetime(string="Last GIS sync", readonly=True, copy=False)
 
+    reacted_at = fields.Datetime(
+        string="Reacted at",
+        copy=False,
+        tracking=True,
+        help="When the dispatcher called back, or the crew was on site: meets "
+        "the reaction deadlines.",
+    )
+    localised_at = fields.Datetime(
+        string="Accident localised at",
+        copy=False,
+        tracking=True,
+        help="When the accident was localised: meets the localisation deadline.",
+    )
+    deadline_ids = fields.One2many(
+        "helpdesk.ticket.deadline", "ticket_id", string="Legal deadlines"
+    )
+    deadline_state = fields.Selection(
+        STATES,
+        string="Deadline status",
+        compute="_compute_deadline_summary",
+        search="_search_deadline_state",
+        help="The worst state of the ticket's legal deadlines.",
+    )
+    next_deadline = fields.Datetime(
+        compute="_compute_deadline_summary",
+        search="_search_next_deadline",
+        help="The earliest legal deadline still running.",
+    )
+
+    deadline_needs_reaction = fields.Boolean(compute="_compute_deadline_needs")
+    deadline_needs_localisation = fields.Boolean(compute="_compute_deadline_needs")
+
     _gis_appeal_company_unique = models.Constraint(
         "UNIQUE(company_id, gis_appeal_guid)",
         "This GIS ZhKKh appeal already has a ticket in this company.",
     )
+
+    # ------------------------------------------------------------------
+    # Legal deadlines
+    # ------------------------------------------------------------------
+
+    @api.depends("deadline_ids.state", "deadline_ids.deadline")
+    def _compute_deadline_summary(self):
+        for ticket in self:
+            deadlines = ticket.deadline_ids
+            running = deadlines.filtered(lambda d: d.state in OPEN_STATES)
+            ticket.next_deadline = min(running.mapped("deadline")) if running else False
+            states = deadlines.mapped("state")
+            ticket.deadline_state = (
+                max(states, key=STATE_WEIGHT.get) if states else False
+            )
+
+    @api.depends("deadline_ids.kind", "deadline_ids.state")
+    def _compute_deadline_needs(self):
+        for ticket in self:
+            running = ticket.deadline_ids.filtered(lambda d: d.state in OPEN_STATES)
+            kinds = set(running.mapped("kind"))
+            ticket.deadline_needs_reaction = "reaction" in kinds
+            ticket.deadline_needs_localisation = "localisation" in kinds
+
+    def _search_deadline_state(self, operator, value):
+        if operator not in ("=", "in"):
+            return NotImplemented
+        return [("deadline_ids.state", operator, value)]
+
+    def _search_next_deadline(self, operator, value):
+        return [
+            (
+                "deadline_ids",
+                "any",
+                [("state", "in", OPEN_STATES), ("deadline", operator, value)],
+            )
+        ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        tickets = super().create(vals_list)
+        tickets._deadline_sync()
+        return tickets
+
+    def write(self, vals):
+        result = super().write(vals)
+        if not self.env.context.get("deadline_sync_off") and (
+            DEADLINE_TRIGGERS.intersection(vals)
+            or self.env["helpdesk.deadline.milestone"]
+            ._trigger_fields()
+            .intersection(vals)
+        ):
+            self._deadline_sync()
+        return result
+
+    def action_mark_reacted(self):
+        self.filtered(lambda t: not t.reacted_at).reacted_at = fields.Datetime.now()
+
+    def action_mark_localised(self):
+        self.filtered(lambda t: not t.localised_at).localised_at = fields.Datetime.now()
+
+    def _deadline_tz(self):
+        self.ensure_one()
+        name = self.gis_house_id.tz or self.company_id.partner_id.tz or DEFAULT_TZ
+        return ZoneInfo(name)
+
+    def _deadline_calendar(self):
+        self.ensure_one()
+        return (
+            self.gis_house_id.calendar_id
+            or self.company_id.helpdesk_calendar_id
+            or self.env["helpdesk.production.calendar"]._default_calendar()
+        )
+
+    def _deadline_start(self, milestone):
+        """When the milestone's clock started: a date (GIS date of receipt)
+        or a naive UTC datetime; None while it has not."""
+        self.ensure_one()
+        if milestone.clock_start == "gis_received" and self.gis_received_date:
+            return self.gis_received_date
+        if milestone.clock_start == "field":
+            value = self[milestone.start_field_id.name]
+            return value or None
+        return self.create_date
+
+    def _deadline_done_at(self, milestone, now):
+        """When the milestone's stop condition was met, or None."""
+        self.ensure_one()
+        stages = milestone.stop_stage_ids
+        field = milestone.stop_field_id
+        statuses = milestone._gis_status_set()
+        if (
+            stages
+            and self.stage_id in stages
+            or (not (stages or field or statuses) and self.closed)
+        ):
+            return self.last_stage_update or now
+        if field and self[field.name]:
+            value = self[field.name]
+            return value if isinstance(value, datetime.datetime) else now
+        if statuses and self.gis_status in statuses:
+            return self.gis_last_sync or now
+        return None
+
+    def _deadline_values(self, milestone, start, computed, tz, now, record):
+        """The stored values of one milestone of this ticket."""
+        self.ensure_one()
+        deadline = computed
+        mismatch = False
+        if milestone.kind == "answer" and self.gis_deadline:
+            # GIS ZhKKh's own date rules for its appeals; ours cross-checks it.
+            deadline = end_of_day(self.gis_deadline, tz)
+            mismatch = deadline != computed
+        if isinstance(start, datetime.datetime):
+            start_utc = start.replace(tzinfo=datetime.timezone.utc)
+        else:
+            start_utc = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+        warn_at = warning_time(
+            start_utc, deadline, milestone.warn_before, milestone.warn_ratio / 100
+        )
+        done_at = record.done_at if record and record.done_at else None
+        if done_at is None:
+            done_at = self._deadline_done_at(milestone, now)
+        utc_now = now.replace(tzinfo=datetime.timezone.utc)
+        state = state_of(
+            deadline,
+            utc_now,
+            done_at.replace(tzinfo=datetime.timezone.utc) if done_at else None,
+            warn_at,
+        )
+
+        def naive(value):
+            return (
+                value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+                if value
+                else False
+            )
+
+        deadline_naive = naive(deadline)
+        if record and record.breached and record.deadline == deadline_naive:
+            # A breach of this very deadline cannot be undone by a recompute.
+            state = "breached"
+        values = {
+            "ticket_id": self.id,
+            "rule_id": milestone.rule_id.id,
+            "milestone_id": milestone.id,
+            "name": milestone.name,
+            "kind": milestone.kind,
+            "legal_basis": milestone.rule_id.legal_basis or False,
+            "start": naive(start_utc),
+            "deadline": deadline_naive,
+            "computed_deadline": naive(computed),
+            "gis_mismatch": mismatch,
+            "warn_at": naive(warn_at),
+            "state": state,
+            "done_at": done_at or False,
+            "breached": bool(record and record.breached) or state == "breached",
+            "on_time": {"met": 100.0, "breached": 0.0}.get(state, False),
+        }
+        if record and record.deadline != values["deadline"]:
+            # A new deadline (an extension): warn again before it.
+            values["warned"] = False
+        return values
+
+    def _deadline_sync(self):
+        """Create, update or drop the legal deadlines of these tickets."""
+        tickets = self.exists()
+        if not tickets:
+            return
+        deadline_model = self.env["helpdesk.ticket.deadline"].sudo()
+        rules = (
+            self.env["helpdesk.deadline.rule"]
+            .sudo()
+            .search([("milestone_ids", "!=", False)])
+        )
+        wanted = {}
+        for rule in rules:
+            for ticket in rule._matching(tickets):
+                for milestone in rule.milestone_ids:
+                    wanted[(ticket.id, milestone.id)] = (ticket, milestone)
+        existing = {
+            (record.ticket_id.id, record.milestone_id.id): record
+            for record in deadline_model.search([("ticket_id", "in", tickets.ids)])
+        }
+        # Rules that no longer apply drop their running deadlines; what was
+        # met or breached stays on record.
+        deadline_model.browse(
+            [
+                record.id
+                for key, record in existing.items()
+                if key not in wanted and record.state in OPEN_STATES
+            ]
+        ).unlink()
+        now = fields.Datetime.now()
+        groups = collections.defaultdict(list)
+        for ticket, milestone in wanted.values():
+            start = ticket._deadline_start(milestone)
+            if start:
+                key = (milestone, ticket._deadline_calendar(), ticket._deadline_tz())
+                groups[key].append((ticket, start))
+        to_create = []
+        for (milestone, calendar, tz), members in groups.items():
+            ends = self._deadline_compute(milestone, calendar, tz, members)
+            for (ticket, start), computed in zip(members, ends, strict=True):
+                if computed is None:
+                    continue
+                record = existing.get((ticket.id, milestone.id))
+                values = ticket._deadline_values(
+                    milestone, start, computed, tz, now, record
+                )
+                if record is None:
+                    to_create.append(values)
+                    continue
+                changes = {
+                    name: value
+                    for name, value in values.items()
+                    if name != "on_time" and self._deadline_differs(record, name, value)
+                }
+                if "state" in changes:
+                    # on_time is NULL while running: the ORM reads it as 0.
+                    changes["on_time"] = values["on_time"]
+                if changes:
+                    record.write(changes)
+        deadline_model.create(to_create)
+
+    @api.model
+    def _deadline_differs(self, record, name, value):
+        current = record[name]
+        if isinstance(current, models.BaseModel):
+            current = current.id
+        return (current or False) != (value or False)
+
+    @api.model
+    def _deadline_compute(self, milestone, calendar, tz, members):
+        """Deadlines of ``members`` (ticket, start), None where impossible."""
+        calculator = calendar._calculator()
+        window = milestone._window()
+        starts = [start for _ticket, start in members]
+        try:
+            return compute_deadlines(
+                starts, milestone.duration, milestone.unit, calculator, tz, window
+            )
+        except CalendarRangeError as error:
+            _logger.debug("Computing deadlines one by one: %s", error)
+        ends = []
+        for ticket, start in members:
+            try:
+                ends.append(
+                    compute_deadline(
+                        start,
+                        milestone.duration,
+                        milestone.unit,
+                        calculator,
+                        tz,
+                        window,
+                    )
+                )
+            except CalendarRangeError as error:
+                _logger.warning(
+                    "Ticket %s: no legal deadline for %s: %s",
+                    ticket.number,
+                    milestone.display_name,
+                    error,
+                )
+                ends.append(None)
+        return ends
+
+    @api.model
+    def _deadline_resync_open(self):
+        """Job: recompute the legal deadlines of every open ticket."""
+        tickets = self.search([("closed", "=", False)])
+        for batch in split_every(1000, tickets.ids):
+            self.browse(batch)._deadline_sync()
+        return f"{len(tickets)} tickets"
 
     # ------------------------------------------------------------------
     # Import of GIS appeals

@@ -111,11 +111,13 @@ def compute_deadlines(starts, amount, unit, calendar, tz, window=None):
     if unit in DAY_UNITS and amount >= 0:
         table = calendar.day_deadlines(unit, amount, tz)
         try:
-            return list(map(table.__getitem__, starts))
+            result = list(map(table.__getitem__, starts))
         except KeyError:
             # Datetimes (not in a table of dates), or periods out of the
             # calendar: the one-by-one path computes or explains them.
-            pass
+            result = None
+        if result is not None:
+            return result
     return [
         compute_deadline(start, amount, unit, calendar, tz, window) for start in starts
     ]

@@ -86,9 +86,12 @@ class ProductionCalendar:
         (a new decree, a regional day off) given as dates."""
         years = range(first_year, last_year + 1)
         source = holidays.country_holidays("RU", years=years, subdiv=subdiv)
-        removed = set(removed_days_off)
+        # What the caller says (a decree, a region) wins over the package.
+        removed = set(removed_days_off) | set(extra_working_days)
         days_off = (set(source) | set(extra_days_off)) - removed
-        working = (set(source.weekend_workdays) | set(extra_working_days)) - days_off
+        working = (set(source.weekend_workdays) - set(extra_days_off)) | set(
+            extra_working_days
+        )
         public = {
             day
             for day, name in source.items()

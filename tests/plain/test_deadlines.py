@@ -327,3 +327,15 @@ def test_window_clock_equals_minute_by_minute(
     ) + datetime.timedelta(minutes=minute_of_day)
     fast = compute_deadline(start, minutes, "minutes", CAL, tz, window)
     assert fast == naive_window_deadline(start, minutes, tz, window)
+
+
+def test_explicit_days_win_over_the_package():
+    # A decree that keeps 31 December 2027 working and makes 20 February a day off.
+    decree = ProductionCalendar.russia(
+        2027,
+        2027,
+        extra_working_days=[D(2027, 12, 31)],
+        extra_days_off=[D(2027, 2, 20)],
+    )
+    assert decree.is_working(D(2027, 12, 31))
+    assert not decree.is_working(D(2027, 2, 20))

@@ -1,0 +1,367 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import dataclasses
+import datetime
+from zoneinfo import ZoneInfo
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .common import GisCase
+
+D = datetime.date
+UTC = datetime.timezone.utc
+
+
+def local_midnight_utc(day, zone):
+    """24:00 of ``day`` in ``zone``, as Odoo stores datetimes (naive UTC)."""
+    moment = datetime.datetime.combine(
+        day + datetime.timedelta(days=1), datetime.time.min, tzinfo=ZoneInfo(zone)
+    )
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@tagged("post_install", "-at_install")
+class TestDeadlines(GisCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ref = cls.env.ref
+        cls.emergency = ref("helpdesk_gis_zhkh_max.category_emergency")
+        cls.refuse_chute = ref("helpdesk_gis_zhkh_max.category_refuse_chute")
+        cls.federal = ref("helpdesk_gis_zhkh_max.production_calendar_ru")
+        cls.leader = new_test_user(
+            cls.env, login="gis_team_leader", groups="helpdesk_mgmt.group_helpdesk_user"
+        )
+        cls.dispatcher = new_test_user(
+            cls.env,
+            login="gis_dispatcher_2",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+        )
+        cls.team.write(
+            {
+                "user_id": cls.leader.id,
+                "user_ids": [(6, 0, (cls.leader | cls.dispatcher).ids)],
+            }
+        )
+        cls.company.partner_id.tz = "Europe/Moscow"
+
+    def ticket(self, **values):
+        values.setdefault("name", "Test request")
+        values.setdefault("description", "<p>text</p>")
+        values.setdefault("team_id", self.team.id)
+        return self.env["helpdesk.ticket"].create(values)
+
+    def by_code(self, ticket):
+        return {d.rule_id.code + "/" + d.kind: d for d in ticket.deadline_ids}
+
+    def gis_ticket(self, received, gis_deadline=None, **changes):
+        appeal = dataclasses.replace(
+            self.appeals()[0],
+            create_date=received,
+            execution_end_date=gis_deadline,
+            **changes,
+        )
+        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, [appeal])
+        return self.tickets().filtered(lambda t: t.gis_appeal_guid == appeal.guid)
+
+    # -- calendar ---------------------------------------------------------
+
+    def test_federal_calendar_is_preloaded_and_editable(self):
+        days = self.federal.day_ids
+        self.assertIn(
+            D(2027, 2, 20), days.filtered(lambda d: d.kind == "working").mapped("date")
+        )
+        self.assertFalse(self.federal.is_working_day(D(2026, 5, 11)))
+        self.assertTrue(self.federal.is_working_day(D(2025, 11, 1)))
+        # A decree entered in the UI applies at once, without code.
+        self.assertTrue(self.federal.is_working_day(D(2028, 3, 7)))
+        with Form(self.federal) as form, form.day_ids.new() as line:
+            line.date = D(2028, 3, 7)
+            line.kind = "day_off"
+            line.name = "Decree of 2027"
+        self.assertFalse(self.federal.is_working_day(D(2028, 3, 7)))
+
+    def test_regional_calendar_of_a_house(self):
+        region = self.env["helpdesk.production.calendar"].create(
+            {
+                "name": "Republic",
+                "parent_id": self.federal.id,
+                "day_ids": [(0, 0, {"date": D(2026, 11, 23), "kind": "holiday"})],
+            }
+        )
+        self.assertFalse(region.is_working_day(D(2026, 11, 23)))
+        self.assertFalse(region.is_working_day(D(2026, 11, 4)))  # federal holiday too
+        self.assertTrue(self.federal.is_working_day(D(2026, 11, 23)))
+        ticket = self.gis_ticket(D(2026, 11, 20))
+        answer = self.by_code(ticket)["C2/answer"]
+        self.assertEqual(
+            answer.computed_deadline,
+            local_midnight_utc(D(2026, 12, 4), "Europe/Moscow"),
+        )
+        ticket.gis_house_id.calendar_id = region
+        ticket._deadline_sync()
+        self.assertEqual(
+            answer.computed_deadline,
+            local_midnight_utc(D(2026, 12, 7), "Europe/Moscow"),
+        )
+        with self.assertRaises(ValidationError):
+            self.federal.parent_id = region
+
+    # -- rules ------------------------------------------------------------
+
+    def test_statutory_rules_are_preloaded_with_their_sources(self):
+        rules = self.env["helpdesk.deadline.rule"].search([])
+        codes = set(rules.mapped("code"))
+        self.assertTrue(
+            {"A1", "A2", "A3", "A4", "C1", "C2", "C3", "D1", "D5", "D6", "D7", "E2"}
+            <= codes
+        )
+        a2 = rules.filtered(lambda r: r.code == "A2")
+        self.assertEqual(
+            sorted((m.kind, m.duration, m.unit) for m in a2.milestone_ids),
+            [("elimination", 72, "hours"), ("localisation", 30, "minutes")],
+        )
+        self.assertIn("416", a2.legal_basis)
+        unconfirmed = rules.filtered("source_unconfirmed").mapped("code")
+        self.assertEqual(sorted(unconfirmed), ["C1", "C2", "D7"])
+        self.assertIn(
+            "source unconfirmed", rules.filtered(lambda r: r.code == "C2").legal_basis
+        )
+        a4 = rules.filtered(lambda r: r.code == "A4").milestone_ids
+        self.assertEqual((a4.window_start, a4.window_end), (8.0, 23.0))
+
+    def test_rule_conditions(self):
+        rule = self.env["helpdesk.deadline.rule"].create(
+            {
+                "name": "High priority",
+                "priorities": "2,3",
+                "domain": "[('name', 'ilike', 'лифт')]",
+            }
+        )
+        lift = self.ticket(name="Застрял лифт", priority="3")
+        other = self.ticket(name="Застрял лифт", priority="1")
+        self.assertEqual(rule._matching(lift | other), lift)
+        with self.assertRaises(ValidationError):
+            rule.priorities = "urgent"
+        with self.assertRaises(ValidationError):
+            rule.domain = "[('no_such_field', '=', 1)]"
+        empty = self.env["helpdesk.deadline.rule"].create({"name": "Nothing set"})
+        self.assertFalse(empty._matching(lift))
+
+    # -- milestones of tickets ---------------------------------------------
+
+    def test_emergency_ticket_gets_its_milestones(self):
+        ticket = self.ticket(category_id=self.emergency.id)
+        milestones = self.by_code(ticket)
+        self.assertEqual(
+            set(milestones), {"A2/localisation", "A2/elimination", "C2/answer"}
+        )
+        created = ticket.create_date
+        self.assertEqual(
+            milestones["A2/localisation"].deadline,
+            created + datetime.timedelta(minutes=30),
+        )
+        self.assertEqual(
+            milestones["A2/elimination"].deadline,
+            created + datetime.timedelta(hours=72),
+        )
+        self.assertTrue(ticket.deadline_needs_localisation)
+        self.assertEqual(ticket.next_deadline, milestones["A2/localisation"].deadline)
+        self.assertEqual(ticket.deadline_state, "running")
+        # Localised: met; the elimination keeps running.
+        ticket.action_mark_localised()
+        self.assertEqual(milestones["A2/localisation"].state, "met")
+        self.assertEqual(milestones["A2/localisation"].on_time, 100)
+        self.assertEqual(milestones["A2/elimination"].state, "running")
+        self.assertFalse(ticket.deadline_needs_localisation)
+
+    def test_changing_the_category_recomputes(self):
+        ticket = self.ticket(category_id=self.emergency.id)
+        ticket.category_id = self.refuse_chute
+        milestones = self.by_code(ticket)
+        self.assertEqual(set(milestones), {"A4/elimination", "C2/answer"})
+        chute = milestones["A4/elimination"]
+        local = chute.start.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Moscow"))
+        # Two hours of the 08:00-23:00 window.
+        self.assertLessEqual(chute.deadline - chute.start, datetime.timedelta(hours=11))
+        self.assertTrue(
+            8 <= chute.deadline.replace(tzinfo=UTC).astimezone(local.tzinfo).hour <= 23
+        )
+
+    def test_closing_meets_and_a_breach_stays_recorded(self):
+        ticket = self.ticket(category_id=self.emergency.id)
+        milestones = self.by_code(ticket)
+        # Time passes: the localisation is breached.
+        later = milestones["A2/localisation"].deadline + datetime.timedelta(minutes=1)
+        self.env["helpdesk.ticket.deadline"]._refresh_states(later)
+        self.assertEqual(milestones["A2/localisation"].state, "breached")
+        self.assertEqual(ticket.deadline_state, "breached")
+        # Closing meets the others and keeps the breach.
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        self.assertEqual(milestones["A2/elimination"].state, "met")
+        self.assertEqual(milestones["A2/localisation"].state, "breached")
+        self.assertTrue(milestones["A2/localisation"].breached)
+        # A rule that no longer applies keeps what was breached.
+        ticket.category_id = self.refuse_chute
+        self.assertIn(milestones["A2/localisation"], ticket.deadline_ids)
+        self.assertEqual(ticket.deadline_state, "breached")
+
+    def test_gis_date_is_authoritative_and_a_disagreement_flagged(self):
+        agreeing = self.gis_ticket(D(2026, 11, 20), D(2026, 12, 4))
+        answer = self.by_code(agreeing)["C2/answer"]
+        self.assertEqual(
+            answer.deadline, local_midnight_utc(D(2026, 12, 4), "Europe/Moscow")
+        )
+        self.assertFalse(answer.gis_mismatch)
+        disagreeing = self.gis_ticket(D(2026, 11, 20), D(2026, 11, 30))
+        answer = self.by_code(disagreeing)["C2/answer"]
+        self.assertEqual(
+            answer.deadline, local_midnight_utc(D(2026, 11, 30), "Europe/Moscow")
+        )
+        self.assertEqual(
+            answer.computed_deadline,
+            local_midnight_utc(D(2026, 12, 4), "Europe/Moscow"),
+        )
+        self.assertTrue(answer.gis_mismatch)
+        # GIS rolls the deadline over: the ticket follows.
+        disagreeing.gis_deadline = D(2026, 12, 20)
+        self.assertEqual(
+            answer.deadline, local_midnight_utc(D(2026, 12, 20), "Europe/Moscow")
+        )
+
+    def test_house_time_zone(self):
+        ticket = self.gis_ticket(D(2026, 11, 20))
+        ticket.gis_house_id.tz = "Asia/Kamchatka"
+        ticket._deadline_sync()
+        answer = self.by_code(ticket)["C2/answer"]
+        self.assertEqual(
+            answer.deadline, local_midnight_utc(D(2026, 12, 4), "Asia/Kamchatka")
+        )
+        self.assertEqual(answer.deadline, datetime.datetime(2026, 12, 4, 12, 0))
+
+    def test_gis_status_stops_a_milestone(self):
+        rule = self.env.ref("helpdesk_gis_zhkh_max.rule_c2")
+        rule.milestone_ids.stop_gis_statuses = "executed,withdrawn"
+        ticket = self.gis_ticket(
+            D(2026, 11, 20), status="executed", raw_status="Executed"
+        )
+        self.assertEqual(self.by_code(ticket)["C2/answer"].state, "met")
+
+    # -- warnings and escalation -------------------------------------------
+
+    def activities(self, ticket, xmlid):
+        return ticket.activity_ids.filtered(
+            lambda a: (
+                a.activity_type_id == self.env.ref(f"helpdesk_gis_zhkh_max.{xmlid}")
+            )
+        )
+
+    def test_warning_once_then_escalation_once(self):
+        ticket = self.ticket(category_id=self.emergency.id, user_id=self.dispatcher.id)
+        localisation = self.by_code(ticket)["A2/localisation"]
+        sweep = self.env["helpdesk.ticket.deadline"]._cron_sweep
+        # Half the period elapsed (the preloaded warning): at risk.
+        localisation.warn_at = datetime.datetime.now() - datetime.timedelta(seconds=1)
+        sweep()
+        self.assertEqual(localisation.state, "at_risk")
+        warnings = self.activities(ticket, "mail_activity_deadline_at_risk")
+        self.assertEqual(warnings.user_id, self.dispatcher)
+        sweep()
+        self.assertEqual(
+            len(self.activities(ticket, "mail_activity_deadline_at_risk")), 1
+        )
+        # The deadline passes: escalated to the team leader, once.
+        localisation.deadline = datetime.datetime.now() - datetime.timedelta(seconds=1)
+        sweep()
+        sweep()
+        escalations = self.activities(ticket, "mail_activity_deadline_breached")
+        self.assertEqual(len(escalations), 1)
+        self.assertEqual(escalations.user_id, self.leader)
+        self.assertTrue(localisation.breached and localisation.escalated)
+        self.assertIn("breached", ticket.message_ids[0].body)
+
+    def test_sweep_works_in_bounded_batches(self):
+        tickets = self.env["helpdesk.ticket"]
+        for _i in range(5):
+            tickets |= self.ticket(category_id=self.emergency.id)
+        past = datetime.datetime.now() - datetime.timedelta(seconds=1)
+        tickets.deadline_ids.filtered(
+            lambda d: d.kind == "localisation"
+        ).deadline = past
+        cron = self.env.ref("helpdesk_gis_zhkh_max.ir_cron_deadline_sweep")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        deadlines = self.env["helpdesk.ticket.deadline"]
+        self.assertEqual(deadlines._cron_sweep(batch=2)[0], 2)
+        self.assertGreater(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers,
+        )
+        self.assertEqual(deadlines._cron_sweep(batch=2)[0], 2)
+        self.assertEqual(deadlines._cron_sweep(batch=2)[0], 1)
+        self.assertEqual(deadlines._cron_sweep(batch=2)[0], 0)
+
+    def test_rule_change_resyncs_open_tickets_in_a_job(self):
+        ticket = self.ticket(category_id=self.emergency.id)
+        milestone = self.env.ref("helpdesk_gis_zhkh_max.rule_a2_m1")
+        with trap_jobs() as trap:
+            milestone.duration = 45
+            trap.assert_jobs_count(
+                1, only=self.env["helpdesk.ticket"]._deadline_resync_open
+            )
+            trap.perform_enqueued_jobs()
+        localisation = self.by_code(ticket)["A2/localisation"]
+        self.assertEqual(
+            localisation.deadline, ticket.create_date + datetime.timedelta(minutes=45)
+        )
+
+    # -- access and UI ------------------------------------------------------
+
+    def test_access(self):
+        own = self.ticket(category_id=self.emergency.id, user_id=self.dispatcher.id)
+        personal = new_test_user(
+            self.env,
+            login="gis_personal",
+            groups="helpdesk_mgmt.group_helpdesk_user_own",
+        )
+        mine = self.ticket(category_id=self.emergency.id, user_id=personal.id)
+        visible = self.env["helpdesk.ticket.deadline"].with_user(personal).search([])
+        self.assertEqual(visible.ticket_id, mine)
+        self.assertNotIn(own, visible.ticket_id)
+        with self.assertRaises(AccessError):
+            mine.deadline_ids.with_user(personal).write({"state": "met"})
+        with self.assertRaises(AccessError):
+            self.env.ref("helpdesk_gis_zhkh_max.rule_c2").with_user(personal).write(
+                {"name": "x"}
+            )
+
+    def test_views_and_filters(self):
+        ticket = self.ticket(category_id=self.emergency.id)
+        for view_type in ("pivot", "graph", "list", "search"):
+            self.assertTrue(
+                self.env["helpdesk.ticket.deadline"].get_view(view_type=view_type)
+            )
+        for model in ("helpdesk.deadline.rule", "helpdesk.production.calendar"):
+            for view_type in ("list", "form"):
+                self.assertTrue(self.env[model].get_view(view_type=view_type))
+        tickets = self.env["helpdesk.ticket"]
+        self.assertIn(ticket, tickets.search([("deadline_state", "=", "running")]))
+        self.assertIn(
+            ticket,
+            tickets.search(
+                [
+                    (
+                        "next_deadline",
+                        "<",
+                        datetime.datetime.now() + datetime.timedelta(hours=1),
+                    )
+                ]
+            ),
+        )
+        data = self.env["helpdesk.ticket.deadline"].formatted_read_group(
+            [("ticket_id", "=", ticket.id)], ["category_id"], ["on_time:avg"]
+        )
+        self.assertTrue(data)
+        Form(ticket)
