@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Benchmark: import N appeals from the fake GIS ZhKKh into tickets, against the
-# floor of creating the same tickets with one helpdesk.ticket.create(vals_list).
-# Runs in a fresh database (dropped afterwards). Usage: bench/run_bench.sh [N]
+# Benchmarks, each in a fresh database (dropped afterwards):
+#   bench/run_bench.sh [import] [N]   import N appeals from the fake GIS ZhKKh
+#                                     against one helpdesk.ticket.create(vals_list)
+#   bench/run_bench.sh sweep [N]      legal deadline sweep and recompute over N
+#                                     tickets against OCA helpdesk_mgmt_sla
+# (bench/bench_calculator.py needs no database.)
 set -euo pipefail
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$addon_dir/scripts/lib.sh"
-count=${1:-10000}
+kind=import
+case "${1:-}" in import|sweep) kind=$1; shift ;; esac
+count=${1:-$([ "$kind" = sweep ] && echo 100000 || echo 10000)}
 odoo_importable || { echo "The benchmark needs Odoo 19 importable by $python." >&2; exit 2; }
 ensure_oca_dependencies
 ensure_pg_role
@@ -23,7 +28,16 @@ trap cleanup EXIT
 
 copy_addon "$addon_dir" "$work/addons"
 write_odoo_conf "$work/odoo.conf" "$db" "$(odoo_addons_path "$work/addons")" "$work/data"
-"$python" -m odoo -c "$work/odoo.conf" -i helpdesk_gis_zhkh_max --stop-after-init --log-level=warn
+modules=helpdesk_gis_zhkh_max
+if [ "$kind" = sweep ]; then
+    "$python" -m pip install --quiet --disable-pip-version-check odoo-addon-helpdesk-mgmt-sla
+    modules=$modules,helpdesk_mgmt_sla
+fi
+"$python" -m odoo -c "$work/odoo.conf" -i "$modules" --stop-after-init --log-level=warn
+if [ "$kind" = sweep ]; then
+    "$python" "$addon_dir/bench/bench_sweep.py" -c "$work/odoo.conf" --count "$count"
+    exit $?
+fi
 
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # The fake runs in its own process: its memory and CPU are not the import's.

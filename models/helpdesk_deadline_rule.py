@@ -127,16 +127,12 @@ class HelpdeskDeadlineRule(models.Model):
             tickets = tickets.filtered(lambda t: t.gis_theme_id in self.gis_theme_ids)
         if self.category_ids:
             # A rule on a category also covers its subcategories.
-            tickets = tickets.filtered(
-                lambda t: (
-                    t.category_id
-                    and t.category_id.parent_path
-                    and any(
-                        f"/{c.id}/" in f"/{t.category_id.parent_path}"
-                        for c in self.category_ids
-                    )
-                )
+            categories = set(
+                self.env["helpdesk.ticket.category"]
+                .with_context(active_test=False)
+                ._search([("id", "child_of", self.category_ids.ids)])
             )
+            tickets = tickets.filtered(lambda t: t.category_id.id in categories)
         if self.team_ids:
             tickets = tickets.filtered(lambda t: t.team_id in self.team_ids)
         if self.tag_ids:

@@ -44,6 +44,7 @@ DEADLINE_TRIGGERS = frozenset(
         "gis_theme_id",
         "gis_house_id",
         "gis_appeal_guid",
+        "user_id",
     }
 )
 STATE_WEIGHT = {"met": 0, "running": 1, "at_risk": 2, "breached": 3}
@@ -274,11 +275,12 @@ class HelpdeskTicket(models.Model):
         name = self.gis_house_id.tz or self.company_id.partner_id.tz or DEFAULT_TZ
         return ZoneInfo(name)
 
-    def _deadline_calendar(self):
+    def _deadline_calendar(self, default=None):
         self.ensure_one()
         return (
             self.gis_house_id.calendar_id
             or self.company_id.helpdesk_calendar_id
+            or default
             or self.env["helpdesk.production.calendar"]._default_calendar()
         )
 
@@ -366,6 +368,11 @@ class HelpdeskTicket(models.Model):
             "done_at": done_at or False,
             "breached": bool(record and record.breached) or state == "breached",
             "on_time": {"met": 100.0, "breached": 0.0}.get(state, False),
+            "company_id": self.company_id.id,
+            "team_id": self.team_id.id,
+            "category_id": self.category_id.id,
+            "user_id": self.user_id.id,
+            "house_id": self.gis_house_id.id,
         }
         if record and record.deadline != values["deadline"]:
             # A new deadline (an extension): warn again before it.
@@ -402,11 +409,13 @@ class HelpdeskTicket(models.Model):
             ]
         ).unlink()
         now = fields.Datetime.now()
+        default_calendar = self.env["helpdesk.production.calendar"]._default_calendar()
         groups = collections.defaultdict(list)
         for ticket, milestone in wanted.values():
             start = ticket._deadline_start(milestone)
             if start:
-                key = (milestone, ticket._deadline_calendar(), ticket._deadline_tz())
+                calendar = ticket._deadline_calendar(default_calendar)
+                key = (milestone, calendar, ticket._deadline_tz())
                 groups[key].append((ticket, start))
         to_create = []
         for (milestone, calendar, tz), members in groups.items():

@@ -1,5 +1,6 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import collections
 import logging
 
 from markupsafe import Markup
@@ -18,7 +19,7 @@ STATES = [
 ]
 OPEN_STATES = ("running", "at_risk")
 # Notifications sent per cron run; the cron wakes itself up for the rest.
-SWEEP_BATCH = 500
+SWEEP_BATCH = 200
 
 
 class HelpdeskTicketDeadline(models.Model):
@@ -61,13 +62,13 @@ class HelpdeskTicketDeadline(models.Model):
         aggregator="avg",
         help="100 when met in time, 0 when breached, empty while running.",
     )
-    company_id = fields.Many2one(related="ticket_id.company_id", store=True)
-    team_id = fields.Many2one(related="ticket_id.team_id", store=True)
-    category_id = fields.Many2one(related="ticket_id.category_id", store=True)
-    user_id = fields.Many2one(
-        related="ticket_id.user_id", store=True, string="Performer"
-    )
-    house_id = fields.Many2one(related="ticket_id.gis_house_id", store=True)
+    # Copies of the ticket's, kept by the sync, for the analysis (cheaper
+    # than stored related fields on hundreds of thousands of rows).
+    company_id = fields.Many2one("res.company", index=True)
+    team_id = fields.Many2one("helpdesk.ticket.team", index=True)
+    category_id = fields.Many2one("helpdesk.ticket.category")
+    user_id = fields.Many2one("res.users", string="Performer")
+    house_id = fields.Many2one("gis.zhkh.house", string="House")
     gis_deadline = fields.Date(related="ticket_id.gis_deadline")
 
     _ticket_milestone_unique = models.Constraint(
@@ -85,10 +86,10 @@ class HelpdeskTicketDeadline(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_sweep(self, batch=SWEEP_BATCH):
+    def _cron_sweep(self, batch=SWEEP_BATCH, now=None):
         """Move deadlines to at risk / breached as time passes, then warn and
         escalate once each, in bounded batches."""
-        now = fields.Datetime.now()
+        now = now or fields.Datetime.now()
         self._refresh_states(now)
         breached = self.search(
             [("breached", "=", True), ("escalated", "=", False)],
@@ -136,57 +137,85 @@ class HelpdeskTicketDeadline(models.Model):
         return self.rule_id.escalation_user_id or self.ticket_id.team_id.user_id
 
     def _escalate(self):
-        activity_type = self.env.ref(
-            "helpdesk_gis_zhkh_max.mail_activity_deadline_breached"
-        )
-        for record in self:
-            ticket = record.ticket_id
-            message = self.env._(
+        """A breach: an activity for the manager, a note on the ticket."""
+        self._notify(
+            "helpdesk_gis_zhkh_max.mail_activity_deadline_breached",
+            lambda r: r._escalation_user(),
+            lambda r: self.env._(
                 "Legal deadline breached: %(name)s, due %(deadline)s (%(basis)s).",
-                name=record.name,
-                deadline=record._local_deadline(),
-                basis=record.legal_basis or "",
-            )
-            user = record._escalation_user()
-            if user:
-                ticket.activity_schedule(
-                    activity_type_id=activity_type.id,
-                    summary=self.env._("Deadline breached: %(name)s", name=record.name),
-                    note=message,
-                    user_id=user.id,
-                )
-            ticket.message_post(
-                body=Markup("<p>%s</p>") % message, subtype_xmlid="mail.mt_note"
-            )
+                name=r.name,
+                deadline=r._local_deadline(),
+                basis=r.legal_basis or "",
+            ),
+            lambda r: self.env._("Deadline breached: %(name)s", name=r.name),
+            digest_to=lambda team: team.user_id.partner_id,
+        )
         self.write({"escalated": True})
 
     def _warn(self):
-        activity_type = self.env.ref(
-            "helpdesk_gis_zhkh_max.mail_activity_deadline_at_risk"
-        )
-        for record in self:
-            ticket = record.ticket_id
-            message = self.env._(
+        """At risk: an activity for the responsible, a word to the team."""
+        self._notify(
+            "helpdesk_gis_zhkh_max.mail_activity_deadline_at_risk",
+            lambda r: r.ticket_id.user_id or r.ticket_id.team_id.user_id,
+            lambda r: self.env._(
                 "Legal deadline at risk: %(name)s, due %(deadline)s.",
-                name=record.name,
-                deadline=record._local_deadline(),
-            )
-            user = ticket.user_id or ticket.team_id.user_id
-            if user:
-                ticket.activity_schedule(
-                    activity_type_id=activity_type.id,
-                    summary=self.env._("Deadline at risk: %(name)s", name=record.name),
-                    note=message,
-                    user_id=user.id,
-                    date_deadline=fields.Date.context_today(self),
-                )
-            team = ticket.team_id.user_ids.partner_id
-            ticket.message_post(
-                body=Markup("<p>%s</p>") % message,
-                subtype_xmlid="mail.mt_note",
-                partner_ids=team.ids,
-            )
+                name=r.name,
+                deadline=r._local_deadline(),
+            ),
+            lambda r: self.env._("Deadline at risk: %(name)s", name=r.name),
+            digest_to=lambda team: team.user_ids.partner_id,
+        )
         self.write({"warned": True})
+
+    def _notify(self, activity_xmlid, user_of, message_of, summary_of, digest_to):
+        """Notify in batch: activities created at once (without one e-mail
+        each), notes logged at once, one digest per team."""
+        if not self:
+            return
+        activity_type = self.env.ref(activity_xmlid)
+        ticket_model = self.env["ir.model"]._get_id("helpdesk.ticket")
+        today = fields.Date.context_today(self)
+        activities, bodies = [], collections.defaultdict(list)
+        per_team = collections.defaultdict(list)
+        for record in self:
+            message = message_of(record)
+            bodies[record.ticket_id.id].append(message)
+            per_team[record.ticket_id.team_id].append((record, message))
+            user = user_of(record)
+            if user:
+                activities.append(
+                    {
+                        "res_model_id": ticket_model,
+                        "res_id": record.ticket_id.id,
+                        "activity_type_id": activity_type.id,
+                        "summary": summary_of(record),
+                        "note": message,
+                        "user_id": user.id,
+                        "date_deadline": today,
+                    }
+                )
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+            activities
+        )
+        self.ticket_id._message_log_batch(
+            {
+                ticket_id: Markup("<br/>").join(Markup("%s") % m for m in messages)
+                for ticket_id, messages in bodies.items()
+            }
+        )
+        for team, items in per_team.items():
+            partners = digest_to(team)
+            if not team or not partners:
+                continue
+            lines = Markup("").join(
+                Markup("<li>%s: %s</li>") % (record.ticket_id.display_name, message)
+                for record, message in items
+            )
+            team.message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>") % (activity_type.name, lines),
+                partner_ids=partners.ids,
+                subtype_xmlid="mail.mt_note",
+            )
 
     def _local_deadline(self):
         """The deadline in the ticket's local time, for messages."""

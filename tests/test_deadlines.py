@@ -84,6 +84,13 @@ class TestDeadlines(GisCase):
             line.name = "Decree of 2027"
         self.assertFalse(self.federal.is_working_day(D(2028, 3, 7)))
 
+    def test_companies_get_the_federal_calendar(self):
+        company = self.env["res.company"].create({"name": "ЖСК Новый"})
+        self.assertEqual(company.helpdesk_calendar_id, self.federal)
+        company.helpdesk_calendar_id = False
+        self.env["res.company"]._helpdesk_set_default_calendar()
+        self.assertEqual(company.helpdesk_calendar_id, self.federal)
+
     def test_regional_calendar_of_a_house(self):
         region = self.env["helpdesk.production.calendar"].create(
             {
@@ -282,6 +289,10 @@ class TestDeadlines(GisCase):
         self.assertEqual(escalations.user_id, self.leader)
         self.assertTrue(localisation.breached and localisation.escalated)
         self.assertIn("breached", ticket.message_ids[0].body)
+        # The team heard of both, once each, in one digest per sweep.
+        digests = self.team.message_ids.filtered(lambda m: ticket.number in m.body)
+        self.assertEqual(len(digests), 2)
+        self.assertIn(self.dispatcher.partner_id, digests.partner_ids)
 
     def test_sweep_works_in_bounded_batches(self):
         tickets = self.env["helpdesk.ticket"]

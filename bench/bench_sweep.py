@@ -1,0 +1,177 @@
+"""Legal deadline sweep over N open tickets with 3 milestones each, and the
+recomputation of the same tickets by OCA ``helpdesk_mgmt_sla``.
+
+Run through ``bench/run_bench.sh sweep [N]`` (fresh database with both
+modules). Tickets are inserted with SQL (creating 100,000 tickets through the
+ORM alone takes ten minutes and is not what is measured). Prints, from one run:
+
+- sweep: one run of the cron as it is scheduled: set-based state refresh of
+  the 3N milestones, then one bounded batch of warnings and escalations
+  (target under 5 s);
+- recompute: ``_deadline_sync`` of the N tickets (rules matched, 3N
+  milestones computed and stored);
+- helpdesk_mgmt_sla: the same N tickets with 3 SLAs each, deadlines and states
+  computed by its own methods (``plan_hours`` on the team's calendar);
+- the ratios.
+"""
+
+import argparse
+import datetime
+import random
+import sys
+import time
+
+from psycopg2.extras import execute_values
+
+import odoo
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+
+def insert_tickets(env, count, team, category, stage):
+    """Plain rows: what a year of a big organisation leaves open."""
+    rng = random.Random(3)
+    cr = env.cr
+    now = odoo.fields.Datetime.now()
+    minute = datetime.timedelta(minutes=1)
+    rows = []
+    for index in range(count):
+        # Created over the last 3 days: some deadlines already passed.
+        created = now - minute * rng.randint(0, 3 * 24 * 60)
+        rows.append(
+            (
+                f"BENCH{index:07d}",
+                f"Bench ticket {index}",
+                "<p>bench</p>",
+                env.company.id,
+                team.id,
+                category.id,
+                stage.id,
+                "1",
+                True,
+                created,
+                created,
+                created,
+            )
+        )
+    ids = [
+        row[0]
+        for row in execute_values(
+            cr._obj,
+            """
+            INSERT INTO helpdesk_ticket (number, name, description, company_id,
+                   team_id, category_id, stage_id, priority, active, create_date,
+                   write_date, last_stage_update)
+            VALUES %s RETURNING id
+            """,
+            rows,
+            page_size=5000,
+            fetch=True,
+        )
+    ]
+    return env["helpdesk.ticket"].browse(ids)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("--count", type=int, default=100_000)
+    args = parser.parse_args()
+    config.parse_config(["-c", args.config])
+    db_name = config["db_name"]
+    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        category = env.ref("helpdesk_gis_zhkh_max.category_emergency")
+        stage = env.ref("helpdesk_mgmt.helpdesk_ticket_stage_new")
+        team = env["helpdesk.ticket.team"].create(
+            {
+                "name": "Bench team",
+                "use_sla": True,
+                "user_id": env.ref("base.user_admin").id,
+            }
+        )
+        # Three SLAs, as the three milestones of an accident ticket.
+        slas = env["helpdesk.sla"].create(
+            [
+                {
+                    "name": name,
+                    "team_ids": [(6, 0, team.ids)],
+                    "hours": hours,
+                    "days": days,
+                    "stage_id": env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done").id,
+                }
+                for name, hours, days in (
+                    ("Localise", 1, 0),
+                    ("Eliminate", 0, 3),
+                    ("Answer", 0, 10),
+                )
+            ]
+        )
+        tickets = insert_tickets(env, args.count, team, category, stage)
+        env.invalidate_all()
+
+        start = time.perf_counter()
+        for offset in range(0, len(tickets), 2000):
+            tickets[offset : offset + 2000]._deadline_sync()
+            env.invalidate_all()
+        env.flush_all()
+        sync_seconds = time.perf_counter() - start
+        milestones = env["helpdesk.ticket.deadline"].search_count([])
+
+        deadline_model = env["helpdesk.ticket.deadline"]
+        # A day later, never swept meanwhile: the set-based refresh of the
+        # backlog, then one scheduled run of the cron (one notification batch).
+        later = odoo.fields.Datetime.now() + datetime.timedelta(days=1)
+        start = time.perf_counter()
+        changed = deadline_model._refresh_states(later)
+        refresh_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        breached, warned = deadline_model._cron_sweep(now=later)
+        env.flush_all()
+        sweep_seconds = time.perf_counter() - start
+        cr.commit()
+
+        # helpdesk_mgmt_sla on the very same tickets.
+        execute_values(
+            cr._obj,
+            "INSERT INTO helpdesk_ticket_sla (ticket_id, sla_id, consumed_time) "
+            "VALUES %s",
+            [(ticket_id, sla.id, 0) for ticket_id in tickets.ids for sla in slas],
+            page_size=10000,
+        )
+        env.invalidate_all()
+        ticket_slas = env["helpdesk.ticket.sla"].search([])
+        start = time.perf_counter()
+        for offset in range(0, len(ticket_slas), 6000):
+            batch = ticket_slas[offset : offset + 6000]
+            batch._compute_sla_data()
+            batch._compute_deadline()
+            env.flush_all()
+            env.invalidate_all()
+        sla_seconds = time.perf_counter() - start
+        cr.rollback()
+
+    total = refresh_seconds + sweep_seconds
+    print(f"tickets                        {args.count:,}, {milestones:,} milestones")
+    print(
+        f"state refresh (set-based)      {refresh_seconds:8.2f} s  "
+        f"({changed[0]:,} breached, {changed[1]:,} at risk)"
+    )
+    print(
+        f"one cron run (batch)           {sweep_seconds:8.2f} s  "
+        f"({breached} escalations, {warned} warnings)"
+    )
+    print(f"sweep = refresh + run          {total:8.2f} s  (target < 5)")
+    print(f"recompute (_deadline_sync)     {sync_seconds:8.2f} s")
+    slas = len(ticket_slas)
+    print(f"helpdesk_mgmt_sla recompute    {sla_seconds:8.2f} s  ({slas:,} SLAs)")
+    print(f"ratio helpdesk_mgmt_sla/sweep  {sla_seconds / total:8.1f}")
+    print(
+        f"ratio helpdesk_mgmt_sla/ours   {sla_seconds / sync_seconds:8.1f}  (recompute)"
+    )
+    return 0 if total < 5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
