@@ -349,8 +349,10 @@ class HelpdeskTicket(models.Model):
             )
 
         deadline_naive = naive(deadline)
-        if record and record.breached and record.deadline == deadline_naive:
-            # A breach of this very deadline cannot be undone by a recompute.
+        kept_breach = bool(record and record.breached and state != "met")
+        if kept_breach and state in OPEN_STATES and record.deadline == deadline_naive:
+            # A breach of this very deadline cannot be undone by a recompute
+            # (only by a stop time, entered late, that was in time).
             state = "breached"
         values = {
             "ticket_id": self.id,
@@ -366,7 +368,7 @@ class HelpdeskTicket(models.Model):
             "warn_at": naive(warn_at),
             "state": state,
             "done_at": done_at or False,
-            "breached": bool(record and record.breached) or state == "breached",
+            "breached": kept_breach or state == "breached",
             "on_time": {"met": 100.0, "breached": 0.0}.get(state, False),
             "company_id": self.company_id.id,
             "team_id": self.team_id.id,
@@ -381,7 +383,9 @@ class HelpdeskTicket(models.Model):
 
     def _deadline_sync(self):
         """Create, update or drop the legal deadlines of these tickets."""
-        tickets = self.exists()
+        # Deadlines follow from the rules whoever changes the ticket (a
+        # dispatcher, a portal user, a job): computed as superuser.
+        tickets = self.sudo().exists()
         if not tickets:
             return
         deadline_model = self.env["helpdesk.ticket.deadline"].sudo()
