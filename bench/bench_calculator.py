@@ -81,6 +81,13 @@ def main(count):
         for (amount, unit, tz), days in groups.items()
     ]
     batch_seconds = time.perf_counter() - began
+    # Odoo keeps the calendar (and its tables) cached between sweeps.
+    began = time.perf_counter()
+    warm = [
+        compute_deadlines(days, amount, unit, calendar, tz)
+        for (amount, unit, tz), days in groups.items()
+    ]
+    warm_seconds = time.perf_counter() - began
 
     began = time.perf_counter()
     calendar = ProductionCalendar.russia(2024, 2028)
@@ -98,7 +105,7 @@ def main(count):
     ]
     slow_seconds = time.perf_counter() - began
 
-    assert batch == single == slow, "the calculator disagrees with the day-by-day loop"
+    assert batch == warm == single == slow, "the calculator disagrees with the loop"
     ratio = slow_seconds / batch_seconds
     print(
         f"periods (statutory day rules)     {count:,} in {len(groups)} rule/zone groups"
@@ -108,7 +115,9 @@ def main(count):
     )
     print(f"calculator, one call per period   {single_seconds:8.3f} s")
     print(f"naive day-by-day over holidays.RU {slow_seconds:8.3f} s")
-    print(f"ratio naive / per group           {ratio:8.1f}   (target >= 50)")
+    print(f"ratio naive / per group, cold     {ratio:8.1f}   (target >= 50)")
+    print(f"calculator, calendar cached       {warm_seconds:8.3f} s")
+    print(f"ratio naive / cached calendar     {slow_seconds / warm_seconds:8.1f}")
     print(f"ratio naive / one call each       {slow_seconds / single_seconds:8.1f}")
     return 0 if ratio >= 50 else 1
 
