@@ -68,7 +68,7 @@ class HelpdeskTicketDeadline(models.Model):
     team_id = fields.Many2one("helpdesk.ticket.team", index=True)
     category_id = fields.Many2one("helpdesk.ticket.category")
     user_id = fields.Many2one("res.users", string="Performer")
-    house_id = fields.Many2one("gis.zhkh.house", string="House")
+    house_id = fields.Many2one("gis.zhkh.house")
     gis_deadline = fields.Date(related="ticket_id.gis_deadline")
 
     _ticket_milestone_unique = models.Constraint(
