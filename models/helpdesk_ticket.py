@@ -577,8 +577,14 @@ class HelpdeskTicket(models.Model):
         )
         for ticket, appeal in zip(created, new, strict=True):
             ticket._gis_post_history(appeal, set())
+        # One deadline sync for all the updated tickets, not one per write.
+        updated = self.browse()
         for ticket, appeal in changed:
-            ticket._gis_update_from_appeal(backend, appeal, refs)
+            ticket.with_context(deadline_sync_off=True)._gis_update_from_appeal(
+                backend, appeal, refs
+            )
+            updated |= ticket
+        updated._deadline_sync()
         return {
             "created": len(new),
             "updated": len(changed),

@@ -239,6 +239,25 @@ class TestDeadlines(GisCase):
             answer.deadline, local_midnight_utc(D(2026, 12, 20), "Europe/Moscow")
         )
 
+    def test_reimported_extension_moves_the_deadline_once(self):
+        appeal = dataclasses.replace(
+            self.appeals()[0],
+            create_date=D(2026, 11, 20),
+            execution_end_date=D(2026, 12, 4),
+        )
+        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, [appeal])
+        extended = dataclasses.replace(
+            appeal, execution_end_date=D(2026, 12, 18), rolled_over=True
+        )
+        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, [extended])
+        ticket = self.tickets()
+        answer = self.by_code(ticket)["C2/answer"]
+        self.assertEqual(
+            answer.deadline, local_midnight_utc(D(2026, 12, 18), "Europe/Moscow")
+        )
+        self.assertTrue(answer.gis_mismatch)
+        self.assertEqual(len(ticket.deadline_ids), 1)
+
     def test_house_time_zone(self):
         ticket = self.gis_ticket(D(2026, 11, 20))
         ticket.gis_house_id.tz = "Asia/Kamchatka"
