@@ -95,18 +95,22 @@ class TestImportFaults(GisCase):
         self.assertIn("503", message.error_message)
         self.assertTrue(self.backend.last_error)
 
+    def import_refused(self):
+        """An import GIS refuses for good (no rights)."""
+        self.fake.fail_next(
+            "fault",
+            operation="exportAppeal",
+            code="AUT011003",
+            message="Доступ запрещен",
+        )
+        with trap_jobs() as trap:
+            self.backend._enqueue_import()
+            self.perform_all(trap)
+
     @mute_logger(*MUTED)
     def test_permanent_fault_is_shown_to_the_manager_once(self):
         for _attempt in range(2):
-            self.fake.fail_next(
-                "fault",
-                operation="exportAppeal",
-                code="AUT011003",
-                message="Доступ запрещен",
-            )
-            with trap_jobs() as trap:
-                self.backend._enqueue_import()
-                self.perform_all(trap)
+            self.import_refused()
         messages = self.env["gis.zhkh.message"].search(
             [("backend_id", "=", self.backend.id)]
         )
@@ -122,15 +126,7 @@ class TestImportFaults(GisCase):
         self.fake.seed(self.appeals())
         self.run_import()
         self.assertFalse(self.backend.last_error_code)
-        self.fake.fail_next(
-            "fault",
-            operation="exportAppeal",
-            code="AUT011003",
-            message="Доступ запрещен",
-        )
-        with trap_jobs() as trap:
-            self.backend._enqueue_import()
-            self.perform_all(trap)
+        self.import_refused()
         self.assertEqual(len(self.activities()), 2)
 
     @mute_logger(*MUTED)
