@@ -28,6 +28,7 @@
         "data/helpdesk_production_calendar_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/gis_zhkh_chatter_templates.xml",
         "views/gis_zhkh_backend_views.xml",
         "views/gis_zhkh_message_views.xml",
         "views/gis_appeal_theme_views.xml",

@@ -114,8 +114,9 @@ def main():
         savepoint.close()
         env.invalidate_all()
         model = env["helpdesk.ticket"].with_context(mail_create_nosubscribe=True)
-        refs = model._gis_resolve_refs(backend, appeals, appeals)
-        vals_list = [model._gis_new_ticket_vals(backend, a, refs) for a in appeals]
+        importer = env["gis.appeal.import"]
+        refs = importer._resolve_refs(backend, appeals, appeals)
+        vals_list = [importer._new_ticket_values(backend, a, refs) for a in appeals]
         env.flush_all()
         start = time.perf_counter()
         model.create(vals_list)

@@ -1,3 +1,4 @@
+from . import gis_appeal_import
 from . import gis_appeal_theme
 from . import gis_zhkh_backend
 from . import gis_zhkh_house

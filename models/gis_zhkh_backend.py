@@ -7,8 +7,11 @@ import logging
 import uuid
 import zoneinfo
 
+from psycopg2 import errors as pg_errors
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import config
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -18,12 +21,20 @@ from ..tools.gis_signer import make_signer
 
 _logger = logging.getLogger(__name__)
 
-# GIS ZhKKh dates (AppealCreateDate, ...) are Moscow dates.
-GIS_TZ = zoneinfo.ZoneInfo("Europe/Moscow")
+# GIS ZhKKh dates are days of the building's calendar (see README): the
+# import window ends "today" on the easternmost one, so that nothing GIS
+# registered today anywhere in Russia is left for tomorrow.
+EASTERNMOST_TZ = zoneinfo.ZoneInfo("Asia/Kamchatka")
+# Test connection: an interactive check, short whatever the connection's
+# timeout, and well within the worker's time limit.
+TEST_TIMEOUT = 10
+TEST_POLL_DELAYS = (1, 2, 3)
+# A lock held by another exchange: come back soon, without spending a retry.
+LOCKED_RETRY_SECONDS = 10
 
 
 def gis_today():
-    return datetime.datetime.now(GIS_TZ).date()
+    return datetime.datetime.now(EASTERNMOST_TZ).date()
 
 
 class GisZhkhBackend(models.Model):
@@ -74,7 +85,9 @@ class GisZhkhBackend(models.Model):
         help="Test stands (SIT) ask for HTTP basic authentication; production "
         "authenticates by the TLS client certificate instead.",
     )
-    basic_auth_password = fields.Char(string="HTTP password")
+    basic_auth_password = fields.Char(
+        string="HTTP password", groups="base.group_system", copy=False
+    )
     tls_verify = fields.Boolean(
         string="Verify TLS certificate",
         default=True,
@@ -93,8 +106,10 @@ class GisZhkhBackend(models.Model):
         "writes the signed XML to its standard output.",
     )
     signing_command = fields.Char(
+        tracking=True,
         help="Command line of the signer, e.g. /usr/local/bin/gis-sign "
-        "--container 'ООО УК'. Not run through a shell.",
+        "--container 'ООО УК'. Not run through a shell; it gets a minimal "
+        "environment (PATH, HOME, locale, TMPDIR and GIS_SIGNER_* variables).",
     )
     timeout = fields.Integer(
         string="Timeout (seconds)",
@@ -173,6 +188,13 @@ class GisZhkhBackend(models.Model):
         ),
         help="Open tickets whose appeal the resident withdraws move to this stage.",
     )
+    stage_mail_to_residents = fields.Boolean(
+        string="E-mail residents on stage changes",
+        tracking=True,
+        help="Let the e-mail templates of helpdesk stages (e.g. 'ticket closed') "
+        "reach the residents of GIS ZhKKh appeals. Off by default: the official "
+        "answer goes through GIS ZhKKh, and imports never e-mail anyone.",
+    )
     responsible_user_id = fields.Many2one(
         "res.users",
         string="Responsible",
@@ -190,6 +212,12 @@ class GisZhkhBackend(models.Model):
     last_error_at = fields.Datetime(string="Last error", readonly=True, copy=False)
     last_error = fields.Text(string="Last error message", readonly=True, copy=False)
     last_error_code = fields.Char(readonly=True, copy=False)
+    last_exchange_at = fields.Datetime(
+        string="Last exchange started",
+        readonly=True,
+        copy=False,
+        help="When a job last took this connection's turn to talk to GIS ZhKKh.",
+    )
     message_log_ids = fields.One2many("gis.zhkh.message", "backend_id")
     message_log_count = fields.Integer(compute="_compute_counts")
     ticket_count = fields.Integer(compute="_compute_counts")
@@ -227,6 +255,15 @@ class GisZhkhBackend(models.Model):
 
     def _compute_counts(self):
         messages = self.env["gis.zhkh.message"]
+        last_ids = dict(
+            messages._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", ("done", "error"))],
+                ["backend_id"],
+                ["id:max"],
+            )
+        )
+        last_messages = messages.browse(last_ids.values())
+        last_messages.fetch(["created_count", "updated_count", "failed_count"])
         ticket_data = dict(
             self.env["helpdesk.ticket"]
             .with_context(active_test=False)
@@ -242,10 +279,7 @@ class GisZhkhBackend(models.Model):
         for backend in self:
             backend.ticket_count = ticket_data.get(backend, 0)
             backend.message_log_count = message_data.get(backend, 0)
-            last = messages.search(
-                [("backend_id", "=", backend.id), ("state", "in", ("done", "error"))],
-                limit=1,
-            )
+            last = messages.browse(last_ids.get(backend))
             backend.last_message_id = last
             backend.last_created_count = last.created_count
             backend.last_updated_count = last.updated_count
@@ -286,10 +320,12 @@ class GisZhkhBackend(models.Model):
     # Client
     # ------------------------------------------------------------------
 
-    def _get_client(self):
-        """A GIS client configured from this connection."""
+    def _get_client(self, timeout=None):
+        """A GIS client configured from this connection; ``timeout`` (seconds
+        per request and for the signer) overrides the connection's."""
         self.ensure_one()
         backend = self.sudo()
+        timeout = timeout or backend.timeout
         basic_auth = None
         if backend.basic_auth_user:
             basic_auth = (backend.basic_auth_user, backend.basic_auth_password or "")
@@ -299,10 +335,12 @@ class GisZhkhBackend(models.Model):
                 backend.org_ppa_guid,
                 export_version=backend.export_version,
                 import_version=backend.import_version,
-                timeout=(min(10, backend.timeout), backend.timeout),
+                timeout=(min(10, timeout), timeout),
                 basic_auth=basic_auth,
                 verify=backend.tls_verify,
-                signer=make_signer(backend.signing_mode, backend.signing_command),
+                signer=make_signer(
+                    backend.signing_mode, backend.signing_command, timeout=timeout
+                ),
             )
         except GisError as error:
             raise UserError(self._error_text(error)) from error
@@ -339,14 +377,30 @@ class GisZhkhBackend(models.Model):
             },
         }
 
+    @api.model
+    def _test_connection_plan(self):
+        """(seconds per request and for the signer, getState delays) of a
+        connection test: in the worst case (the signer and every request
+        timing out) it ends within half the worker's real-time limit."""
+        limit = config.get("limit_time_real") or 0
+        delays = TEST_POLL_DELAYS
+        timeout = TEST_TIMEOUT
+        if limit > 0:
+            # Signer, exportAppeal (connect + read), then each getState.
+            calls = 1 + 2 * (1 + len(delays))
+            budget = limit / 2 - sum(delays)
+            timeout = max(1, min(timeout, int(budget // calls)))
+        return timeout, delays
+
     def action_test_connection(self):
         """Send a harmless export (an unknown appeal GUID) and wait briefly."""
         self.ensure_one()
         title = self.env._("Test connection")
-        client = self._get_client()
+        timeout, delays = self._test_connection_plan()
+        client = self._get_client(timeout=min(timeout, self.sudo().timeout))
         try:
             our_guid, ack = client.export_appeals(appeal_guids=[str(uuid.uuid4())])
-            result = client.wait_for_result(ack.message_guid, delays=(1, 2, 3))
+            result = client.wait_for_result(ack.message_guid, delays=delays)
             if result.done:
                 gis_client.check_result(result)
         except GisError as error:
@@ -468,11 +522,82 @@ class GisZhkhBackend(models.Model):
         )
         return tickets.mapped("gis_appeal_guid")
 
+    def _lock_exchanges(self):
+        """Take this connection's turn to talk to GIS ZhKKh, or raise
+        ``RetryableJobError`` when another job has it.
+
+        The rows of all the connections of the company stay locked until the
+        transaction ends: one exchange at a time per company, whatever the
+        job runner's channels say (queue_job sets capacities in its
+        configuration only). Touching our own row makes a job that started
+        before the holder committed fail on its lock and start again with
+        fresh data, instead of creating contacts, houses or themes the
+        holder has just created.
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM gis_zhkh_backend WHERE company_id = %s "
+                    "ORDER BY id FOR NO KEY UPDATE NOWAIT",
+                    [self.company_id.id],
+                )
+        except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as error:
+            raise RetryableJobError(
+                f"GIS ZhKKh connection {self.id} is busy with another exchange",
+                seconds=LOCKED_RETRY_SECONDS,
+                ignore_retry=True,
+            ) from error
+        self.sudo().last_exchange_at = fields.Datetime.now()
+        self.env.flush_all()
+
+    def _exchanges_in_flight(self):
+        """Exports of this connection GIS has not answered yet (within the
+        time we wait for it), and exports queued but not sent."""
+        self.ensure_one()
+        since = fields.Datetime.now() - datetime.timedelta(
+            hours=self.poll_timeout_hours
+        )
+        messages = self.env["gis.zhkh.message"].search(
+            [
+                ("backend_id", "=", self.id),
+                ("operation", "=", "export_appeal"),
+                ("state", "in", ("sent", "processing")),
+                ("sent_at", ">=", since),
+            ]
+        )
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search_count(
+                [
+                    ("identity_key", "=like", f"gis-zhkh-send-{self.id}-%"),
+                    ("state", "in", ("wait_dependencies", "pending", "enqueued")),
+                ]
+            )
+        )
+        return messages, jobs
+
     def _job_import_appeals(self):
         """Job: plan the exports of an import, one job per GIS request."""
         self.ensure_one()
         if not self.active:
             return "Connection archived: nothing to do"
+        self._lock_exchanges()
+        messages, jobs = self._exchanges_in_flight()
+        if messages or jobs:
+            # GIS may take hours: asking again for the same appeals would
+            # only make it slower. The next planned import tries again.
+            _logger.info(
+                "GIS ZhKKh %s: import skipped, %d exchange(s) in flight and %d queued",
+                self.display_name,
+                len(messages),
+                jobs,
+            )
+            return (
+                f"Skipped: {len(messages)} exchange(s) in flight "
+                f"({', '.join(messages.mapped('ack_guid')) or '-'}), {jobs} queued"
+            )
         start, end = self._import_window()
         jobs = [self._enqueue_send("window", {"start_date": start, "end_date": end})]
         now = fields.Datetime.now()
@@ -504,6 +629,7 @@ class GisZhkhBackend(models.Model):
         return self.with_company(self.company_id)._send_export(purpose, criteria)
 
     def _send_export(self, purpose, criteria):
+        self._lock_exchanges()
         if purpose == "window":
             values = {
                 "window_start": criteria["start_date"],

@@ -162,11 +162,16 @@ class GisZhkhMessage(models.Model):
 
     def _import_result(self, result):
         backend = self.sudo().backend_id
+        # One import at a time per company: no duplicate contacts, houses or
+        # themes from two results imported side by side.
+        backend._lock_exchanges()
+        if self.state not in ("sent", "processing"):
+            return f"Nothing to do: the exchange is {self.state}"
         lang = backend.company_id.partner_id.lang or self.env.lang
         stats = (
-            self.env["helpdesk.ticket"]
+            self.env["gis.appeal.import"]
             .with_context(lang=lang)
-            ._gis_import_appeals(backend, result.appeals)
+            ._import_appeals(backend, result.appeals)
         )
         details = [
             f"{r.guid or '#' + str(r.position)}: {r.reason}" for r in result.rejected

@@ -1,5 +1,7 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import collections
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval
@@ -113,8 +115,40 @@ class HelpdeskDeadlineRule(models.Model):
             or (self.domain and safe_eval(self.domain))
         )
 
-    def _matching(self, tickets):
-        """The tickets this rule applies to."""
+    def _category_closure(self):
+        """``{rule id: ids of its categories and their subcategories}``, for
+        all these rules at once (one query, not one per rule)."""
+        roots = self.category_ids
+        if not roots:
+            return {}
+        categories = (
+            self.env["helpdesk.ticket.category"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch([("id", "child_of", roots.ids)], ["parent_id"])
+        )
+        children = collections.defaultdict(list)
+        for category in categories:
+            children[category.parent_id.id].append(category.id)
+
+        def below(category_id):
+            found, stack = set(), [category_id]
+            while stack:
+                current = stack.pop()
+                if current not in found:
+                    found.add(current)
+                    stack.extend(children[current])
+            return found
+
+        return {
+            rule.id: set().union(*(below(c) for c in rule.category_ids.ids))
+            for rule in self
+            if rule.category_ids
+        }
+
+    def _matching(self, tickets, category_closure=None):
+        """The tickets this rule applies to. ``category_closure`` comes from
+        ``_category_closure`` of all the rules being matched."""
         self.ensure_one()
         if not self.applies_to_all and not self._has_criteria():
             return tickets.browse()
@@ -127,11 +161,9 @@ class HelpdeskDeadlineRule(models.Model):
             tickets = tickets.filtered(lambda t: t.gis_theme_id in self.gis_theme_ids)
         if self.category_ids:
             # A rule on a category also covers its subcategories.
-            categories = set(
-                self.env["helpdesk.ticket.category"]
-                .with_context(active_test=False)
-                ._search([("id", "child_of", self.category_ids.ids)])
-            )
+            if category_closure is None:
+                category_closure = self._category_closure()
+            categories = category_closure[self.id]
             tickets = tickets.filtered(lambda t: t.category_id.id in categories)
         if self.team_ids:
             tickets = tickets.filtered(lambda t: t.team_id in self.team_ids)
@@ -155,7 +187,7 @@ class HelpdeskDeadlineRule(models.Model):
     def _resync_tickets(self):
         """Rules changed: recompute the milestones of the open tickets, in a
         job (there may be many)."""
-        self.env["helpdesk.ticket"].with_delay(
+        self.env["helpdesk.ticket.deadline"].with_delay(
             identity_key="helpdesk-deadline-resync",
             description=self.env._("Recompute legal deadlines of open tickets"),
-        )._deadline_resync_open()
+        )._resync_open_tickets()

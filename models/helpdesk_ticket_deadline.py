@@ -1,12 +1,22 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import collections
+import datetime
 import logging
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import split_every
 
+from ..tools.deadlines import (
+    compute_deadline,
+    compute_deadlines,
+    end_of_day,
+    state_of,
+    warning_time,
+)
+from ..tools.production_calendar import CalendarRangeError
 from .helpdesk_deadline_milestone import KINDS
 
 _logger = logging.getLogger(__name__)
@@ -18,6 +28,9 @@ STATES = [
     ("breached", "Breached"),
 ]
 OPEN_STATES = ("running", "at_risk")
+# The ticket's badge shows its worst deadline.
+STATE_WEIGHT = {"met": 0, "running": 1, "at_risk": 2, "breached": 3}
+UTC = datetime.timezone.utc
 # Notifications sent per cron run; the cron wakes itself up for the rest.
 SWEEP_BATCH = 200
 
@@ -80,6 +93,229 @@ class HelpdeskTicketDeadline(models.Model):
     def _compute_display_name(self):
         for record in self:
             record.display_name = record.name
+
+    # ------------------------------------------------------------------
+    # Sync: the milestones of tickets, from the rules
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sync_tickets(self, tickets):
+        """Create, update or drop the legal deadlines of ``tickets``."""
+        # Deadlines follow from the rules whoever changes the ticket (a
+        # dispatcher, a portal user, a job): computed as superuser.
+        tickets = tickets.sudo().exists()
+        if not tickets:
+            return
+        deadlines = self.sudo()
+        rules = (
+            self.env["helpdesk.deadline.rule"]
+            .sudo()
+            .search([("milestone_ids", "!=", False)])
+        )
+        categories = rules._category_closure()
+        wanted = {}
+        for rule in rules:
+            for ticket in rule._matching(tickets, categories):
+                for milestone in rule.milestone_ids:
+                    wanted[(ticket.id, milestone.id)] = (ticket, milestone)
+        existing = {
+            (record.ticket_id.id, record.milestone_id.id): record
+            for record in deadlines.search([("ticket_id", "in", tickets.ids)])
+        }
+        # Rules that no longer apply drop their running deadlines; what was
+        # met or breached stays on record.
+        deadlines.browse(
+            [
+                record.id
+                for key, record in existing.items()
+                if key not in wanted and record.state in OPEN_STATES
+            ]
+        ).unlink()
+        now = fields.Datetime.now()
+        default_calendar = self.env["helpdesk.production.calendar"]._default_calendar()
+        groups = collections.defaultdict(list)
+        for ticket, milestone in wanted.values():
+            start = self._start_of(ticket, milestone)
+            if start:
+                calendar = self._calendar_of(ticket, default_calendar)
+                key = (milestone, calendar, ticket._local_tz())
+                groups[key].append((ticket, start))
+        to_create = []
+        for (milestone, calendar, tz), members in groups.items():
+            ends = self._compute_ends(milestone, calendar, tz, members)
+            for (ticket, start), computed in zip(members, ends, strict=True):
+                if computed is None:
+                    continue
+                record = existing.get((ticket.id, milestone.id))
+                values = self._values_of(
+                    ticket, milestone, start, computed, tz, now, record
+                )
+                if record is None:
+                    to_create.append(values)
+                    continue
+                changes = {
+                    name: value
+                    for name, value in values.items()
+                    if name != "on_time" and record._differs(name, value)
+                }
+                if "state" in changes:
+                    # on_time is NULL while running: the ORM reads it as 0.
+                    changes["on_time"] = values["on_time"]
+                if changes:
+                    record.write(changes)
+        deadlines.create(to_create)
+
+    def _differs(self, name, value):
+        current = self[name]
+        if isinstance(current, models.BaseModel):
+            current = current.id
+        return (current or False) != (value or False)
+
+    @api.model
+    def _calendar_of(self, ticket, default=None):
+        return (
+            ticket.gis_house_id.calendar_id
+            or ticket.company_id.helpdesk_calendar_id
+            or default
+            or self.env["helpdesk.production.calendar"]._default_calendar()
+        )
+
+    @api.model
+    def _start_of(self, ticket, milestone):
+        """When the milestone's clock started: a date (GIS date of receipt,
+        a day of the ticket's place) or a naive UTC datetime; None while it
+        has not."""
+        if milestone.clock_start == "gis_received" and ticket.gis_received_date:
+            return ticket.gis_received_date
+        if milestone.clock_start == "field":
+            value = ticket[milestone.start_field_id.name]
+            return value or None
+        return ticket.create_date
+
+    @api.model
+    def _done_at_of(self, ticket, milestone, now):
+        """When the milestone's stop condition was met (naive UTC), or None."""
+        stages = milestone.stop_stage_ids
+        field = milestone.stop_field_id
+        statuses = milestone._gis_status_set()
+        if (
+            stages
+            and ticket.stage_id in stages
+            or (not (stages or field or statuses) and ticket.closed)
+        ):
+            return ticket.last_stage_update or now
+        if field and ticket[field.name]:
+            value = ticket[field.name]
+            return value if isinstance(value, datetime.datetime) else now
+        if statuses and ticket.gis_status in statuses:
+            # The day GIS gives, not the hour our import came by.
+            return ticket._gis_status_moment(now)
+        return None
+
+    @api.model
+    def _values_of(self, ticket, milestone, start, computed, tz, now, record):
+        """The stored values of one milestone of a ticket."""
+        deadline = computed
+        mismatch = False
+        if milestone.kind == "answer" and ticket.gis_deadline:
+            # GIS ZhKKh's own date rules for its appeals; ours cross-checks it.
+            deadline = end_of_day(ticket.gis_deadline, tz)
+            mismatch = deadline != computed
+        if isinstance(start, datetime.datetime):
+            start_utc = start.replace(tzinfo=UTC)
+        else:
+            start_utc = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+        warn_at = warning_time(
+            start_utc, deadline, milestone.warn_before, milestone.warn_ratio / 100
+        )
+        done_at = record.done_at if record and record.done_at else None
+        if done_at is None:
+            done_at = self._done_at_of(ticket, milestone, now)
+        state = state_of(
+            deadline,
+            now.replace(tzinfo=UTC),
+            done_at.replace(tzinfo=UTC) if done_at else None,
+            warn_at,
+        )
+
+        def naive(value):
+            return value.astimezone(UTC).replace(tzinfo=None) if value else False
+
+        deadline_naive = naive(deadline)
+        kept_breach = bool(record and record.breached and state != "met")
+        if kept_breach and state in OPEN_STATES and record.deadline == deadline_naive:
+            # A breach of this very deadline cannot be undone by a recompute
+            # (only by a stop time, entered late, that was in time).
+            state = "breached"
+        values = {
+            "ticket_id": ticket.id,
+            "rule_id": milestone.rule_id.id,
+            "milestone_id": milestone.id,
+            "name": milestone.name,
+            "kind": milestone.kind,
+            "legal_basis": milestone.rule_id.legal_basis or False,
+            "start": naive(start_utc),
+            "deadline": deadline_naive,
+            "computed_deadline": naive(computed),
+            "gis_mismatch": mismatch,
+            "warn_at": naive(warn_at),
+            "state": state,
+            "done_at": done_at or False,
+            "breached": kept_breach or state == "breached",
+            "on_time": {"met": 100.0, "breached": 0.0}.get(state, False),
+            "company_id": ticket.company_id.id,
+            "team_id": ticket.team_id.id,
+            "category_id": ticket.category_id.id,
+            "user_id": ticket.user_id.id,
+            "house_id": ticket.gis_house_id.id,
+        }
+        if record and record.deadline != values["deadline"]:
+            # A new deadline (an extension): warn again before it.
+            values["warned"] = False
+        return values
+
+    @api.model
+    def _compute_ends(self, milestone, calendar, tz, members):
+        """Deadlines of ``members`` (ticket, start), None where impossible."""
+        calculator = calendar._calculator()
+        window = milestone._window()
+        starts = [start for _ticket, start in members]
+        try:
+            return compute_deadlines(
+                starts, milestone.duration, milestone.unit, calculator, tz, window
+            )
+        except CalendarRangeError as error:
+            _logger.debug("Computing deadlines one by one: %s", error)
+        ends = []
+        for ticket, start in members:
+            try:
+                ends.append(
+                    compute_deadline(
+                        start,
+                        milestone.duration,
+                        milestone.unit,
+                        calculator,
+                        tz,
+                        window,
+                    )
+                )
+            except CalendarRangeError as error:
+                _logger.warning(
+                    "Ticket %s: no legal deadline for %s: %s",
+                    ticket.number,
+                    milestone.display_name,
+                    error,
+                )
+                ends.append(None)
+        return ends
+
+    @api.model
+    def _resync_open_tickets(self):
+        """Job: recompute the legal deadlines of every open ticket."""
+        tickets = self.env["helpdesk.ticket"].sudo().search([("closed", "=", False)])
+        for batch in split_every(1000, tickets.ids):
+            self._sync_tickets(tickets.browse(batch))
+        return f"{len(tickets)} tickets"
 
     # ------------------------------------------------------------------
     # Sweep: warnings and escalation
@@ -219,7 +455,7 @@ class HelpdeskTicketDeadline(models.Model):
 
     def _local_deadline(self):
         """The deadline in the ticket's local time, for messages."""
-        tz = self.ticket_id._deadline_tz()
+        tz = self.ticket_id._local_tz()
         return fields.Datetime.context_timestamp(
             self.with_context(tz=str(tz)), self.deadline
         ).strftime("%d.%m.%Y %H:%M")

@@ -192,7 +192,7 @@ class TestImport(GisCase):
     def test_same_appeal_twice_in_one_answer(self):
         appeal = self.appeals()[0]
         later = dataclasses.replace(appeal, status="in_work", raw_status="InWork")
-        stats = self.env["helpdesk.ticket"]._gis_import_appeals(
+        stats = self.env["gis.appeal.import"]._import_appeals(
             self.backend, [appeal, later]
         )
         self.assertEqual((stats["created"], stats["duplicates"]), (1, 1))
@@ -232,7 +232,7 @@ class TestImport(GisCase):
             dataclasses.replace(a, applicant=p)
             for a, p in zip(base, people, strict=True)
         ]
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, appeals)
+        self.env["gis.appeal.import"]._import_appeals(self.backend, appeals)
         tickets = {t.gis_appeal_guid: t for t in self.tickets()}
         self.assertEqual(tickets[appeals[0].guid].partner_id, existing)
         self.assertEqual(tickets[appeals[1].guid].partner_id, by_mail)
@@ -253,14 +253,14 @@ class TestImport(GisCase):
         appeal = dataclasses.replace(
             self.appeals()[0], applicant=gis_xml.Applicant("org", org_guid=org_guid)
         )
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, [appeal])
+        self.env["gis.appeal.import"]._import_appeals(self.backend, [appeal])
         self.assertEqual(self.tickets().partner_id, partner)
 
     def test_collective_appeal_and_neighbours(self):
         appeals = self.appeals(6)
         collective = appeals[5]
         self.assertTrue(collective.collective)
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, [collective])
+        self.env["gis.appeal.import"]._import_appeals(self.backend, [collective])
         ticket = self.tickets()
         self.assertTrue(ticket.gis_collective)
         self.assertEqual(ticket.gis_neighbour_count, 2)
@@ -294,7 +294,7 @@ class TestImport(GisCase):
             theme_name=None,
             another_topic="Шумные соседи",
         )
-        stats = self.env["helpdesk.ticket"]._gis_import_appeals(
+        stats = self.env["gis.appeal.import"]._import_appeals(
             self.backend, [mapped, unknown, other]
         )
         self.assertEqual(stats["created"], 3, stats["errors"])
@@ -323,7 +323,7 @@ class TestImport(GisCase):
             }
         )
         again = dataclasses.replace(base[0], guid=str(uuid.uuid4()), theme_code="901")
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, [again])
+        self.env["gis.appeal.import"]._import_appeals(self.backend, [again])
         self.assertEqual(
             self.tickets()
             .filtered(lambda t: t.gis_appeal_guid == again.guid)
@@ -333,7 +333,7 @@ class TestImport(GisCase):
 
     def test_houses_are_registered(self):
         appeal = self.appeals()[0]
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, [appeal])
+        self.env["gis.appeal.import"]._import_appeals(self.backend, [appeal])
         house = self.tickets().gis_house_id
         self.assertEqual(house.fias_guid, appeal.fias_house_guid)
         self.assertEqual(house.oktmo_code, appeal.oktmo_code)
@@ -371,9 +371,9 @@ class TestImport(GisCase):
             {"company_id": other_company.id, "name": "Other", "team_id": False}
         )
         for backend in (self.backend, other_backend):
-            self.env["helpdesk.ticket"].with_company(
+            self.env["gis.appeal.import"].with_company(
                 backend.company_id
-            )._gis_import_appeals(backend, [appeal])
+            )._import_appeals(backend, [appeal])
         tickets = (
             self.env["helpdesk.ticket"]
             .sudo()
@@ -410,7 +410,7 @@ class TestImport(GisCase):
         withdrawn = dataclasses.replace(
             appeals[1], status="withdrawn", raw_status="Withdrawn", withdrawn=True
         )
-        self.env["helpdesk.ticket"]._gis_import_appeals(
+        self.env["gis.appeal.import"]._import_appeals(
             self.backend, [appeals[0], withdrawn, recent, old]
         )
         self.assertEqual(

@@ -14,7 +14,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..models.helpdesk_ticket import HelpdeskTicket
+from ..models.gis_appeal_import import GisAppealImport
 from ..tools import fake_gis, gis_xml
 from .common import GisCase
 
@@ -223,27 +223,25 @@ class TestImportFaults(GisCase):
     def test_one_bad_appeal_does_not_stop_the_batch(self):
         appeals = self.appeals(4)
         bad_guid = appeals[2].guid
-        original = HelpdeskTicket._gis_values
+        original = GisAppealImport._ticket_values
 
         def failing(this, appeal, refs):
             if appeal.guid == bad_guid:
                 raise ValueError("cannot map this appeal")
             return original(this, appeal, refs)
 
-        with mock.patch.object(HelpdeskTicket, "_gis_values", failing):
-            stats = self.env["helpdesk.ticket"]._gis_import_appeals(
-                self.backend, appeals
-            )
+        with mock.patch.object(GisAppealImport, "_ticket_values", failing):
+            stats = self.env["gis.appeal.import"]._import_appeals(self.backend, appeals)
         self.assertEqual((stats["created"], stats["failed"]), (3, 1))
         self.assertIn(bad_guid, stats["errors"][0])
         self.assertEqual(len(self.tickets()), 3)
         # The next import brings the missing one.
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, appeals)
+        self.env["gis.appeal.import"]._import_appeals(self.backend, appeals)
         self.assertEqual(len(self.tickets()), 4)
 
     def test_duplicate_ticket_is_refused_by_the_database(self):
         appeal = self.appeals()[0]
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, [appeal])
+        self.env["gis.appeal.import"]._import_appeals(self.backend, [appeal])
         ticket = self.tickets()
         with (
             self.assertRaises(IntegrityError),

@@ -19,7 +19,7 @@ class TestSecurity(GisCase):
             cls.env, login="gis_manager", groups="helpdesk_mgmt.group_helpdesk_manager"
         )
         cls.appeal = fake_gis.generate_appeals(1, seed="security", today=cls.today)[0]
-        cls.env["helpdesk.ticket"]._gis_import_appeals(cls.backend, [cls.appeal])
+        cls.env["gis.appeal.import"]._import_appeals(cls.backend, [cls.appeal])
         cls.ticket = cls.env["helpdesk.ticket"].search(
             [("gis_appeal_guid", "=", cls.appeal.guid)]
         )

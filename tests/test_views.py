@@ -40,7 +40,7 @@ class TestViews(GisCase):
                 withdrawn=True,
             ),
         ]
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, appeals)
+        self.env["gis.appeal.import"]._import_appeals(self.backend, appeals)
         plain = self.env["helpdesk.ticket"].create(
             {"name": "Phone call", "description": "x"}
         )
@@ -61,7 +61,7 @@ class TestViews(GisCase):
         self.assertEqual(found("gis_withdrawn"), tickets[appeals[3].guid])
 
     def test_forms_and_lists_load(self):
-        self.env["helpdesk.ticket"]._gis_import_appeals(self.backend, self.appeals(1))
+        self.env["gis.appeal.import"]._import_appeals(self.backend, self.appeals(1))
         ticket = self.tickets()
         with Form(ticket) as form:
             form.gis_premise_number = "15"

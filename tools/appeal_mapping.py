@@ -1,14 +1,13 @@
 """Plain helpers that turn GIS appeal data into what tickets need.
 
-Phone and e-mail normalisation (to match residents to contacts) and the
-first guess of a category and priority for a theme GIS has just introduced.
+When an appeal reached its status (a GIS date), and the first guess of a
+category and priority for a theme GIS has just introduced. Phones and
+e-mails are normalised by Odoo itself (``phone_validation``,
+``email_normalize``), as its contacts are, so that a resident found once is
+found again.
 """
 
-import re
-
-import phonenumbers
-
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+import datetime
 
 # Keys of the categories the addon ships (data/helpdesk_ticket_category_data.xml).
 CATEGORY_EMERGENCY = "emergency"
@@ -66,29 +65,40 @@ THEME_KEYWORDS = (
 )
 
 
-def normalize_phone(raw, region="RU"):
-    """Return the E.164 form of a phone number, or None when it is not one."""
-    if not raw:
-        return None
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+# History entries that close an appeal (its answer, "no answer required",
+# its redirection): GIS marks the appeal executed by one of them.
+CLOSING_KINDS = ("answer", "not_required", "redirected")
 
 
-def normalize_email(raw):
-    if not raw:
-        return None
-    email = raw.strip().lower()
-    return email if EMAIL_RE.match(email) else None
+def _entry_day(entry):
+    """The day of a history entry: an answer counts from its sending."""
+    if entry.kind == "answer" and entry.data.get("send_date"):
+        try:
+            return datetime.date.fromisoformat(entry.data["send_date"][:10])
+        except ValueError:
+            pass
+    return entry.change_date
 
 
-def applicant_email(applicant):
-    """The e-mail the resident gave with the appeal, else the cabinet one."""
-    return normalize_email(applicant.appeal_email) or normalize_email(applicant.email)
+def status_reached_on(appeal):
+    """The GIS date on which the appeal reached its current status.
+
+    GIS sends dates, not times, and no date of the status itself: the day of
+    the history entry that explains the status (for "executed": the answer
+    sent, "no answer required" or the redirection), else of the latest entry,
+    else the date of receipt. Never later than what GIS knows, so an import
+    that comes late does not make the organisation late.
+    """
+    entries = [e for e in appeal.history if e.change_date]
+    if appeal.status == "executed":
+        closing = [
+            e
+            for e in entries
+            if e.kind in CLOSING_KINDS and (e.kind != "answer" or e.data.get("is_sent"))
+        ]
+        entries = closing or entries
+    days = [_entry_day(e) for e in entries]
+    return max(days) if days else appeal.create_date
 
 
 def guess_theme_defaults(name):

@@ -59,6 +59,23 @@ def end_of_day(day, tz):
     return _local_midnight(day + datetime.timedelta(days=1), tz).astimezone(UTC)
 
 
+def start_of_day(day, tz):
+    """00:00 of ``day`` in ``tz``, as an aware UTC datetime."""
+    return _local_midnight(day, tz).astimezone(UTC)
+
+
+def earliest_moment(day, tz, not_after=None):
+    """The earliest moment a GIS date (a day of ``tz``) can stand for, and
+    never later than ``not_after`` (when we learnt of it): an event GIS dates
+    ``day`` happened at or after its 00:00, and before we saw it."""
+    if isinstance(tz, str):
+        tz = ZoneInfo(tz)
+    moment = start_of_day(day, tz)
+    if not_after is not None:
+        moment = min(moment, _aware_utc(not_after))
+    return moment
+
+
 def compute_deadline(start, amount, unit, calendar, tz, window=None):
     """When a period of ``amount`` ``unit`` that starts at ``start`` ends.
 

@@ -1,66 +1,80 @@
-"""Phone/e-mail normalisation and the first guess for new GIS themes."""
+"""When an appeal reached its GIS status, and the first guess for new themes."""
+
+import datetime
 
 import pytest
-from hgzm_tools.appeal_mapping import (
-    applicant_email,
-    guess_theme_defaults,
-    normalize_email,
-    normalize_phone,
-)
-from hgzm_tools.gis_xml import Applicant
+from hgzm_tools.appeal_mapping import guess_theme_defaults, status_reached_on
+from hgzm_tools.gis_xml import Appeal, Applicant, HistoryEntry
 from hypothesis import given
 from hypothesis import strategies as st
 
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("+7 916 555-00-01", "+79165550001"),
-        ("8 (916) 555-00-01", "+79165550001"),
-        ("89165550001", "+79165550001"),
-        ("79165550001", "+79165550001"),
-        ("+7(4012)12-34-56", "+74012123456"),  # Kaliningrad landline
-        ("+375 29 123-45-67", "+375291234567"),  # a resident abroad
-        ("", None),
-        (None, None),
-        ("не скажу", None),
-        ("123", None),
-    ],
-)
-def test_normalize_phone(raw, expected):
-    assert normalize_phone(raw) == expected
+D = datetime.date
+RECEIVED = D(2026, 11, 2)
 
 
-@given(st.text(max_size=40))
-def test_normalize_phone_never_raises(raw):
-    result = normalize_phone(raw)
-    assert result is None or result.startswith("+")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (" Ivan.Petrov@Mail.RU ", "ivan.petrov@mail.ru"),
-        ("ivan@", None),
-        ("", None),
-        (None, None),
-        ("two@at@signs.ru", None),
-    ],
-)
-def test_normalize_email(raw, expected):
-    assert normalize_email(raw) == expected
-
-
-def test_appeal_email_wins_over_cabinet_email():
-    applicant = Applicant(
-        "person", email="cabinet@example.com", appeal_email="Reply@Example.com"
+def appeal(status, history=(), received=RECEIVED):
+    return Appeal(
+        guid="8f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+        number="1",
+        create_date=received,
+        status=status,
+        raw_status=status,
+        applicant=Applicant("person"),
+        history=list(history),
     )
-    assert applicant_email(applicant) == "reply@example.com"
-    assert (
-        applicant_email(Applicant("person", email="cabinet@example.com"))
-        == "cabinet@example.com"
-    )
-    assert applicant_email(Applicant("hcs")) is None
+
+
+def entry(day, kind="change", **data):
+    return HistoryEntry(change_date=day, kind=kind, data=data)
+
+
+def test_executed_on_the_day_the_answer_was_sent():
+    history = [
+        entry(D(2026, 11, 3)),
+        entry(D(2026, 11, 9), "answer", is_sent=True, send_date="2026-11-10"),
+        entry(D(2026, 11, 12), "assessment", result="received"),
+    ]
+    # The assessment comes after the execution; the sending day counts.
+    assert status_reached_on(appeal("executed", history)) == D(2026, 11, 10)
+
+
+def test_a_draft_answer_does_not_execute():
+    history = [
+        entry(D(2026, 11, 5), "answer", is_sent=False),
+        entry(D(2026, 11, 6), "not_required", cause="duplicate"),
+    ]
+    assert status_reached_on(appeal("executed", history)) == D(2026, 11, 6)
+
+
+def test_other_statuses_take_the_latest_entry_or_the_receipt():
+    history = [entry(D(2026, 11, 3)), entry(D(2026, 11, 4), "redirected")]
+    assert status_reached_on(appeal("withdrawn", history)) == D(2026, 11, 4)
+    assert status_reached_on(appeal("withdrawn")) == D(2026, 11, 2)
+    assert status_reached_on(appeal("executed")) == D(2026, 11, 2)
+
+
+def test_a_bad_send_date_falls_back_to_the_entry_date():
+    history = [entry(D(2026, 11, 7), "answer", is_sent=True, send_date="07.11")]
+    assert status_reached_on(appeal("executed", history)) == D(2026, 11, 7)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(D(2025, 1, 1), D(2027, 12, 31)),
+            st.sampled_from(
+                ["change", "answer", "redirected", "not_required", "assessment"]
+            ),
+            st.booleans(),
+        ),
+        max_size=6,
+    ),
+    st.sampled_from(["sent", "in_work", "executed", "withdrawn"]),
+)
+def test_status_date_is_a_known_gis_date(items, status):
+    history = [entry(day, kind, is_sent=sent) for day, kind, sent in items]
+    day = status_reached_on(appeal(status, history))
+    assert day in {e.change_date for e in history} | {D(2026, 11, 2)}
 
 
 @pytest.mark.parametrize(

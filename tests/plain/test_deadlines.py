@@ -8,7 +8,9 @@ import pytest
 from hgzm_tools.deadlines import (
     Window,
     compute_deadline,
+    earliest_moment,
     end_of_day,
+    start_of_day,
     state_of,
     warning_time,
 )
@@ -339,3 +341,27 @@ def test_explicit_days_win_over_the_package():
     )
     assert decree.is_working(D(2027, 12, 31))
     assert not decree.is_working(D(2027, 2, 20))
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected_utc_hour"),
+    [("Europe/Kaliningrad", 22), ("Europe/Moscow", 21), ("Asia/Kamchatka", 12)],
+)
+def test_earliest_moment_of_a_gis_date(zone, expected_utc_hour):
+    # 00:00 of 10 November in the building's zone, that is the evening before
+    # in UTC: an event GIS dates 10 November cannot have been earlier.
+    moment = earliest_moment(datetime.date(2026, 11, 10), zone)
+    assert moment == datetime.datetime(
+        2026, 11, 9, expected_utc_hour, tzinfo=datetime.timezone.utc
+    )
+
+
+@given(
+    st.dates(datetime.date(2025, 1, 1), datetime.date(2027, 12, 31)),
+    st.sampled_from(["Europe/Kaliningrad", "Europe/Moscow", "Asia/Kamchatka"]),
+    st.datetimes(datetime.datetime(2025, 1, 1), datetime.datetime(2028, 1, 1)),
+)
+def test_earliest_moment_never_after_we_learnt_of_it(day, zone, seen):
+    moment = earliest_moment(day, zone, seen)
+    assert moment <= seen.replace(tzinfo=datetime.timezone.utc)
+    assert moment <= start_of_day(day, ZoneInfo(zone))

@@ -1,0 +1,348 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+
+from markupsafe import Markup
+from psycopg2 import errors as pg_errors
+
+from odoo import api, fields, models
+from odoo.tools import email_normalize, plaintext2html, split_every
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..tools.appeal_mapping import status_reached_on
+
+_logger = logging.getLogger(__name__)
+
+# Appeals saved per create() call and per savepoint.
+IMPORT_BATCH = 500
+
+
+class GisAppealImport(models.AbstractModel):
+    """Turns the appeals GIS ZhKKh exports into helpdesk tickets, exactly once."""
+
+    _name = "gis.appeal.import"
+    _description = "GIS ZhKKh Appeal Import"
+
+    @api.model
+    def _import_appeals(self, backend, appeals):
+        """Create or update the tickets of ``appeals`` (``gis_xml.Appeal``).
+
+        Idempotent: an appeal GIS sends again unchanged changes nothing. One
+        appeal that cannot be saved does not stop the others. Returns counts
+        and the errors, by AppealGUID.
+        """
+        stats = {
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "duplicates": 0,
+            "failed": 0,
+            "errors": [],
+        }
+        unique = {}
+        for appeal in appeals:
+            if appeal.guid in unique:
+                stats["duplicates"] += 1
+            # The later copy wins: GIS lists an appeal's states in order.
+            unique[appeal.guid] = appeal
+        for batch in split_every(IMPORT_BATCH, unique.values(), list):
+            self._import_batch(backend, batch, stats)
+        return stats
+
+    def _tickets(self):
+        # gis_import: no e-mail to residents from an import, whatever the
+        # stage templates say (see helpdesk.ticket._stage_mail_allowed).
+        return self.env["helpdesk.ticket"].with_context(
+            active_test=False, mail_create_nosubscribe=True, gis_import=True
+        )
+
+    def _import_batch(self, backend, appeals, stats):
+        try:
+            with self.env.cr.savepoint():
+                counts = self._upsert(backend, appeals)
+        except RetryableJobError:
+            raise
+        except Exception:  # noqa: BLE001 - isolate the culprit below
+            _logger.info(
+                "GIS ZhKKh import: a batch of %d appeals failed, saving one by one",
+                len(appeals),
+            )
+            counts = {}
+            for appeal in appeals:
+                try:
+                    with self.env.cr.savepoint():
+                        one = self._upsert(backend, [appeal])
+                except RetryableJobError:
+                    raise
+                except Exception as error:
+                    _logger.exception(
+                        "GIS ZhKKh import of appeal %s failed", appeal.guid
+                    )
+                    stats["failed"] += 1
+                    stats["errors"].append(f"{appeal.guid}: {error}")
+                    continue
+                for key, value in one.items():
+                    counts[key] = counts.get(key, 0) + value
+        for key, value in counts.items():
+            stats[key] += value
+
+    def _upsert(self, backend, appeals):
+        tickets = self._tickets()
+        company = backend.company_id
+        existing = {
+            ticket.gis_appeal_guid: ticket
+            for ticket in tickets.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("gis_appeal_guid", "in", [a.guid for a in appeals]),
+                ]
+            )
+        }
+        new = [a for a in appeals if a.guid not in existing]
+        changed = [
+            (existing[a.guid], a)
+            for a in appeals
+            if a.guid in existing
+            and existing[a.guid].gis_fingerprint != a.fingerprint()
+        ]
+        refs = self._resolve_refs(backend, new + [a for _t, a in changed], new)
+        created = tickets.create(
+            [self._new_ticket_values(backend, a, refs) for a in new]
+        )
+        notes = [
+            (ticket, appeal, set(), True)
+            for ticket, appeal in zip(created, new, strict=True)
+        ]
+        # One deadline sync for all the updated tickets, not one per write.
+        updated = tickets.browse()
+        for ticket, appeal in changed:
+            known = set((ticket.gis_history_keys or "").split())
+            was_withdrawn = ticket.gis_status == "withdrawn"
+            ticket.with_context(deadline_sync_off=True).write(
+                self._update_values(backend, ticket, appeal, refs)
+            )
+            notes.append((ticket, appeal, known, not was_withdrawn))
+            updated |= ticket
+        self.env["helpdesk.ticket.deadline"]._sync_tickets(updated)
+        self._log_history(notes)
+        return {
+            "created": len(new),
+            "updated": len(changed),
+            "unchanged": len(appeals) - len(new) - len(changed),
+        }
+
+    @api.model
+    def _resolve_refs(self, backend, appeals, new_appeals):
+        try:
+            with self.env.cr.savepoint():
+                return self._resolve_refs_once(backend, appeals, new_appeals)
+        except pg_errors.UniqueViolation as error:
+            # Another company's import has just created the same shared
+            # theme: start again, and find it.
+            raise RetryableJobError(
+                "GIS ZhKKh import: a theme or house was created concurrently",
+                seconds=5,
+                ignore_retry=True,
+            ) from error
+
+    @api.model
+    def _resolve_refs_once(self, backend, appeals, new_appeals):
+        company = backend.company_id
+        themes = self.env["gis.appeal.theme"]._resolve(
+            company,
+            {
+                a.theme_code: (a.theme_guid, a.theme_name)
+                for a in appeals
+                if a.theme_code
+            },
+        )
+        houses = self.env["gis.zhkh.house"]._resolve(
+            company,
+            {a.fias_house_guid: a.oktmo_code for a in appeals if a.fias_house_guid},
+        )
+        partners = self.env["res.partner"]._helpdesk_find_or_create_residents(
+            company,
+            [
+                resident
+                for resident in (self._resident_of(a.applicant) for a in new_appeals)
+                if resident
+            ],
+        )
+        return {"themes": themes, "houses": houses, "partners": partners}
+
+    @api.model
+    def _applicant_email(self, applicant):
+        """The e-mail the resident gave with the appeal, else the cabinet one."""
+        return email_normalize(applicant.appeal_email or "") or email_normalize(
+            applicant.email or ""
+        )
+
+    @api.model
+    def _resident_of(self, applicant):
+        """The applicant as ``res.partner._helpdesk_find_or_create_residents``
+        wants a resident; None for appeals GIS formed itself."""
+        if applicant.kind == "org" and applicant.org_guid:
+            return {
+                "org_guid": applicant.org_guid,
+                "name": applicant.full_name,
+                "is_company": True,
+                "street": applicant.post_address,
+            }
+        if applicant.kind == "person":
+            return {
+                "name": applicant.full_name or self.env._("GIS ZhKKh applicant"),
+                "phone": applicant.phone,
+                "email": self._applicant_email(applicant),
+                "street": applicant.post_address,
+            }
+        return None
+
+    @api.model
+    def _ticket_values(self, appeal, refs):
+        """The ticket fields that mirror the appeal in GIS ZhKKh."""
+        applicant = appeal.applicant
+        theme = refs["themes"].get(appeal.theme_code)
+        house = refs["houses"].get(appeal.fias_house_guid)
+        neighbours = [
+            " ".join(
+                p
+                for p in (
+                    n.full_name or self.env._("(no name)"),
+                    self.env._("apt. %(number)s", number=n.apartment_number)
+                    if n.apartment_number
+                    else "",
+                )
+                if p
+            )
+            for n in appeal.neighbours
+        ]
+        attachments = [
+            f"{a.name} — {a.description} ({a.guid})" for a in appeal.attachments
+        ]
+        return {
+            "gis_appeal_guid": appeal.guid,
+            "gis_appeal_number": appeal.number,
+            "gis_received_date": appeal.create_date,
+            "gis_deadline": appeal.execution_end_date or False,
+            "gis_legal_basis": appeal.npa_requirements or False,
+            "gis_theme_id": theme.id if theme else False,
+            "gis_theme_code": appeal.theme_code or False,
+            "gis_theme_name": appeal.theme_name or appeal.another_topic or False,
+            "gis_status": appeal.status or False,
+            "gis_status_date": status_reached_on(appeal),
+            "gis_house_id": house.id if house else False,
+            "gis_premise_number": appeal.premise_number
+            or applicant.apartment_number
+            or False,
+            "gis_oktmo": appeal.oktmo_code or False,
+            "gis_applicant_kind": applicant.kind,
+            "gis_applicant_name": applicant.full_name or False,
+            "gis_applicant_phone": applicant.phone or False,
+            "gis_applicant_email": self._applicant_email(applicant) or False,
+            "gis_applicant_address": applicant.post_address or False,
+            "gis_collective": appeal.collective,
+            "gis_neighbour_count": len(appeal.neighbours),
+            "gis_neighbours": "\n".join(neighbours) or False,
+            "gis_redirected": appeal.redirected or appeal.redirected_not_hcs,
+            "gis_rolled_over": appeal.rolled_over,
+            "gis_answer_not_required": appeal.answer_not_required,
+            "gis_withdrawn_comment": appeal.withdrawn_comment or False,
+            "gis_from_mobile": appeal.from_mobile,
+            "gis_date_of_appointment": appeal.date_of_appointment or False,
+            "gis_answerer_guid": appeal.answerer_guid or False,
+            "gis_parent_guid": appeal.parent_guid or False,
+            "gis_attachment_info": "\n".join(attachments) or False,
+            "gis_fingerprint": appeal.fingerprint(),
+            "gis_last_sync": fields.Datetime.now(),
+        }
+
+    @api.model
+    def _new_ticket_values(self, backend, appeal, refs):
+        theme = refs["themes"].get(appeal.theme_code)
+        resident = self._resident_of(appeal.applicant)
+        key = (
+            self.env["res.partner"]._helpdesk_resident_key(resident)
+            if resident
+            else None
+        )
+        partner = refs["partners"].get(key)
+        topic = appeal.theme_name or appeal.another_topic or self.env._("appeal")
+        vals = self._ticket_values(appeal, refs)
+        vals.update(
+            {
+                "name": self.env._(
+                    "GIS appeal %(number)s: %(topic)s",
+                    number=appeal.number,
+                    topic=topic,
+                )[:250],
+                "description": plaintext2html(appeal.text or "")
+                if appeal.text
+                else Markup("<p></p>"),
+                "company_id": backend.company_id.id,
+                "channel_id": self.env.ref("helpdesk_gis_zhkh_max.channel_gis").id,
+                "category_id": (
+                    (theme.category_id if theme else False) or backend.category_id
+                ).id,
+                "priority": (theme.priority if theme else False) or backend.priority,
+                # helpdesk_mgmt may auto-assign tickets to their creator: here
+                # that would be the job's technical user. Dispatchers assign.
+                "user_id": False,
+                "partner_id": partner.id if partner else False,
+                "partner_name": appeal.applicant.full_name or False,
+                "partner_email": self._applicant_email(appeal.applicant) or False,
+                "gis_backend_id": backend.id,
+                "gis_history_keys": " ".join(h.key() for h in appeal.history) or False,
+            }
+        )
+        team = (theme.team_id if theme else False) or backend.team_id
+        # helpdesk_mgmt moves a ticket to its team's company: only a team of
+        # the connection's company (or of none) may take it.
+        if team and (not team.company_id or team.company_id == backend.company_id):
+            vals["team_id"] = team.id
+        if appeal.status == "withdrawn" and backend.withdrawn_stage_id:
+            vals["stage_id"] = backend.withdrawn_stage_id.id
+        return vals
+
+    @api.model
+    def _update_values(self, backend, ticket, appeal, refs):
+        """What changed on the ticket since GIS last said."""
+        vals = {}
+        for name, value in self._ticket_values(appeal, refs).items():
+            current = ticket[name]
+            if isinstance(current, models.BaseModel):
+                current = current.id
+            if (current or False) != (value or False):
+                vals[name] = value
+        if (
+            appeal.status == "withdrawn"
+            and ticket.gis_status != "withdrawn"
+            and backend.withdrawn_stage_id
+            and not ticket.closed
+        ):
+            vals["stage_id"] = backend.withdrawn_stage_id.id
+        vals["gis_history_keys"] = " ".join(h.key() for h in appeal.history) or False
+        return vals
+
+    @api.model
+    def _log_history(self, notes):
+        """Log, as one note per ticket and in one batch, the GIS history
+        entries not logged yet. ``notes``: (ticket, appeal, known entry keys,
+        announce a withdrawal)."""
+        bodies = {}
+        qweb = self.env["ir.qweb"]
+        for ticket, appeal, known, announce_withdrawal in notes:
+            entries = [e for e in appeal.history if e.key() not in known]
+            withdrawn = appeal.status == "withdrawn" and announce_withdrawal
+            if not entries and not withdrawn:
+                continue
+            bodies[ticket.id] = qweb._render(
+                "helpdesk_gis_zhkh_max.gis_appeal_history_note",
+                {
+                    "entries": entries,
+                    "withdrawn": withdrawn,
+                    "withdrawn_comment": appeal.withdrawn_comment,
+                },
+            )
+        if bodies:
+            self._tickets().browse(list(bodies))._message_log_batch(bodies)

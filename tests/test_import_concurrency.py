@@ -1,0 +1,200 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import datetime
+import uuid
+
+from odoo import api
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..models.gis_zhkh_backend import gis_today
+from ..tools import fake_gis, gis_xml
+from .common import GisCase
+
+MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
+
+
+@tagged("post_install", "-at_install")
+class TestOneExportAtATime(GisCase):
+    def exports(self):
+        return [op for op, _ok, _e in self.fake.calls() if op == "exportAppeal"]
+
+    @mute_logger(MUTED)
+    def test_no_new_export_while_one_is_in_flight(self):
+        self.fake.seed(self.appeals(2))
+        self.fake.keep_processing = True
+        with trap_jobs() as trap:
+            self.backend._enqueue_import()
+            trap.perform_enqueued_jobs()  # plans
+            trap.perform_enqueued_jobs()  # sends
+            self.assertEqual(len(self.exports()), 1)
+            # GIS is still processing: the next import asks nothing again.
+            result = self.backend._job_import_appeals()
+            self.assertIn("Skipped", result)
+            self.assertEqual(trap.enqueued_jobs[1:], [])
+        self.assertEqual(len(self.exports()), 1)
+
+        # Given up on (past the connection's wait), it no longer blocks.
+        message = self.env["gis.zhkh.message"].search(
+            [("backend_id", "=", self.backend.id)]
+        )
+        message.sent_at -= datetime.timedelta(
+            hours=self.backend.poll_timeout_hours, minutes=1
+        )
+        with trap_jobs() as trap:
+            self.assertIn("queued", self.backend._job_import_appeals())
+            trap.assert_jobs_count(1, only=self.backend._job_send_export)
+
+    def test_no_new_export_while_one_waits_to_be_sent(self):
+        # A real queued job (not trapped): sent later by the job runner.
+        self.backend._enqueue_send("window", {"start_date": self.today})
+        self.assertIn("1 queued", self.backend._job_import_appeals())
+        self.assertFalse(self.fake.calls())
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentResultImports(TransactionCase):
+    """Two result imports of one connection side by side, each in its own
+    transaction as two job workers would run them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.appeals = fake_gis.generate_appeals(
+            3, seed="concurrent-imports", today=gis_today()
+        )
+        cls.result = gis_xml.StateResult(
+            request_state=gis_xml.STATE_DONE,
+            message_guid=str(uuid.uuid4()),
+            appeals=cls.appeals,
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.cursors = []
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            company = env["res.company"].create(
+                {"name": f"УК Параллельная {uuid.uuid4().hex[:8]}"}
+            )
+            backend = env["gis.zhkh.backend"].create(
+                {
+                    "name": "Concurrent",
+                    "company_id": company.id,
+                    "endpoint_url": "http://127.0.0.1:9",
+                    "org_ppa_guid": str(uuid.uuid4()),
+                    "responsible_user_id": False,
+                }
+            )
+            messages = env["gis.zhkh.message"].create(
+                [
+                    {
+                        "backend_id": backend.id,
+                        "operation": "export_appeal",
+                        "purpose": purpose,
+                        "state": "processing",
+                        "sent_at": datetime.datetime.now(),
+                        "ack_guid": str(uuid.uuid4()),
+                    }
+                    for purpose in ("window", "refresh")
+                ]
+            )
+            self.ids = {
+                "company": company.id,
+                "backend": backend.id,
+                "messages": messages.ids,
+            }
+        self.addCleanup(self.drop_committed_data)
+
+    def drop_committed_data(self):
+        for cr in self.cursors:
+            cr.rollback()
+            cr.close()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {"active_test": False})
+            company = env["res.company"].browse(self.ids["company"])
+            env["helpdesk.ticket"].search([("company_id", "=", company.id)]).unlink()
+            partner = company.partner_id
+            env["res.partner"].search(
+                [("company_id", "=", company.id), ("id", "!=", partner.id)]
+            ).unlink()
+            env["gis.zhkh.house"].search([("company_id", "=", company.id)]).unlink()
+            env["gis.appeal.theme"].search(
+                [("code", "in", [a.theme_code for a in self.appeals])]
+            ).filtered(lambda t: t.create_date >= company.create_date).unlink()
+            env["gis.zhkh.backend"].browse(self.ids["backend"]).unlink()
+            company.unlink()
+            partner.unlink()
+
+    def worker(self):
+        cr = self.registry.cursor()
+        self.cursors.append(cr)
+        # Without the fix the workers would wait on each other's rows.
+        cr.execute("SET lock_timeout = '3s'")
+        return api.Environment(cr, api.SUPERUSER_ID, {})
+
+    def import_in(self, env, index):
+        message = env["gis.zhkh.message"].browse(self.ids["messages"][index])
+        return message._import_result(self.result)
+
+    def duplicates(self, env):
+        """Contacts, houses and themes that exist twice."""
+        company = env["res.company"].browse(self.ids["company"])
+        partners = (
+            env["res.partner"]
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id)])
+        )
+        houses = env["gis.zhkh.house"].search([("company_id", "=", company.id)])
+        themes = (
+            env["gis.appeal.theme"]
+            .with_context(active_test=False)
+            .search([("code", "in", [a.theme_code for a in self.appeals])])
+        )
+        keys = (
+            [("phone", p.phone_sanitized) for p in partners if p.phone_sanitized]
+            + [("email", p.email_normalized) for p in partners if p.email_normalized]
+            + [("house", h.fias_guid) for h in houses]
+            + [("theme", t.code, t.company_id.id) for t in themes]
+        )
+        return [key for key in set(keys) if keys.count(key) > 1]
+
+    def tickets(self, env):
+        return env["helpdesk.ticket"].search_count(
+            [("company_id", "=", self.ids["company"])]
+        )
+
+    def test_second_import_waits_for_the_first(self):
+        first, second = self.worker(), self.worker()
+        # The second worker's snapshot predates the first one's commit.
+        self.assertEqual(self.tickets(second), 0)
+        self.assertIn("3 created", self.import_in(first, 0))
+        with self.assertRaises(RetryableJobError) as busy:
+            self.import_in(second, 1)
+        self.assertTrue(busy.exception.ignore_retry)
+        first.cr.commit()
+        # Still the old snapshot: it must not import from it either.
+        with self.assertRaises(RetryableJobError):
+            self.import_in(second, 1)
+        second.cr.rollback()
+        # The job runner retries in a new transaction: nothing is duplicated.
+        self.assertIn("0 created, 0 updated, 3 unchanged", self.import_in(second, 1))
+        second.cr.commit()
+        self.assertEqual(self.tickets(second), 3)
+        self.assertEqual(self.duplicates(second), [])
+        self.assertTrue(
+            env_partners := second["res.partner"].search_count(
+                [("company_id", "=", self.ids["company"])]
+            )
+        )
+        self.assertLessEqual(env_partners, 3)
+
+    def test_an_exchange_imported_once(self):
+        first, second = self.worker(), self.worker()
+        self.import_in(first, 0)
+        first.cr.commit()
+        # The same exchange fetched twice (a retried job): the second does nothing.
+        self.assertIn("Nothing to do", self.import_in(second, 0))
