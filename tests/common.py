@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from odoo.tests import common
 from odoo.tests.common import TransactionCase
 
@@ -20,6 +22,12 @@ XSD_DIR = Path(
         "GIS_XSD_DIR", ADDON_DIR.parent / "shared/reference/gis-formats-16.3.0.0"
     )
 )
+
+
+def view_fields(env, model, view_type):
+    """The names of the fields a view shows (as the user would get it)."""
+    arch = env[model].get_view(view_type=view_type)["arch"]
+    return set(etree.fromstring(arch).xpath("//field/@name"))
 
 
 class GisCase(TransactionCase):

@@ -11,7 +11,7 @@ from odoo.tests import Form, new_test_user, tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..tools import gis_xml
-from .common import GisCase
+from .common import GisCase, view_fields
 
 D = datetime.date
 UTC = datetime.timezone.utc
@@ -422,13 +422,25 @@ class TestDeadlines(GisCase):
 
     def test_views_and_filters(self):
         ticket = self.ticket(category_id=self.emergency.id)
-        for view_type in ("pivot", "graph", "list", "search"):
-            self.assertTrue(
-                self.env["helpdesk.ticket.deadline"].get_view(view_type=view_type)
-            )
-        for model in ("helpdesk.deadline.rule", "helpdesk.production.calendar"):
-            for view_type in ("list", "form"):
-                self.assertTrue(self.env[model].get_view(view_type=view_type))
+        expected = {
+            ("helpdesk.ticket.deadline", "pivot"): {"on_time", "category_id"},
+            ("helpdesk.ticket.deadline", "graph"): {"on_time"},
+            ("helpdesk.ticket.deadline", "list"): {"ticket_id", "deadline", "state"},
+            ("helpdesk.ticket.deadline", "search"): {"ticket_id", "team_id"},
+            ("helpdesk.deadline.rule", "list"): {"code", "name", "legal_act"},
+            ("helpdesk.deadline.rule", "form"): {
+                "milestone_ids",
+                "legal_act",
+                "legal_clause",
+                "source_unconfirmed",
+                "category_ids",
+            },
+            ("helpdesk.production.calendar", "list"): {"name"},
+            ("helpdesk.production.calendar", "form"): {"parent_id", "day_ids"},
+        }
+        for (model, view_type), names in expected.items():
+            with self.subTest(model=model, view=view_type):
+                self.assertLessEqual(names, view_fields(self.env, model, view_type))
         tickets = self.env["helpdesk.ticket"]
         self.assertIn(ticket, tickets.search([("deadline_state", "=", "running")]))
         self.assertIn(

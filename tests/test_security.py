@@ -79,3 +79,107 @@ class TestSecurity(GisCase):
             .with_user(user)
             .search([("id", "=", self.ticket.id)])
         )
+
+    # -- screens for everyone who may open a ticket ----------------------
+
+    def test_follower_outside_the_helpdesk_opens_the_form(self):
+        employee = new_test_user(
+            self.env, login="gis_follower", groups="base.group_user"
+        )
+        self.ticket.message_subscribe(employee.partner_id.ids)
+        ticket = self.ticket.with_user(employee)
+        # The form as the web client loads it, legal deadlines included.
+        form = Form(ticket)
+        self.assertEqual(form.gis_appeal_number, self.appeal.number)
+        self.assertTrue(ticket.deadline_ids)
+        self.assertEqual(ticket.deadline_state, self.ticket.deadline_state)
+        self.assertTrue(ticket.deadline_ids.read(["name", "deadline", "state"]))
+        # The resident's personal data stays with the helpdesk staff.
+        self.assertNotIn("gis_applicant_phone", form._view["fields"])
+        with self.assertRaises(AccessError):
+            ticket.read(["gis_applicant_phone"])
+        with self.assertRaises(AccessError):
+            ticket.read(["gis_neighbours"])
+        # Not following: not seen.
+        other = new_test_user(self.env, login="gis_stranger", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.ticket.deadline_ids.with_user(other).read(["state"])
+
+    def test_portal_customer_reads_the_deadlines_of_their_ticket(self):
+        portal = new_test_user(
+            self.env, login="gis_resident", groups="base.group_portal"
+        )
+        self.ticket.partner_id = portal.partner_id
+        ticket = self.ticket.with_user(portal)
+        values = ticket.read(["deadline_state", "next_deadline", "gis_appeal_number"])
+        self.assertEqual(values[0]["gis_appeal_number"], self.appeal.number)
+        self.assertEqual(
+            ticket.deadline_ids.mapped("state"),
+            self.ticket.deadline_ids.mapped("state"),
+        )
+        with self.assertRaises(AccessError):
+            ticket.read(["gis_applicant_phone"])
+
+    def test_dispatcher_reads_personal_data(self):
+        ticket = self.ticket.with_user(self.dispatcher)
+        self.assertEqual(ticket.gis_applicant_phone, self.appeal.applicant.phone)
+        self.assertIn("gis_applicant_phone", Form(ticket)._view["fields"])
+
+    def test_secrets_and_signer_changes(self):
+        self.assertEqual(
+            self.backend._fields["basic_auth_password"].groups, "base.group_system"
+        )
+        self.backend.write(
+            {"signing_mode": "command", "signing_command": "/usr/bin/gis-sign"}
+        )
+        self.backend.signing_command = "/usr/local/bin/other-signer"
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        tracked = self.backend.message_ids.tracking_value_ids.filtered(
+            lambda v: v.field_id.name == "signing_command"
+        )
+        self.assertEqual(tracked[:1].new_value_char, "/usr/local/bin/other-signer")
+
+    # -- multi-company ------------------------------------------------------
+
+    def test_record_rules_of_every_company_model(self):
+        other = self.env["res.company"].create({"name": "УК Другая"})
+        user = new_test_user(
+            self.env,
+            login="gis_other_admin",
+            groups="base.group_system,helpdesk_mgmt.group_helpdesk_manager",
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        self.run_import()
+        own_theme = self.env["gis.appeal.theme"].create(
+            {"code": "own-1", "name": "Own theme", "company_id": self.company.id}
+        )
+        shared_theme = self.env["gis.appeal.theme"].create(
+            {"code": "shared-1", "name": "Shared theme"}
+        )
+        mine = {
+            "gis.zhkh.backend": self.backend,
+            "gis.zhkh.message": self.env["gis.zhkh.message"].search(
+                [("backend_id", "=", self.backend.id)]
+            ),
+            "helpdesk.ticket.deadline": self.ticket.deadline_ids,
+            "gis.appeal.theme": own_theme,
+            "gis.zhkh.house": self.ticket.gis_house_id,
+        }
+        for model, records in mine.items():
+            with self.subTest(model=model):
+                self.assertTrue(records)
+                found = (
+                    self.env[model].with_user(user).search([("id", "in", records.ids)])
+                )
+                self.assertFalse(found)
+                with self.assertRaises(AccessError):
+                    records.with_user(user).read(["display_name"])
+        # A theme mapping without a company is shared by all of them.
+        self.assertEqual(
+            self.env["gis.appeal.theme"]
+            .with_user(user)
+            .search([("id", "=", shared_theme.id)]),
+            shared_theme,
+        )
