@@ -245,6 +245,38 @@ class TestImport(GisCase):
         self.assertFalse(tickets[appeals[4].guid].partner_id)
         self.assertEqual(tickets[appeals[4].guid].gis_applicant_kind, "hcs")
 
+    def test_a_resident_found_once_is_found_again(self):
+        """Separate imports, the numbers and addresses written differently:
+        one contact, as Odoo itself normalises its contacts."""
+        people = [
+            {"phone": "8 (916) 555-77-01"},
+            {"phone": "+7 916 555 77 01"},
+            {"phone": "79165557701"},
+            {"phone": "8-916-555-77-01", "appeal_email": "x@example.com"},
+            # A possible but invalid number (no such area code): it cannot be
+            # normalised, so the e-mail recognises the resident.
+            {"phone": "+7 000 555 00 01", "appeal_email": "Resident@Example.COM"},
+            {"phone": "+70005550001", "email": "resident@example.com"},
+            {"appeal_email": " RESIDENT@example.com"},
+        ]
+        partners = self.env["res.partner"]
+        for index, person in enumerate(people):
+            appeal = dataclasses.replace(
+                self.appeals(seed=f"again-{index}")[0],
+                applicant=gis_xml.Applicant("person", "Жилец", str(index), **person),
+            )
+            self.env["gis.appeal.import"]._import_appeals(self.backend, [appeal])
+            partners |= (
+                self.tickets()
+                .filtered(lambda t, guid=appeal.guid: t.gis_appeal_guid == guid)
+                .partner_id
+            )
+        by_phone, by_email = partners[:1], partners[-1:]
+        self.assertEqual(len(partners), 2, partners.mapped("display_name"))
+        self.assertEqual(by_phone.phone_sanitized, "+79165557701")
+        self.assertEqual(by_email.email_normalized, "resident@example.com")
+        self.assertFalse(by_email.phone)  # no invalid number stored on a contact
+
     def test_organisation_applicant(self):
         org_guid = str(uuid.uuid4())
         partner = self.env["res.partner"].create(
