@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import json
 import logging
+import time
 import uuid
 import zoneinfo
 
@@ -31,6 +32,12 @@ TEST_TIMEOUT = 10
 TEST_POLL_DELAYS = (1, 2, 3)
 # A lock held by another exchange: come back soon, without spending a retry.
 LOCKED_RETRY_SECONDS = 10
+
+
+def poll_wait(seconds):
+    """Wait between the getState calls of a connection test (tests replace
+    it: they never sleep)."""
+    time.sleep(seconds)
 
 
 def gis_today():
@@ -380,17 +387,20 @@ class GisZhkhBackend(models.Model):
     @api.model
     def _test_connection_plan(self):
         """(seconds per request and for the signer, getState delays) of a
-        connection test: in the worst case (the signer and every request
-        timing out) it ends within half the worker's real-time limit."""
+        connection test: even if the signer and every request use their
+        timeouts in full, it ends within half the worker's real-time limit."""
         limit = config.get("limit_time_real") or 0
         delays = TEST_POLL_DELAYS
-        timeout = TEST_TIMEOUT
-        if limit > 0:
-            # Signer, exportAppeal (connect + read), then each getState.
+        if limit <= 0:
+            return TEST_TIMEOUT, delays
+        budget = limit / 2
+        while True:
+            # The signer, then exportAppeal and each getState: connect + read.
             calls = 1 + 2 * (1 + len(delays))
-            budget = limit / 2 - sum(delays)
-            timeout = max(1, min(timeout, int(budget // calls)))
-        return timeout, delays
+            timeout = max(1, min(TEST_TIMEOUT, int((budget - sum(delays)) // calls)))
+            if timeout * calls + sum(delays) <= budget or len(delays) == 1:
+                return timeout, delays
+            delays = delays[:-1]
 
     def action_test_connection(self):
         """Send a harmless export (an unknown appeal GUID) and wait briefly."""
@@ -400,7 +410,9 @@ class GisZhkhBackend(models.Model):
         client = self._get_client(timeout=min(timeout, self.sudo().timeout))
         try:
             our_guid, ack = client.export_appeals(appeal_guids=[str(uuid.uuid4())])
-            result = client.wait_for_result(ack.message_guid, delays=delays)
+            result = client.wait_for_result(
+                ack.message_guid, delays=delays, sleep=poll_wait
+            )
             if result.done:
                 gis_client.check_result(result)
         except GisError as error:

@@ -3,6 +3,7 @@
 import datetime
 import os
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -12,6 +13,7 @@ from odoo.tests.common import TransactionCase
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..models import gis_zhkh_backend
 from ..models.gis_zhkh_backend import gis_today
 from ..tools import fake_gis
 
@@ -73,6 +75,11 @@ class GisCase(TransactionCase):
     def setUp(self):
         super().setUp()
         self.fake.reset()
+        # The connection test's waits between getState calls: recorded, not slept.
+        self.waits = []
+        self.startPatcher(
+            mock.patch.object(gis_zhkh_backend, "poll_wait", self.waits.append)
+        )
 
     def appeals(self, count=1, **kwargs):
         kwargs.setdefault("seed", self._testMethodName)
