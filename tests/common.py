@@ -4,11 +4,9 @@ import datetime
 import os
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlsplit
 
 from lxml import etree
 
-from odoo.tests import common
 from odoo.tests.common import TransactionCase
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -62,15 +60,6 @@ class GisCase(TransactionCase):
             }
         )
         cls.today = gis_today()
-
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        # Odoo's test mode raises short timeouts to 10 s (and chokes on the
-        # (connect, read) tuple); the fake on 127.0.0.1 is where the client's
-        # own timeouts are exercised, so let its requests through untouched.
-        if urlsplit(r.url).hostname == "127.0.0.1":
-            return common._super_send(s, r, **kw)
-        return super()._request_handler(s, r, **kw)
 
     def setUp(self):
         super().setUp()

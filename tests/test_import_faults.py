@@ -71,7 +71,9 @@ class TestImportFaults(GisCase):
     @mute_logger(*MUTED)
     def test_timeout_is_retried(self):
         self.backend.timeout = 1
-        self.fake.fail_next("delay", operation="exportAppeal", delay=2.5)
+        # GIS hangs: the client gives up after its own timeout (1 s).
+        self.fake.fail_next("delay", operation="exportAppeal", delay=60)
+        self.addCleanup(self.fake.released.set)
         with trap_jobs() as trap:
             self.backend._enqueue_import()
             with self.assertRaises(RetryableJobError):

@@ -403,6 +403,9 @@ class FakeGis:
         self.failures = []
         self.requests = []  # (operation, valid, errors) of every SOAP call
         self.answer_counter = 0
+        # Delayed answers wait for this (or their delay): reset() releases
+        # them, so a test waits for its client's timeout, not for the fake.
+        self.released = threading.Event()
 
     # -- scenario controls ---------------------------------------------------
 
@@ -431,6 +434,8 @@ class FakeGis:
             self.requests.clear()
             self.keep_processing = False
             self.processing_polls = 0
+            self.released.set()
+            self.released = threading.Event()
 
     def calls(self, operation=None):
         with self.lock:
@@ -826,7 +831,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.headers.get("SOAPAction"), body, self.headers.get("Authorization")
         )
         if reply.delay:
-            time.sleep(reply.delay)
+            fake.released.wait(reply.delay)
         if reply.drop:
             self.close_connection = True
             try:

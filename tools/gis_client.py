@@ -30,6 +30,21 @@ DEFAULT_TIMEOUT = (10, 120)  # connect, read (seconds)
 DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 
 
+class TimeoutAdapter(requests.adapters.HTTPAdapter):
+    """Gives every request of its session the client's timeouts: set on the
+    transport, no call can forget them (nor can a caller's wrapper of
+    ``Session.send`` rewrite them)."""
+
+    def __init__(self, timeout, **kwargs):
+        self.timeout = timeout
+        super().__init__(**kwargs)
+
+    def send(self, request, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
 def service_url(endpoint_url):
     """Full URL of the service for an endpoint given as scheme://host:port."""
     endpoint_url = (endpoint_url or "").strip().rstrip("/")
@@ -68,6 +83,9 @@ class GisAppealsClient:
         self.verify = verify
         self.signer = signer or NoSigner()
         self.session = session or requests.Session()
+        adapter = TimeoutAdapter(timeout)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.max_response_bytes = max_response_bytes
 
     # -- transport ---------------------------------------------------------
@@ -100,7 +118,6 @@ class GisAppealsClient:
                 self.url,
                 data=body,
                 headers=headers,
-                timeout=self.timeout,
                 auth=self.basic_auth,
                 verify=self.verify,
                 stream=True,

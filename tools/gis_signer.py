@@ -8,6 +8,7 @@ GOST engine): ``CommandSigner`` hands it the XML on stdin and reads the signed
 XML from stdout. Test stands and fakes accept unsigned requests (``NoSigner``).
 """
 
+import os
 import shlex
 import subprocess
 
@@ -17,6 +18,23 @@ from .gis_errors import GisResponseError, GisSigningError
 from .gis_xml import DS_NS, SIGNED_ELEMENT_ID, parse_xml
 
 SIGNING_MODES = ("none", "command")
+# What the signer inherits from Odoo's environment: enough to find programs,
+# its files and the locale, nothing more (Odoo's may hold database
+# passwords). Variables named GIS_SIGNER_* are for the signer's own settings.
+SIGNER_ENV_NAMES = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+SIGNER_ENV_PREFIX = "GIS_SIGNER_"
+
+
+def signer_environment(environ=None):
+    """The minimal environment of the external signer."""
+    environ = os.environ if environ is None else environ
+    env = {
+        name: value
+        for name, value in environ.items()
+        if name in SIGNER_ENV_NAMES or name.startswith(SIGNER_ENV_PREFIX)
+    }
+    env.setdefault("PATH", os.defpath)
+    return env
 
 
 class NoSigner:
@@ -45,6 +63,7 @@ class CommandSigner:
                 capture_output=True,
                 timeout=self.timeout,
                 check=False,
+                env=signer_environment(),
             )
         except FileNotFoundError as exc:
             raise GisSigningError(f"Signer program not found: {self.args[0]}") from exc

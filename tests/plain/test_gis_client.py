@@ -17,7 +17,7 @@ from hgzm_tools.gis_errors import (
     GisTransportError,
     is_transient_code,
 )
-from hgzm_tools.gis_signer import CommandSigner, make_signer
+from hgzm_tools.gis_signer import SIGNER_ENV_NAMES, CommandSigner, make_signer
 
 ORG = "11111111-2222-4333-8444-555555555555"
 TODAY = datetime.date.today()
@@ -315,6 +315,21 @@ def test_command_signer_failures(command, match):
     with pytest.raises(GisSigningError, match=match) as err:
         signer.sign(xml)
     assert not err.value.transient
+
+
+def test_command_signer_gets_a_minimal_environment(monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "odoo-db-secret")
+    monkeypatch.setenv("ODOO_RC", "/etc/odoo/odoo.conf")
+    monkeypatch.setenv("GIS_SIGNER_CONTAINER", "ООО УК")
+    dump = "import os, sys; sys.stderr.write(' '.join(sorted(os.environ))); sys.exit(3)"
+    signer = CommandSigner([sys.executable, "-c", dump], timeout=5)
+    with pytest.raises(GisSigningError) as err:
+        signer.sign(b"<x/>")
+    names = set(str(err.value).rsplit(":", 1)[1].split())
+    assert "GIS_SIGNER_CONTAINER" in names
+    assert "PATH" in names
+    assert not names & {"PGPASSWORD", "ODOO_RC"}
+    assert names <= set(SIGNER_ENV_NAMES) | {"GIS_SIGNER_CONTAINER"}
 
 
 def test_make_signer():
