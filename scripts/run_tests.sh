@@ -80,5 +80,5 @@ echo "Installing $addon_name into the fresh database $db"
     --stop-after-init --log-level=warn
 cd "$work"
 "$python" -m pytest -p no:cacheprovider --odoo-config "$work/odoo.conf" --odoo-database "$db" \
-    -q -W ignore::DeprecationWarning \
+    --odoo-http -q -W ignore::DeprecationWarning \
     "$work/addons/$addon_name/tests" --ignore="$work/addons/$addon_name/tests/plain"

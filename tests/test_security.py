@@ -1,10 +1,11 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo.exceptions import AccessError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
+from ..models.gis_zhkh_backend import gis_today
 from ..tools import fake_gis
-from .common import GisCase
+from .common import ORG, GisCase
 
 
 @tagged("post_install", "-at_install")
@@ -183,3 +184,33 @@ class TestSecurity(GisCase):
             .search([("id", "=", shared_theme.id)]),
             shared_theme,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestPortalPage(HttpCase):
+    def test_portal_customer_opens_their_gis_ticket(self):
+        backend = self.env["gis.zhkh.backend"].create(
+            {
+                "name": "Portal test",
+                "endpoint_url": "http://127.0.0.1:9",
+                "org_ppa_guid": ORG,
+            }
+        )
+        appeal = fake_gis.generate_appeals(1, seed="portal", today=gis_today())[0]
+        self.env["gis.appeal.import"]._import_appeals(backend, [appeal])
+        ticket = self.env["helpdesk.ticket"].search(
+            [("gis_appeal_guid", "=", appeal.guid)]
+        )
+        self.assertTrue(ticket.deadline_ids)
+        resident = new_test_user(
+            self.env,
+            login="gis_portal_resident",
+            password="gis_portal_resident",
+            groups="base.group_portal",
+        )
+        ticket.partner_id = resident.partner_id
+        self.authenticate("gis_portal_resident", "gis_portal_resident")
+        response = self.url_open(f"/my/ticket/{ticket.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(appeal.number, response.text)
+        self.assertNotIn("/web/login", response.url)
