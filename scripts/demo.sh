@@ -6,9 +6,12 @@
 #   scripts/demo.sh            create (or reuse) the database gis_zhkh_demo and run
 #   scripts/demo.sh --reset    drop the demo database first
 #
-# Needs Odoo 19 importable by python3 (with helpdesk_mgmt and queue_job from PyPI
-# or on ODOO_ADDONS_PATH) and PostgreSQL (PGHOST PGPORT PGUSER PGPASSWORD,
-# default 127.0.0.1 5432 odoo odoo). Stop with Ctrl+C.
+# Needs Odoo 19 importable by $PYTHON (default python3; helpdesk_mgmt and
+# queue_job come from PyPI unless ODOO_ADDONS_PATH has them) and PostgreSQL
+# (PGHOST PGPORT PGUSER PGPASSWORD, default 127.0.0.1 5432 odoo odoo; the role
+# needs CREATEDB). The configuration, filestore and logs live in
+# DEMO_STATE_DIR (default ~/.cache/helpdesk_gis_zhkh_max_demo); DEMO_DB and
+# DEMO_HTTP_PORT name the database and port. Stop with Ctrl+C.
 set -euo pipefail
 
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,7 +53,15 @@ trap 'kill $fake_pid 2>/dev/null || true' EXIT
 
 if ! psql -d "$db" -tAc "select 1 from ir_module_module where name='helpdesk_gis_zhkh_max' and state='installed'" 2>/dev/null | grep -q 1; then
     echo "Creating the demo database $db (a minute or two)..."
-    "$python" -m odoo -c "$state/odoo.conf" -i helpdesk_gis_zhkh_max --with-demo --stop-after-init --log-level=warn
+    "$python" -m odoo -c "$state/odoo.conf" -i helpdesk_gis_zhkh_max --with-demo \
+        --load-language=ru_RU --stop-after-init --log-level=warn
+    # The people who use this addon work in Russian: so does the demo (the
+    # administrator, and the company, whose language imports write in).
+    "$python" -m odoo shell -c "$state/odoo.conf" --no-http --log-level=warn <<'PY'
+env["res.users"].browse(env.ref("base.user_admin").id).lang = "ru_RU"
+env.company.partner_id.lang = "ru_RU"
+env.cr.commit()
+PY
 fi
 echo
 echo "Demo ready: http://127.0.0.1:$http_port (admin / admin) -> Helpdesk."

@@ -8,6 +8,32 @@ odoo_importable() {
     "$python" -c 'import odoo.release' 2>/dev/null
 }
 
+# Install a requirements file from PyPI, unless everything in it is already
+# installed at a matching version (no index is reached then).
+ensure_requirements() {
+    "$python" - "$1" <<'PY' && return 0
+import sys
+from importlib import metadata
+try:
+    from packaging.requirements import Requirement
+except ImportError:
+    sys.exit(1)
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.split("#", 1)[0].strip()
+    if not line:
+        continue
+    requirement = Requirement(line)
+    try:
+        version = metadata.version(requirement.name)
+    except metadata.PackageNotFoundError:
+        sys.exit(1)
+    if not requirement.specifier.contains(version, prereleases=True):
+        sys.exit(1)
+PY
+    echo "Installing $(basename "$1") from PyPI"
+    "$python" -m pip install --quiet --disable-pip-version-check -r "$1"
+}
+
 # OCA dependencies from PyPI, unless the addons path already has them.
 ensure_oca_dependencies() {
     "$python" - <<'PY' && return 0

@@ -7,10 +7,12 @@
 # The Odoo suite runs whenever `python3 -c 'import odoo.release'` works: the addon
 # is installed into a fresh PostgreSQL database with its demo data, tested with
 # pytest-odoo, and the database is dropped afterwards. Settings (environment):
+#   PYTHON             the Python that has Odoo (default: python3 on PATH)
 #   GIS_XSD_DIR        official GIS ZhKKh formats (default ../shared/reference/gis-formats-16.3.0.0)
 #   PGHOST PGPORT PGUSER PGPASSWORD   PostgreSQL (default 127.0.0.1 5432 odoo odoo)
 #   ODOO_ADDONS_PATH   extra addons paths (helpdesk_mgmt, queue_job if not pip-installed)
-#   SKIP_INSTALL=1     do not pip-install test requirements
+#   SKIP_INSTALL=1     never pip-install (by default only what is missing or
+#                      at another version than test-requirements.txt says)
 set -euo pipefail
 
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,8 +32,8 @@ if [ ! -f "$GIS_XSD_DIR/appeals/hcs-appeals-types.xsd" ]; then
 fi
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
-    banner "Installing test requirements"
-    "$python" -m pip install --quiet --disable-pip-version-check -r "$addon_dir/test-requirements.txt"
+    banner "Test requirements"
+    ensure_requirements "$addon_dir/test-requirements.txt"
 fi
 
 banner "Lint: ruff and pylint-odoo (OCA mandatory checks)"

@@ -71,13 +71,15 @@ CLOSING_KINDS = ("answer", "not_required", "redirected")
 
 
 def _entry_day(entry):
-    """The day of a history entry: an answer counts from its sending."""
-    if entry.kind == "answer" and entry.data.get("send_date"):
-        try:
-            return datetime.date.fromisoformat(entry.data["send_date"][:10])
-        except ValueError:
-            pass
-    return entry.change_date
+    """The day of a history entry: an answer counts from its sending (a
+    sending date GIS wrote wrongly falls back to the entry's date)."""
+    sent = entry.data.get("send_date") if entry.kind == "answer" else None
+    if not sent:
+        return entry.change_date
+    try:
+        return datetime.date.fromisoformat(sent[:10])
+    except ValueError:
+        return entry.change_date
 
 
 def status_reached_on(appeal):
