@@ -793,11 +793,16 @@ class _Handler(BaseHTTPRequestHandler):
         _logger.debug("fake GIS: " + format, *args)
 
     def _send(self, status, body, content_type):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except ConnectionError as exc:
+            # The client gave up (its timeout) before a delayed answer.
+            self.close_connection = True
+            _logger.debug("fake GIS: client gone before the answer: %s", exc)
 
     def _json(self, status, data):
         self._send(status, json.dumps(data, default=str).encode(), "application/json")
