@@ -161,15 +161,22 @@ class GisAppealImport(models.AbstractModel):
             company,
             {a.fias_house_guid: a.oktmo_code for a in appeals if a.fias_house_guid},
         )
-        partners = self.env["res.partner"]._helpdesk_find_or_create_residents(
-            company,
-            [
-                resident
-                for resident in (self._resident_of(a.applicant) for a in new_appeals)
-                if resident
-            ],
-        )
-        return {"themes": themes, "houses": houses, "partners": partners}
+        partner_model = self.env["res.partner"]
+        country = partner_model._helpdesk_resident_country()
+        residents, resident_keys = [], {}
+        for appeal in new_appeals:
+            resident = self._resident_of(appeal.applicant)
+            key = resident and partner_model._helpdesk_resident_key(resident, country)
+            if key:
+                residents.append(resident)
+                resident_keys[appeal.guid] = key
+        partners = partner_model._helpdesk_find_or_create_residents(company, residents)
+        return {
+            "themes": themes,
+            "houses": houses,
+            "partners": {guid: partners[key] for guid, key in resident_keys.items()},
+            "channel": self.env.ref("helpdesk_gis_zhkh_max.channel_gis"),
+        }
 
     @api.model
     def _applicant_email(self, applicant):
@@ -260,13 +267,7 @@ class GisAppealImport(models.AbstractModel):
     @api.model
     def _new_ticket_values(self, backend, appeal, refs):
         theme = refs["themes"].get(appeal.theme_code)
-        resident = self._resident_of(appeal.applicant)
-        key = (
-            self.env["res.partner"]._helpdesk_resident_key(resident)
-            if resident
-            else None
-        )
-        partner = refs["partners"].get(key)
+        partner = refs["partners"].get(appeal.guid)
         topic = appeal.theme_name or appeal.another_topic or self.env._("appeal")
         vals = self._ticket_values(appeal, refs)
         vals.update(
@@ -280,7 +281,7 @@ class GisAppealImport(models.AbstractModel):
                 if appeal.text
                 else Markup("<p></p>"),
                 "company_id": backend.company_id.id,
-                "channel_id": self.env.ref("helpdesk_gis_zhkh_max.channel_gis").id,
+                "channel_id": refs["channel"].id,
                 "category_id": (
                     (theme.category_id if theme else False) or backend.category_id
                 ).id,
