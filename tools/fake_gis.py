@@ -350,9 +350,26 @@ class SchemaValidator:
 # ---------------------------------------------------------------------------
 
 
+# Per-item refusals. The published formats give no codes for these cases:
+# the fake answers with GIS's generic "wrong value" code and its own words.
+NOT_FOUND = ("INT002000", "Обращение не найдено")
+APPEAL_WITHDRAWN = ("INT002000", "Обращение отозвано заявителем: действие невозможно")
+APPEAL_EXECUTED = ("INT002000", "Обращение уже исполнено: действие невозможно")
+ANSWER_NOT_FOUND = ("INT002000", "Ответ с указанным идентификатором не найден")
+ANSWER_ALREADY_SENT = ("INT002000", "Отправленный ответ не может быть удалён")
+NOT_LATER = ("INT002000", "Новый срок должен быть позже текущего")
+
+
+class _Refused(Exception):
+    """An importAnswer item GIS refuses: (code, description)."""
+
+
 @dataclasses.dataclass
 class Failure:
-    kind: str  # http, fault, malformed, drop, delay, error_message
+    # http, fault, malformed, drop (before processing), delay, error_message,
+    # lost_reply (processed, then the connection drops: the client cannot
+    # know whether GIS got the request)
+    kind: str
     operation: str = None  # exportAppeal, importAnswer, getState; None = any
     code: str = "EXP001000"
     message: str = "Внутренняя ошибка"
@@ -403,6 +420,11 @@ class FakeGis:
         self.failures = []
         self.requests = []  # (operation, valid, errors) of every SOAP call
         self.answer_counter = 0
+        # Requests already accepted, by their MessageGUID: the same request
+        # sent again gets the same Ack and is not applied again.
+        self.acks = {}
+        # Every importAnswer item applied: (kind, AppealGUID, TransportGUID).
+        self.applied = []
         # Delayed answers wait for this (or their delay): reset() releases
         # them, so a test waits for its client's timeout, not for the fake.
         self.released = threading.Event()
@@ -434,6 +456,8 @@ class FakeGis:
             self.requests.clear()
             self.keep_processing = False
             self.processing_polls = 0
+            self.acks.clear()
+            self.applied.clear()
             self.released.set()
             self.released = threading.Event()
 
@@ -474,6 +498,9 @@ class FakeGis:
                 500, fault_envelope("FMT001300", f"Unknown SOAPAction {soap_action!r}")
             )
         failure = self._take_failure(operation)
+        lost_reply = failure is not None and failure.kind == "lost_reply"
+        if lost_reply:
+            failure = None
         if failure and failure.kind != "error_message":
             reply = self._failure_reply(failure)
             if failure.kind != "delay":
@@ -483,6 +510,45 @@ class FakeGis:
             delay = reply.delay
         else:
             delay = 0.0
+        checked = self._check_request(operation, body, delay)
+        if isinstance(checked, Reply):
+            return checked
+        header, payload = checked
+        requester_guid = header.findtext(_q(BASE_NS, "MessageGUID"))
+        if operation != "getState":
+            with self.lock:
+                known = self.acks.get((requester_guid or "").lower())
+            if known:
+                return (
+                    Reply(drop=lost_reply)
+                    if lost_reply
+                    else Reply(200, ack_envelope(known, requester_guid), delay)
+                )
+        if operation == "getState":
+            return Reply(
+                200,
+                self._get_state(payload.findtext(_q(BASE_NS, "MessageGUID"))),
+                delay,
+            )
+        pending = Pending(operation=operation, created=time.time())
+        if operation == "exportAppeal":
+            self._export(payload, pending)
+        else:
+            self._import_answer(payload, pending)
+        if failure and failure.kind == "error_message":
+            pending.error = (failure.code, failure.message)
+        ack_guid = str(uuid.uuid4())
+        with self.lock:
+            self.pending[ack_guid] = pending
+            if requester_guid:
+                self.acks[requester_guid.lower()] = ack_guid
+        if lost_reply:
+            return Reply(drop=True)
+        return Reply(200, ack_envelope(ack_guid, requester_guid), delay)
+
+    def _check_request(self, operation, body, delay):
+        """``(header, payload)`` of a request GIS would process, or the
+        ``Reply`` (a SOAP fault) it would give instead."""
         try:
             root = gis_xml.parse_xml(body)
         except Exception as exc:  # noqa: BLE001 - any parse failure is a fault
@@ -525,24 +591,7 @@ class FakeGis:
                 fault_envelope("AUT011009", "Не предоставлен доступ: нет подписи"),
                 delay,
             )
-        requester_guid = header.findtext(_q(BASE_NS, "MessageGUID"))
-        if operation == "getState":
-            return Reply(
-                200,
-                self._get_state(payload.findtext(_q(BASE_NS, "MessageGUID"))),
-                delay,
-            )
-        pending = Pending(operation=operation, created=time.time())
-        if operation == "exportAppeal":
-            self._export(payload, pending)
-        else:
-            self._import_answer(payload, pending)
-        if failure and failure.kind == "error_message":
-            pending.error = (failure.code, failure.message)
-        ack_guid = str(uuid.uuid4())
-        with self.lock:
-            self.pending[ack_guid] = pending
-        return Reply(200, ack_envelope(ack_guid, requester_guid), delay)
+        return header, payload
 
     def _failure_reply(self, failure):
         if failure.kind == "http":
@@ -649,62 +698,33 @@ class FakeGis:
                 appeal = self._find(action)
                 for answer_el in action.findall(_q(APPEALS_NS, "Answer")):
                     transport = answer_el.findtext(_q(BASE_NS, "TransportGUID"))
-                    if appeal is None:
+                    try:
+                        result = self._apply_answer(appeal, answer_el, today)
+                    except _Refused as refused:
                         pending.import_results.append(
-                            {
-                                "transport_guid": transport,
-                                "error": ("INT002000", "Обращение не найдено"),
-                            }
+                            {"transport_guid": transport, "error": refused.args}
                         )
                         continue
-                    self.answer_counter += 1
-                    answer_guid = answer_el.findtext(
-                        _q(APPEALS_NS, "AnswerGUID")
-                    ) or str(uuid.uuid4())
-                    text = answer_el.findtext(
-                        f"{{{APPEALS_NS}}}LoadAnswer/{{{APPEALS_NS}}}AnswerText"
-                    )
-                    send = answer_el.find(_q(APPEALS_NS, "SendAnswer")) is not None
-                    if answer_el.find(_q(APPEALS_NS, "DeleteAnswer")) is None:
-                        appeal.history.append(
-                            HistoryEntry(
-                                change_date=today,
-                                kind="answer",
-                                data={
-                                    "answer_guid": answer_guid,
-                                    "answer_number": f"A-{self.answer_counter}",
-                                    "send_date": today.isoformat() if send else None,
-                                    "answerer_guid": answer_el.findtext(
-                                        _q(APPEALS_NS, "AnswererGUID")
-                                    ),
-                                    "text": text or "",
-                                    "is_sent": send,
-                                    "attachments": [],
-                                },
-                            )
-                        )
-                        if send:
-                            appeal.status, appeal.raw_status = "executed", "Executed"
+                    self.applied.append((result["kind"], appeal.guid, transport))
                     pending.import_results.append(
                         {
                             "transport_guid": transport,
-                            "guid": answer_guid,
-                            "unique_number": f"A-{self.answer_counter}",
+                            "guid": result["guid"],
+                            "unique_number": result.get("number"),
                             "update_date": now,
                         }
                     )
             for action in payload.findall(_q(APPEALS_NS, "AppealAction")):
                 transport = action.findtext(_q(BASE_NS, "TransportGUID"))
                 appeal = self._find(action)
-                if appeal is None:
+                try:
+                    kinds = self._apply_action(appeal, action, today)
+                except _Refused as refused:
                     pending.import_results.append(
-                        {
-                            "transport_guid": transport,
-                            "error": ("INT002000", "Обращение не найдено"),
-                        }
+                        {"transport_guid": transport, "error": refused.args}
                     )
                     continue
-                self._apply_action(appeal, action, today)
+                self.applied.append(("+".join(kinds), appeal.guid, transport))
                 pending.import_results.append(
                     {
                         "transport_guid": transport,
@@ -712,6 +732,61 @@ class FakeGis:
                         "update_date": now,
                     }
                 )
+
+    def _apply_answer(self, appeal, answer_el, today):
+        if appeal is None:
+            raise _Refused(*NOT_FOUND)
+        answer_guid = answer_el.findtext(_q(APPEALS_NS, "AnswerGUID"))
+        answerer = answer_el.findtext(_q(APPEALS_NS, "AnswererGUID"))
+        if answer_el.find(_q(APPEALS_NS, "DeleteAnswer")) is not None:
+            draft = next(
+                (
+                    h
+                    for h in appeal.history
+                    if h.kind == "answer"
+                    and (h.data.get("answer_guid") or "").lower()
+                    == (answer_guid or "").lower()
+                ),
+                None,
+            )
+            if draft is None:
+                raise _Refused(*ANSWER_NOT_FOUND)
+            if draft.data.get("is_sent"):
+                raise _Refused(*ANSWER_ALREADY_SENT)
+            appeal.history.remove(draft)
+            return {"kind": "delete_answer", "guid": answer_guid}
+        if appeal.status == "withdrawn":
+            raise _Refused(*APPEAL_WITHDRAWN)
+        if appeal.status == "executed":
+            raise _Refused(*APPEAL_EXECUTED)
+        self.answer_counter += 1
+        number = f"A-{self.answer_counter}"
+        send = answer_el.find(_q(APPEALS_NS, "SendAnswer")) is not None
+        text = answer_el.findtext(
+            f"{{{APPEALS_NS}}}LoadAnswer/{{{APPEALS_NS}}}AnswerText"
+        )
+        appeal.history.append(
+            HistoryEntry(
+                change_date=today,
+                kind="answer",
+                data={
+                    "answer_guid": answer_guid or str(uuid.uuid4()),
+                    "answer_number": number,
+                    "send_date": today.isoformat() if send else None,
+                    "answerer_guid": answerer,
+                    "text": text or "",
+                    "is_sent": send,
+                    "attachments": [],
+                },
+            )
+        )
+        if appeal.status == "sent":
+            appeal.status, appeal.raw_status = "in_work", "InWork"
+        return {
+            "kind": "answer" if send else "draft",
+            "guid": appeal.history[-1].data["answer_guid"],
+            "number": number,
+        }
 
     def _find(self, action):
         guid = action.findtext(_q(APPEALS_NS, "AppealGUID"))
@@ -721,9 +796,36 @@ class FakeGis:
         return next((a for a in self.appeals.values() if a.number == number), None)
 
     def _apply_action(self, appeal, action, today):
+        """Apply an AppealAction as GIS would; return what was done."""
+
         def child(tag):
             return action.find(_q(APPEALS_NS, tag))
 
+        if appeal is None:
+            raise _Refused(*NOT_FOUND)
+        if appeal.status == "withdrawn":
+            raise _Refused(*APPEAL_WITHDRAWN)
+        if appeal.status == "executed":
+            raise _Refused(*APPEAL_EXECUTED)
+        kinds = [
+            etree.QName(el).localname
+            for el in action
+            if etree.QName(el).localname
+            in (
+                "Performer",
+                "Executed",
+                "RedirectAppeal",
+                "RollOverAppeal",
+                "AnswerIsNotRequired",
+            )
+        ]
+        roll = child("RollOverAppeal")
+        if roll is not None and appeal.execution_end_date:
+            new_date = datetime.date.fromisoformat(
+                roll.findtext(_q(APPEALS_NS, "ExecutionDate"))
+            )
+            if new_date <= appeal.execution_end_date:
+                raise _Refused(*NOT_LATER)
         performer = child("Performer")
         if performer is not None:
             appeal.answerer_guid = performer.findtext(_q(APPEALS_NS, "AnswererGUID"))
@@ -778,6 +880,8 @@ class FakeGis:
                     },
                 )
             )
+
+        return kinds
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,8 @@ Odoo. Every call has a timeout; every failure is a typed ``GisError`` that
 says whether retrying makes sense.
 """
 
+import dataclasses
+import datetime
 import logging
 import time
 
@@ -45,6 +47,19 @@ class TimeoutAdapter(requests.adapters.HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+@dataclasses.dataclass
+class Exchange:
+    """One call to GIS ZhKKh as it went over the wire."""
+
+    action: str
+    message_guid: str
+    request: bytes
+    response: bytes
+    status: int
+    sent_at: datetime.datetime
+    received_at: datetime.datetime
+
+
 def service_url(endpoint_url):
     """Full URL of the service for an endpoint given as scheme://host:port."""
     endpoint_url = (endpoint_url or "").strip().rstrip("/")
@@ -71,6 +86,7 @@ class GisAppealsClient:
         signer=None,
         session=None,
         max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES,
+        on_exchange=None,
     ):
         if not gis_xml.is_guid(org_ppa_guid):
             raise GisConfigError(f"orgPPAGUID is not a GUID: {org_ppa_guid!r}")
@@ -87,6 +103,9 @@ class GisAppealsClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.max_response_bytes = max_response_bytes
+        # Called with an ``Exchange`` after every answered call: the proof of
+        # what was sent (signed) and received.
+        self.on_exchange = on_exchange
 
     # -- transport ---------------------------------------------------------
 
@@ -109,6 +128,10 @@ class GisAppealsClient:
     def _call(self, action, body, message_guid, sign=True):
         if sign:
             body = self.signer.sign(body)
+        return self._post(action, body, message_guid)
+
+    def _post(self, action, body, message_guid):
+        sent_at = datetime.datetime.now(datetime.timezone.utc)
         headers = {
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": gis_xml.SOAP_ACTIONS[action],
@@ -124,6 +147,18 @@ class GisAppealsClient:
             )
             with response:
                 content = self._read_body(response, message_guid)
+            if self.on_exchange:
+                self.on_exchange(
+                    Exchange(
+                        action=action,
+                        message_guid=message_guid,
+                        request=body,
+                        response=content,
+                        status=response.status_code,
+                        sent_at=sent_at,
+                        received_at=datetime.datetime.now(datetime.timezone.utc),
+                    )
+                )
         except requests.Timeout as exc:
             raise GisTransportError(
                 f"{action}: GIS did not answer in time", message_guid=message_guid
@@ -185,6 +220,16 @@ class GisAppealsClient:
 
     def import_answers(self, *, answer_actions=(), appeal_actions=()):
         """Send ``importAnswer``; return ``(our MessageGUID, Ack)``."""
+        message_guid, body = self.prepare_import_answers(
+            answer_actions=answer_actions, appeal_actions=appeal_actions
+        )
+        return message_guid, self.send_prepared("importAnswer", body, message_guid)
+
+    def prepare_import_answers(self, *, answer_actions=(), appeal_actions=()):
+        """Build and sign an ``importAnswer`` request without sending it:
+        ``(MessageGUID, signed bytes)``. Kept, the very same request can be
+        sent again after a crash (``send_prepared``): GIS ZhKKh knows it by
+        its MessageGUID."""
         header = self._new_header()
         body = gis_xml.build_import_answer_request(
             header,
@@ -192,9 +237,12 @@ class GisAppealsClient:
             answer_actions=answer_actions,
             appeal_actions=appeal_actions,
         )
-        parsed = self._call("importAnswer", body, header.message_guid)
-        ack = self._expect(parsed, gis_xml.Ack, "importAnswer", header.message_guid)
-        return header.message_guid, ack
+        return header.message_guid, self.signer.sign(body)
+
+    def send_prepared(self, action, body, message_guid):
+        """Send a request made by a ``prepare_*`` method; return the Ack."""
+        parsed = self._post(action, body, message_guid)
+        return self._expect(parsed, gis_xml.Ack, action, message_guid)
 
     def get_state(self, ack_message_guid):
         """Ask for the state of an asynchronous request (``getState``).

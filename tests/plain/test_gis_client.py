@@ -199,6 +199,7 @@ def test_import_answer_round_trip(server):
     server.fake.seed([appeal])
     client = client_for(server)
     answerer = str(uuid.uuid4())
+    new_deadline = (appeal.execution_end_date or TODAY) + datetime.timedelta(days=9)
     _our, ack = client.import_answers(
         answer_actions=[
             gis_xml.AnswerAction(
@@ -216,7 +217,7 @@ def test_import_answer_round_trip(server):
             gis_xml.AppealAction(
                 appeal_guid=appeal.guid,
                 roll_over=(
-                    TODAY + datetime.timedelta(days=9),
+                    new_deadline,
                     "Ждём поставки материалов",
                     answerer,
                 ),
@@ -228,9 +229,121 @@ def test_import_answer_round_trip(server):
     assert [bool(item.errors) for item in result.import_results] == [False, True, False]
     _our, ack = client.export_appeals(appeal_guids=[appeal.guid])
     exported = client.wait_for_result(ack.message_guid, sleep=no_sleep).appeals[0]
-    assert exported.status == "executed" and exported.rolled_over
-    assert exported.execution_end_date == TODAY + datetime.timedelta(days=9)
-    assert [h.kind for h in exported.history] == ["answer", "rolled_over"]
+    # An answer sent does not execute the appeal by itself (Executed does).
+    assert exported.status == "in_work" and exported.rolled_over
+    assert exported.execution_end_date == new_deadline
+    assert [h.kind for h in exported.history][-2:] == ["answer", "rolled_over"]
+
+
+def executed_action(appeal, answerer=None):
+    return gis_xml.AppealAction(
+        appeal_guid=appeal.guid, executed_by_guid=answerer or str(uuid.uuid4())
+    )
+
+
+def test_the_same_request_sent_again_is_applied_once(server):
+    appeal = fake_gis.generate_appeals(1, seed=5)[0]
+    server.fake.seed([appeal])
+    client = client_for(server)
+    message_guid, body = client.prepare_import_answers(
+        appeal_actions=[executed_action(appeal)]
+    )
+    first = client.send_prepared("importAnswer", body, message_guid)
+    again = client.send_prepared("importAnswer", body, message_guid)
+    assert first.message_guid == again.message_guid
+    assert [kind for kind, _guid, _t in server.fake.applied] == ["Executed"]
+
+
+def test_a_lost_reply_then_the_same_request_applies_once(server):
+    appeal = fake_gis.generate_appeals(1, seed=6)[0]
+    server.fake.seed([appeal])
+    client = client_for(server)
+    message_guid, body = client.prepare_import_answers(
+        appeal_actions=[executed_action(appeal)]
+    )
+    server.fake.fail_next("lost_reply", operation="importAnswer")
+    with pytest.raises(GisTransportError):
+        client.send_prepared("importAnswer", body, message_guid)
+    assert len(server.fake.applied) == 1  # GIS got it; the client cannot know
+    ack = client.send_prepared("importAnswer", body, message_guid)
+    assert len(server.fake.applied) == 1
+    result = client.wait_for_result(ack.message_guid, sleep=no_sleep)
+    assert not result.import_results[0].errors
+
+
+def test_closed_appeals_refuse_actions_per_item(server):
+    withdrawn, executed = fake_gis.generate_appeals(2, seed=7)
+    withdrawn.status, executed.status = "withdrawn", "executed"
+    server.fake.seed([withdrawn, executed])
+    client = client_for(server)
+    answerer = str(uuid.uuid4())
+    _our, ack = client.import_answers(
+        answer_actions=[
+            gis_xml.AnswerAction(
+                appeal_guid=withdrawn.guid,
+                answers=[gis_xml.AnswerData(answerer, text="Ответ", send=True)],
+            )
+        ],
+        appeal_actions=[executed_action(executed, answerer)],
+    )
+    result = client.wait_for_result(ack.message_guid, sleep=no_sleep)
+    errors = [item.errors[0].description for item in result.import_results]
+    assert "отозвано" in errors[0] and "исполнено" in errors[1]
+    assert server.fake.applied == []
+
+
+def test_a_draft_answer_is_deleted_a_sent_one_is_not(server):
+    appeal = fake_gis.generate_appeals(1, seed=8)[0]
+    appeal.status = "in_work"
+    server.fake.seed([appeal])
+    client = client_for(server)
+    answerer = str(uuid.uuid4())
+    draft_guid, sent_guid = str(uuid.uuid4()), str(uuid.uuid4())
+    _our, ack = client.import_answers(
+        answer_actions=[
+            gis_xml.AnswerAction(
+                appeal_guid=appeal.guid,
+                answers=[
+                    gis_xml.AnswerData(
+                        answerer, text="Черновик", answer_guid=draft_guid
+                    ),
+                    gis_xml.AnswerData(
+                        answerer, text="Ответ", send=True, answer_guid=sent_guid
+                    ),
+                ],
+            )
+        ]
+    )
+    client.wait_for_result(ack.message_guid, sleep=no_sleep)
+    _our, ack = client.import_answers(
+        answer_actions=[
+            gis_xml.AnswerAction(
+                appeal_guid=appeal.guid,
+                answers=[
+                    gis_xml.AnswerData(answerer, answer_guid=guid, delete=True)
+                    for guid in (draft_guid, sent_guid)
+                ],
+            )
+        ]
+    )
+    result = client.wait_for_result(ack.message_guid, sleep=no_sleep)
+    assert [bool(i.errors) for i in result.import_results] == [False, True]
+    texts = [h.data["text"] for h in server.fake.appeals[appeal.guid].history]
+    assert "Черновик" not in texts and "Ответ" in texts
+
+
+def test_every_exchange_is_handed_over(server):
+    exchanges = []
+    appeal = fake_gis.generate_appeals(1, seed=9)[0]
+    server.fake.seed([appeal])
+    client = gis_client.GisAppealsClient(server.url, ORG, on_exchange=exchanges.append)
+    _our, ack = client.export_appeals(appeal_guids=[appeal.guid])
+    client.wait_for_result(ack.message_guid, delays=(0,), sleep=no_sleep)
+    assert [e.action for e in exchanges] == ["exportAppeal", "getState"]
+    assert b"exportAppealRequest" in exchanges[0].request
+    assert ack.message_guid.encode() in exchanges[0].response
+    assert appeal.guid.encode() in exchanges[1].response
+    assert exchanges[0].sent_at <= exchanges[0].received_at
 
 
 def test_every_fake_answer_is_schema_valid(server, validator):
