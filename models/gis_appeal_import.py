@@ -25,12 +25,13 @@ class GisAppealImport(models.AbstractModel):
     _description = "GIS ZhKKh Appeal Import"
 
     @api.model
-    def _import_appeals(self, backend, appeals):
+    def _import_appeals(self, backend, appeals, exported_at=None):
         """Create or update the tickets of ``appeals`` (``gis_xml.Appeal``).
 
         Idempotent: an appeal GIS sends again unchanged changes nothing. One
-        appeal that cannot be saved does not stop the others. Returns counts
-        and the errors, by AppealGUID.
+        appeal that cannot be saved does not stop the others. ``exported_at``
+        (when GIS was asked) lets operations accepted before it be confirmed.
+        Returns counts and the errors, by AppealGUID.
         """
         stats = {
             "created": 0,
@@ -46,8 +47,9 @@ class GisAppealImport(models.AbstractModel):
                 stats["duplicates"] += 1
             # The later copy wins: GIS lists an appeal's states in order.
             unique[appeal.guid] = appeal
+        importer = self.with_context(gis_exported_at=exported_at)
         for batch in split_every(IMPORT_BATCH, unique.values(), list):
-            self._import_batch(backend, batch, stats)
+            importer._import_batch(backend, batch, stats)
         return stats
 
     def _tickets(self):
@@ -126,6 +128,13 @@ class GisAppealImport(models.AbstractModel):
             updated |= ticket
         self.env["helpdesk.ticket.deadline"]._sync_tickets(updated)
         self._log_history(notes)
+        # Operations accepted by GIS: this answer confirms them or not,
+        # changed or not (GIS may not show what it accepted).
+        exported_at = self.env.context.get("gis_exported_at")
+        for appeal in appeals:
+            ticket = existing.get(appeal.guid)
+            if ticket and ticket.sudo().gis_operation_ids:
+                ticket.sudo()._gis_check_operations(appeal, exported_at)
         return {
             "created": len(new),
             "updated": len(changed),
@@ -260,9 +269,19 @@ class GisAppealImport(models.AbstractModel):
             "gis_answerer_guid": appeal.answerer_guid or False,
             "gis_parent_guid": appeal.parent_guid or False,
             "gis_attachment_info": "\n".join(attachments) or False,
+            "gis_draft_answer_guid": self._draft_answer_guid(appeal),
             "gis_fingerprint": appeal.fingerprint(),
             "gis_last_sync": fields.Datetime.now(),
         }
+
+    @api.model
+    def _draft_answer_guid(self, appeal):
+        drafts = [
+            entry.data.get("answer_guid")
+            for entry in appeal.history
+            if entry.kind == "answer" and not entry.data.get("is_sent")
+        ]
+        return drafts[-1] if drafts and drafts[-1] else False
 
     @api.model
     def _new_ticket_values(self, backend, appeal, refs):

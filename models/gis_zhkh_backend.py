@@ -202,6 +202,34 @@ class GisZhkhBackend(models.Model):
         "reach the residents of GIS ZhKKh appeals. Off by default: the official "
         "answer goes through GIS ZhKKh, and imports never e-mail anyone.",
     )
+    answerer_ids = fields.One2many(
+        "gis.zhkh.answerer",
+        "backend_id",
+        string="Answerers",
+        help="The users who answer appeals in GIS ZhKKh, with their AnswererGUID.",
+    )
+    default_answerer_guid = fields.Char(
+        string="Default AnswererGUID",
+        tracking=True,
+        help="Answers and actions of a ticket whose user has no AnswererGUID of "
+        "their own go out under this one (e.g. the head of the dispatch service).",
+    )
+    answer_template_id = fields.Many2one(
+        "mail.template",
+        string="Answer template",
+        domain="[('model', '=', 'helpdesk.ticket')]",
+        default=lambda self: self.env.ref(
+            "helpdesk_gis_zhkh_max.mail_template_gis_answer", raise_if_not_found=False
+        ),
+        help="Prefills the answer to the resident (its body, as plain text).",
+    )
+    retention_years = fields.Integer(
+        string="Keep exchanges for (years)",
+        default=5,
+        required=True,
+        help="Requests and answers exchanged with GIS ZhKKh, signed as sent, are "
+        "kept this long as proof, then purged.",
+    )
     responsible_user_id = fields.Many2one(
         "res.users",
         string="Responsible",
@@ -248,7 +276,7 @@ class GisZhkhBackend(models.Model):
     _positive_numbers = models.Constraint(
         "CHECK(import_interval > 0 AND initial_days >= 0 AND overlap_days >= 0 "
         "AND timeout > 0 AND poll_timeout_hours > 0 AND refresh_interval >= 0 "
-        "AND refresh_days >= 0)",
+        "AND refresh_days >= 0 AND retention_years > 0)",
         "Intervals, days and timeouts must be positive.",
     )
 
@@ -315,6 +343,29 @@ class GisZhkhBackend(models.Model):
                     )
                 )
 
+    @api.constrains("default_answerer_guid")
+    def _check_default_answerer_guid(self):
+        for backend in self:
+            guid = backend.default_answerer_guid
+            if guid and not gis_xml.is_guid(guid):
+                raise ValidationError(
+                    self.env._(
+                        "The default AnswererGUID %(guid)s is not a GUID "
+                        "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).",
+                        guid=guid,
+                    )
+                )
+
+    def _answerer_for(self, user):
+        """``(AnswererGUID, the answerer record or None)`` for ``user``: their
+        own mapping, else the connection's default; (False, None) when none."""
+        self.ensure_one()
+        backend = self.sudo()
+        mapping = backend.answerer_ids.filtered(lambda a: a.user_id == user)[:1]
+        if mapping:
+            return mapping.answerer_guid, mapping
+        return backend.default_answerer_guid or False, None
+
     @api.constrains("signing_mode", "signing_command")
     def _check_signing_command(self):
         for backend in self:
@@ -327,9 +378,10 @@ class GisZhkhBackend(models.Model):
     # Client
     # ------------------------------------------------------------------
 
-    def _get_client(self, timeout=None):
+    def _get_client(self, timeout=None, on_exchange=None):
         """A GIS client configured from this connection; ``timeout`` (seconds
-        per request and for the signer) overrides the connection's."""
+        per request and for the signer) overrides the connection's;
+        ``on_exchange`` receives every call as it went over the wire."""
         self.ensure_one()
         backend = self.sudo()
         timeout = timeout or backend.timeout
@@ -348,6 +400,7 @@ class GisZhkhBackend(models.Model):
                 signer=make_signer(
                     backend.signing_mode, backend.signing_command, timeout=timeout
                 ),
+                on_exchange=on_exchange,
             )
         except GisError as error:
             raise UserError(self._error_text(error)) from error
@@ -651,13 +704,20 @@ class GisZhkhBackend(models.Model):
                 criteria = dict(criteria, include_hcs_appeals=True)
         else:
             values = {"guid_count": len(criteria.get("appeal_guids", ()))}
-        client = self._get_client()
+        exchanges = []
+        client = self._get_client(on_exchange=exchanges.append)
         try:
             our_guid, ack = client.export_appeals(**criteria)
         except GisError as error:
             return self._handle_send_error(error, purpose, values)
         message = self._log_export(
-            purpose, values, message_guid=our_guid, ack_guid=ack.message_guid
+            purpose,
+            dict(
+                values,
+                **self.env["gis.zhkh.message"]._proof_values(exchanges, "request"),
+            ),
+            message_guid=our_guid,
+            ack_guid=ack.message_guid,
         )
         _logger.info(
             "GIS ZhKKh %s: exportAppeal (%s) accepted, MessageGUID %s",

@@ -1,5 +1,6 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import base64
 import datetime
 import logging
 
@@ -54,6 +55,7 @@ class GisZhkhMessage(models.Model):
         selection=[
             ("window", "New appeals"),
             ("refresh", "Changes of open appeals"),
+            ("operation", "Operation on an appeal"),
             ("manual", "Manual"),
         ],
         required=True,
@@ -89,6 +91,30 @@ class GisZhkhMessage(models.Model):
         readonly=True,
         help="Appeals that could not be read or saved, by AppealGUID.",
     )
+    ticket_id = fields.Many2one(
+        "helpdesk.ticket",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The ticket whose appeal the exchange acted on.",
+    )
+    operation_ids = fields.One2many(
+        "gis.zhkh.operation", "message_id", string="Operations", readonly=True
+    )
+    # Proof: what went over the wire, signed as sent, with its times.
+    request_xml = fields.Binary(string="Request", attachment=True, readonly=True)
+    request_xml_name = fields.Char(compute="_compute_xml_names")
+    request_sent_at = fields.Datetime(string="Request sent at", readonly=True)
+    ack_xml = fields.Binary(string="Acknowledgement", attachment=True, readonly=True)
+    ack_xml_name = fields.Char(compute="_compute_xml_names")
+    ack_received_at = fields.Datetime(string="Acknowledged at", readonly=True)
+    result_request_xml = fields.Binary(
+        string="Result request (getState)", attachment=True, readonly=True
+    )
+    result_request_xml_name = fields.Char(compute="_compute_xml_names")
+    result_xml = fields.Binary(string="Result", attachment=True, readonly=True)
+    result_xml_name = fields.Char(compute="_compute_xml_names")
+    result_received_at = fields.Datetime(string="Result received at", readonly=True)
 
     @api.depends("operation", "sent_at", "backend_name")
     def _compute_display_name(self):
@@ -99,6 +125,58 @@ class GisZhkhMessage(models.Model):
                 selection.get(message.operation, ""),
                 fields.Datetime.to_string(message.sent_at) if message.sent_at else "",
             )
+
+    def _compute_xml_names(self):
+        for message in self:
+            guid = message.message_guid or message.id
+            message.request_xml_name = f"{guid}-request.xml"
+            message.ack_xml_name = f"{guid}-ack.xml"
+            message.result_request_xml_name = f"{guid}-getState.xml"
+            message.result_xml_name = f"{guid}-result.xml"
+
+    @api.model
+    def _proof_values(self, exchanges, kind):
+        """The proof fields of the last exchange of ``exchanges``: ``kind``
+        'request' (the request and GIS's acknowledgement) or 'result' (the
+        getState that brought the result)."""
+        if not exchanges:
+            return {}
+        exchange = exchanges[-1]
+
+        def naive(moment):
+            return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+
+        if kind == "request":
+            return {
+                "request_xml": base64.b64encode(exchange.request),
+                "request_sent_at": naive(exchange.sent_at),
+                "ack_xml": base64.b64encode(exchange.response),
+                "ack_received_at": naive(exchange.received_at),
+            }
+        return {
+            "result_request_xml": base64.b64encode(exchange.request),
+            "result_xml": base64.b64encode(exchange.response),
+            "result_received_at": naive(exchange.received_at),
+        }
+
+    @api.model
+    def _cron_purge_expired(self):
+        """Drop the exchanges (and their XML) kept longer than their
+        connection's retention period."""
+        purged = 0
+        backends = self.env["gis.zhkh.backend"].with_context(active_test=False)
+        for backend in backends.search([("retention_years", ">", 0)]):
+            limit = fields.Datetime.now() - datetime.timedelta(
+                days=365.25 * backend.retention_years
+            )
+            expired = self.search(
+                [("backend_id", "=", backend.id), ("create_date", "<", limit)]
+            )
+            purged += len(expired)
+            expired.unlink()
+        if purged:
+            _logger.info("GIS ZhKKh: %d exchanges past their retention purged", purged)
+        return purged
 
     # ------------------------------------------------------------------
     # Jobs
@@ -132,9 +210,12 @@ class GisZhkhMessage(models.Model):
     def _fetch_result(self):
         backend = self.sudo().backend_id
         now = fields.Datetime.now()
+        exchanges = []
         try:
-            result = backend._get_client().get_state(self.ack_guid)
+            client = backend._get_client(on_exchange=exchanges.append)
+            result = client.get_state(self.ack_guid)
             if result.done:
+                self.write(self._proof_values(exchanges, "result"))
                 gis_client.check_result(result, self.ack_guid)
         except GisError as error:
             return self._handle_error(error)
@@ -158,7 +239,22 @@ class GisZhkhMessage(models.Model):
                 seconds=self._poll_delay(now),
                 ignore_retry=True,
             )
+        if self.operation == "import_answer":
+            return self._apply_operation_results(result)
         return self._import_result(result)
+
+    def _apply_operation_results(self, result):
+        """The per-item results of an importAnswer: each operation of the
+        exchange accepted or rejected."""
+        self.sudo().backend_id._lock_exchanges()
+        if self.state not in ("sent", "processing"):
+            return f"Nothing to do: the exchange is {self.state}"
+        operations = self.operation_ids.filtered(lambda op: op.state == "sent")
+        operations._apply_results(result)
+        self.write({"state": "done", "done_at": fields.Datetime.now()})
+        self.sudo().backend_id._record_success()
+        accepted = operations.filtered(lambda op: op.state == "accepted")
+        return f"{len(accepted)} accepted, {len(operations) - len(accepted)} rejected"
 
     def _import_result(self, result):
         backend = self.sudo().backend_id
@@ -171,7 +267,7 @@ class GisZhkhMessage(models.Model):
         stats = (
             self.env["gis.appeal.import"]
             .with_context(lang=lang)
-            ._import_appeals(backend, result.appeals)
+            ._import_appeals(backend, result.appeals, exported_at=self.sent_at)
         )
         details = [
             f"{r.guid or '#' + str(r.position)}: {r.reason}" for r in result.rejected
@@ -225,4 +321,11 @@ class GisZhkhMessage(models.Model):
                 "error_message": str(error),
             }
         )
+        operations = self.operation_ids.filtered(lambda op: op.state == "sent")
+        if error.code == "TIMEOUT" or error.transient:
+            # GIS may still take it: the operations stay sent, and say why
+            # they wait (nothing is sent again blindly).
+            operations.write({"last_error": str(error)})
+        else:
+            operations._reject_all(error.code or error.__class__.__name__, str(error))
         self.sudo().backend_id._record_error(error, self)

@@ -6,13 +6,22 @@ The import itself lives in ``gis.appeal.import``, the deadline engine in
 ``helpdesk.ticket.deadline``, resident matching in ``res.partner``.
 """
 
+import dataclasses
 import datetime
+import hashlib
+import json
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+from psycopg2 import errors as pg_errors
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.fields import Domain
 
+from ..tools import gis_operations
 from ..tools.deadlines import earliest_moment, end_of_day
+from .gis_zhkh_operation import ACTIVE_STATES
 from .helpdesk_ticket_deadline import OPEN_STATES, STATE_WEIGHT, STATES
 
 # GIS ZhKKh dates are days of the building's calendar; without a building
@@ -36,6 +45,7 @@ DEADLINE_TRIGGERS = frozenset(
         "gis_theme_id",
         "gis_house_id",
         "gis_appeal_guid",
+        "gis_answered_at",
         "user_id",
     }
 )
@@ -185,6 +195,51 @@ class HelpdeskTicket(models.Model):
     gis_fingerprint = fields.Char(readonly=True, copy=False)
     gis_history_keys = fields.Text(readonly=True, copy=False)
     gis_last_sync = fields.Datetime(string="Last GIS sync", readonly=True, copy=False)
+    gis_draft_answer_guid = fields.Char(
+        string="Draft answer in GIS",
+        readonly=True,
+        copy=False,
+        help="AnswerGUID of the latest answer drafted in GIS ZhKKh and not sent.",
+    )
+
+    # Answers and actions sent to GIS ZhKKh
+    gis_answer_text = fields.Text(
+        string="Answer for GIS ZhKKh",
+        copy=False,
+        tracking=True,
+        groups=PERSONAL,
+        help="The answer to the resident an automation rule sends to GIS ZhKKh "
+        "(the answer wizard starts from it too). Text only: files are attached "
+        "in the GIS ZhKKh cabinet.",
+    )
+    gis_answered_at = fields.Datetime(
+        string="Answered in GIS at",
+        readonly=True,
+        copy=False,
+        help="When GIS ZhKKh accepted the organisation's answer: meets the "
+        "answer deadline.",
+    )
+    gis_operation_ids = fields.One2many(
+        "gis.zhkh.operation",
+        "ticket_id",
+        string="GIS ZhKKh operations",
+        groups=PERSONAL,
+    )
+    gis_conflict = fields.Text(
+        string="Disagreement with GIS ZhKKh",
+        readonly=True,
+        copy=False,
+        help="What GIS ZhKKh shows against an operation it accepted.",
+    )
+    gis_answerer_name = fields.Char(
+        string="Answers in GIS",
+        compute="_compute_gis_answerer",
+        compute_sudo=True,
+        help="Whose AnswererGUID the ticket's answers and actions carry.",
+    )
+    gis_answerer_missing = fields.Boolean(
+        compute="_compute_gis_answerer", compute_sudo=True
+    )
 
     reacted_at = fields.Datetime(
         string="Reacted at",
@@ -369,6 +424,294 @@ class HelpdeskTicket(models.Model):
         self.filtered(lambda t: not t.localised_at).localised_at = fields.Datetime.now()
 
     # ------------------------------------------------------------------
+    # Operations sent to GIS ZhKKh
+    # ------------------------------------------------------------------
+
+    @api.depends("user_id", "gis_backend_id", "gis_appeal_guid")
+    def _compute_gis_answerer(self):
+        for ticket in self:
+            backend = ticket.gis_backend_id
+            if not ticket.gis_appeal_guid or not backend:
+                ticket.gis_answerer_name = False
+                ticket.gis_answerer_missing = False
+                continue
+            guid, mapping = backend._answerer_for(ticket.user_id)
+            if mapping:
+                ticket.gis_answerer_name = mapping.user_id.name
+            elif guid:
+                ticket.gis_answerer_name = self.env._(
+                    "Default answerer of %(connection)s", connection=backend.name
+                )
+            else:
+                ticket.gis_answerer_name = False
+            ticket.gis_answerer_missing = not guid
+
+    def _gis_local_today(self):
+        return datetime.datetime.now(self._local_tz()).date()
+
+    def _gis_plain_operation(self, operation, values):
+        """The operation ``values`` describe, for this ticket's appeal."""
+        self.ensure_one()
+        ticket = self.sudo()
+        answerer_guid = False
+        if ticket.gis_backend_id:
+            answerer_guid = ticket.gis_backend_id._answerer_for(ticket.user_id)[0]
+        answer_guid = values.get("answer_guid")
+        if operation == "delete_answer" and not answer_guid:
+            answer_guid = ticket.gis_draft_answer_guid
+        return gis_operations.Operation(
+            operation=operation,
+            appeal_guid=ticket.gis_appeal_guid,
+            answerer_guid=answerer_guid,
+            text=values.get("text"),
+            answer_guid=answer_guid or None,
+            execution_date=fields.Date.to_date(values.get("execution_date")),
+            comment=values.get("comment"),
+            cause=values.get("cause"),
+            receiver_guid=values.get("receiver_guid"),
+            performer_guid=values.get("performer_guid"),
+            date_of_appointment=fields.Date.to_date(values.get("date_of_appointment")),
+        )
+
+    def _gis_operation_problems(self, plain):
+        """Why ``plain`` (a ``gis_operations.Operation``) cannot go to GIS
+        ZhKKh for this ticket, in words for the user; [] when it can."""
+        self.ensure_one()
+        ticket = self.sudo()
+        problems = gis_operations.check(
+            plain,
+            status=ticket.gis_status,
+            deadline=ticket.gis_deadline,
+            today=ticket._gis_local_today(),
+        )
+        if ticket.gis_appeal_guid and not ticket.gis_backend_id.active:
+            problems.insert(0, gis_operations.Problem("not_from_gis", "appeal_guid"))
+        return list(dict.fromkeys(self._gis_problem_text(p) for p in problems))
+
+    def _gis_problem_text(self, problem):
+        labels = {
+            "text": self.env._("The answer"),
+            "comment": self.env._("The comment"),
+            "cause": self.env._("The cause"),
+            "execution_date": self.env._("The new deadline"),
+            "receiver_guid": self.env._("The receiver organisation's GUID"),
+            "answerer_guid": self.env._("The AnswererGUID"),
+            "performer_guid": self.env._("The performer's AnswererGUID"),
+            "date_of_appointment": self.env._("The planned date"),
+        }
+        field = labels.get(problem.field, problem.field)
+        deadline = self.sudo().gis_deadline
+        texts = {
+            "not_from_gis": self.env._(
+                "This ticket is not an appeal received from GIS ZhKKh."
+            ),
+            "no_answerer": self.env._(
+                "Nobody answers this ticket in GIS ZhKKh: give %(user)s an "
+                "AnswererGUID on the connection, or set its default answerer.",
+                user=self.user_id.name or self.env._("the ticket's user"),
+            ),
+            "appeal_withdrawn": self.env._(
+                "The resident withdrew the appeal in GIS ZhKKh: it takes no more "
+                "answers or actions."
+            ),
+            "appeal_executed": self.env._(
+                "The appeal is already executed in GIS ZhKKh."
+            ),
+            "length": self.env._(
+                "%(field)s must have %(low)s to %(high)s characters (it has "
+                "%(length)s).",
+                field=field,
+                low=problem.low,
+                high=problem.high,
+                length=problem.length,
+            ),
+            "bad_characters": self.env._(
+                "%(field)s contains characters GIS ZhKKh cannot receive.", field=field
+            ),
+            "bad_guid": self.env._(
+                "%(field)s is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).",
+                field=field,
+            ),
+            "required": self.env._("%(field)s is required.", field=field),
+            "not_after_deadline": self.env._(
+                "The new deadline must come after the current one (%(deadline)s).",
+                deadline=deadline.strftime("%d.%m.%Y") if deadline else "",
+            ),
+            "not_in_future": self.env._(
+                "%(field)s must be in the future.", field=field
+            ),
+            "no_draft_answer": self.env._(
+                "There is no draft answer to delete in GIS ZhKKh."
+            ),
+            "unknown_operation": self.env._("Unknown GIS ZhKKh operation."),
+        }
+        return texts.get(problem.code, problem.code)
+
+    @api.model
+    def _gis_operation_key(self, ticket, plain):
+        """What makes an operation itself: the ticket and what is sent."""
+        payload = json.dumps(
+            [ticket.id, *dataclasses_values(plain)], ensure_ascii=False, default=str
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def _gis_queue_operation(self, operation, values=None, source="manual"):
+        """Queue ``operation`` on this ticket's appeal, checked first; the
+        same operation already queued or done is returned, not queued again.
+        Raises ``UserError`` with every reason it cannot be sent."""
+        self.ensure_one()
+        # Whoever cannot change the ticket cannot act on its appeal.
+        self.check_access("write")
+        plain = self._gis_plain_operation(operation, values or {})
+        problems = self._gis_operation_problems(plain)
+        if problems:
+            raise UserError("\n".join(problems))
+        ticket = self.sudo()
+        operations = self.env["gis.zhkh.operation"].sudo()
+        key = self._gis_operation_key(ticket, plain)
+        existing = operations.search(
+            [("key", "=", key), ("state", "in", ACTIVE_STATES)], limit=1
+        )
+        if existing:
+            return existing
+        try:
+            with self.env.cr.savepoint():
+                record = operations.create(
+                    {
+                        "ticket_id": ticket.id,
+                        "backend_id": ticket.gis_backend_id.id,
+                        "appeal_guid": plain.appeal_guid,
+                        "operation": operation,
+                        "key": key,
+                        "source": source,
+                        "requested_by_id": self.env.user.id,
+                        "answerer_guid": plain.answerer_guid,
+                        "text": plain.text and plain.text.strip(),
+                        "answer_guid": plain.answer_guid,
+                        "execution_date": plain.execution_date,
+                        "comment": plain.comment and plain.comment.strip(),
+                        "cause": plain.cause and plain.cause.strip(),
+                        "receiver_guid": plain.receiver_guid,
+                        "performer_guid": plain.performer_guid,
+                        "date_of_appointment": plain.date_of_appointment,
+                    }
+                )
+        except pg_errors.UniqueViolation as error:
+            # The same click, at the same moment, in another transaction.
+            raise UserError(
+                self.env._("This operation is already queued for GIS ZhKKh.")
+            ) from error
+        record._enqueue_prepare()
+        ticket._message_log(
+            body=Markup("%s <b>%s</b>")
+            % (self.env._("Queued for GIS ZhKKh:"), record._operation_name())
+        )
+        return record
+
+    def _gis_operation_accepted(self, operation):
+        self.ensure_one()
+        values = {}
+        if operation.operation in gis_operations.ANSWERING and not self.gis_answered_at:
+            values["gis_answered_at"] = operation.done_at
+        if operation.operation == "delete_answer":
+            values["gis_draft_answer_guid"] = False
+        if values:
+            self.write(values)
+        body = Markup("%s <b>%s</b>") % (
+            self.env._("GIS ZhKKh accepted:"),
+            operation._operation_name(),
+        )
+        if operation.result_answer_guid:
+            body += Markup(" (AnswerGUID %s)") % operation.result_answer_guid
+        self._message_log(body=body)
+
+    def _gis_operation_rejected(self, operation):
+        self.ensure_one()
+        text = self.env._(
+            "GIS ZhKKh refused «%(operation)s»: %(code)s %(message)s",
+            operation=operation._operation_name(),
+            code=operation.error_code or "",
+            message=operation.error_message or "",
+        )
+        self._message_log(body=text)
+        self._gis_tell_responsible(text)
+
+    def _gis_tell_responsible(self, text):
+        user = self.user_id or self.sudo().gis_backend_id.responsible_user_id
+        if user:
+            self.activity_schedule(
+                "helpdesk_gis_zhkh_max.mail_activity_gis_operation_rejected",
+                user_id=user.id,
+                note=text,
+            )
+
+    def _gis_check_operations(self, appeal, exported_at):
+        """An import after accepted operations: confirm what GIS shows, or
+        flag, never silently, what it shows against them."""
+        self.ensure_one()
+        pending = self.gis_operation_ids.filtered(
+            lambda op: (
+                op.state == "accepted"
+                and not op.confirmed
+                and not op.conflict
+                and op.done_at
+                and exported_at
+                and exported_at >= op.done_at
+            )
+        )
+        for operation in pending:
+            plain = operation._plain()
+            if operation.result_answer_guid:
+                plain.answer_guid = operation.result_answer_guid
+            if appeal.status == "withdrawn":
+                conflict = self.env._(
+                    "The resident withdrew the appeal in GIS ZhKKh after "
+                    "«%(operation)s» was accepted.",
+                    operation=operation._operation_name(),
+                )
+            elif gis_operations.effect_seen(plain, appeal):
+                operation.confirmed = True
+                continue
+            else:
+                conflict = self.env._(
+                    "GIS ZhKKh accepted «%(operation)s» but does not show it: the "
+                    "appeal is %(status)s there. Check the appeal in GIS ZhKKh.",
+                    operation=operation._operation_name(),
+                    status=appeal.raw_status or appeal.status or "?",
+                )
+            operation.conflict = conflict
+            self.gis_conflict = "\n".join(filter(None, [self.gis_conflict, conflict]))
+            self._message_log(body=conflict)
+            self._gis_tell_responsible(conflict)
+
+    def action_gis_dismiss_conflict(self):
+        self.write({"gis_conflict": False})
+
+    def action_gis_operation_wizard(self):
+        """Open the wizard of the operation in the context (answer by default)."""
+        self.ensure_one()
+        operation = self.env.context.get("gis_operation", "answer")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "helpdesk_gis_zhkh_max.gis_zhkh_operation_wizard_action"
+        )
+        action["context"] = {
+            "default_ticket_id": self.id,
+            "default_operation": operation,
+        }
+        names = dict(gis_operations_selection(self.env))
+        action["name"] = names.get(operation, action["name"])
+        return action
+
+    def action_open_gis_exchanges(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "helpdesk_gis_zhkh_max.gis_zhkh_message_action"
+        )
+        action["domain"] = [("ticket_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
     # Mail
     # ------------------------------------------------------------------
 
@@ -387,3 +730,12 @@ class HelpdeskTicket(models.Model):
         if not self.gis_appeal_guid:
             return True
         return bool(self.sudo().gis_backend_id.stage_mail_to_residents)
+
+
+def dataclasses_values(plain):
+    """The values of a plain operation, in field order."""
+    return [getattr(plain, f.name) for f in dataclasses.fields(plain)]
+
+
+def gis_operations_selection(env):
+    return env["gis.zhkh.operation"]._fields["operation"]._description_selection(env)

@@ -195,6 +195,9 @@ class HelpdeskTicketDeadline(models.Model):
     @api.model
     def _done_at_of(self, ticket, milestone, now):
         """When the milestone's stop condition was met (naive UTC), or None."""
+        if milestone.kind == "answer" and ticket.gis_answered_at:
+            # GIS ZhKKh accepted the organisation's answer: that is the answer.
+            return ticket.gis_answered_at
         stages = milestone.stop_stage_ids
         field = milestone.stop_field_id
         statuses = milestone._gis_status_set()

@@ -247,3 +247,30 @@ def transport_roles(operation):
 def result_roles(operation):
     """The roles whose ``ImportResult`` says whether GIS accepted it."""
     return [r for r in transport_roles(operation) if r != "answer_action"]
+
+
+def effect_seen(operation, appeal):
+    """Whether ``appeal`` (as GIS exports it after the operation was
+    accepted) shows the operation's effect. ``operation`` is an ``Operation``
+    whose ``answer_guid`` is the AnswerGUID GIS gave (answers) or the draft
+    deleted (deletions)."""
+    op = operation.operation
+    answers = {
+        (entry.data.get("answer_guid") or "").lower(): entry
+        for entry in appeal.history
+        if entry.kind == "answer"
+    }
+    answer = answers.get((operation.answer_guid or "").lower())
+    checks = {
+        "answer": answer is not None and answer.data.get("is_sent"),
+        "answer_and_execute": appeal.status == "executed",
+        "executed": appeal.status == "executed",
+        "performer": (appeal.answerer_guid or "").lower()
+        == (operation.performer_guid or operation.answerer_guid or "").lower(),
+        "redirect": appeal.redirected or appeal.redirected_not_hcs,
+        "rollover": appeal.rolled_over
+        and appeal.execution_end_date == operation.execution_date,
+        "answer_not_required": appeal.answer_not_required,
+        "delete_answer": answer is None,
+    }
+    return bool(checks[op])

@@ -1,0 +1,530 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import base64
+import datetime
+import uuid
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..tools.gis_xml import HistoryEntry
+from .common import GisCase
+
+ANSWERER = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+DEFAULT = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"
+RECEIVER = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
+ANSWER = "Протечку кровли над квартирой устранили 28.11, акт у диспетчера."
+MUTED = (
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_message",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_operation",
+)
+VALUES = {
+    "answer": {"text": ANSWER},
+    "answer_and_execute": {"text": ANSWER},
+    "executed": {},
+    "performer": {},
+    "redirect": {
+        "receiver_guid": RECEIVER,
+        "comment": "Начисления за электроэнергию выставляет гарантирующий "
+        "поставщик: обращение направлено ему для рассмотрения по существу.",
+    },
+    "rollover": {"comment": "Нужна экспертиза кровли подрядчиком."},
+    "answer_not_required": {"cause": "Повторное обращение по тому же вопросу."},
+}
+
+
+@tagged("post_install", "-at_install")
+class TestOperations(GisCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dispatcher = new_test_user(
+            cls.env,
+            login="gis_answering_dispatcher",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+        )
+        cls.team.user_ids = [(4, cls.dispatcher.id)]
+        cls.env["gis.zhkh.answerer"].create(
+            {
+                "backend_id": cls.backend.id,
+                "user_id": cls.dispatcher.id,
+                "answerer_guid": ANSWERER,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.fake.seed(self.appeals(1))
+        self.run_import()
+        self.ticket = self.tickets()
+        self.ticket.user_id = self.dispatcher
+        self.guid = self.ticket.gis_appeal_guid
+        self.fake.requests.clear()
+
+    def gis(self):
+        """The appeal as the fake GIS ZhKKh holds it now."""
+        return self.fake.appeals[self.guid]
+
+    def queue(self, operation, ticket=None, **values):
+        ticket = (ticket or self.ticket).with_user(self.dispatcher)
+        return ticket._gis_queue_operation(
+            operation, dict(VALUES.get(operation, {}), **values)
+        )
+
+    def send(self, operation, **values):
+        with trap_jobs() as trap:
+            record = self.queue(operation, **values)
+            self.perform_all(trap)
+        return record
+
+    # -- answerers ----------------------------------------------------------
+
+    def test_who_answers(self):
+        self.assertEqual(self.ticket.gis_answerer_name, self.dispatcher.name)
+        self.ticket.user_id = False
+        self.assertTrue(self.ticket.gis_answerer_missing)
+        with self.assertRaisesRegex(UserError, "Nobody answers this ticket"):
+            self.ticket._gis_queue_operation("executed")
+        self.assertFalse(self.ticket.gis_operation_ids)
+        self.backend.default_answerer_guid = DEFAULT
+        self.ticket.invalidate_recordset()
+        self.assertIn("Default answerer", self.ticket.gis_answerer_name)
+        record = self.send("executed")
+        self.assertEqual(record.answerer_guid, DEFAULT)
+
+    # -- every operation, end to end -------------------------------------
+
+    def test_answer_from_the_wizard(self):
+        wizard = Form(
+            self.env["gis.zhkh.operation.wizard"]
+            .with_user(self.dispatcher)
+            .with_context(default_ticket_id=self.ticket.id, default_operation="answer")
+        )
+        # The editable template proposes an answer that names the appeal.
+        self.assertIn(self.ticket.gis_appeal_number, wizard.text)
+        wizard.text = ANSWER
+        with trap_jobs() as trap:
+            wizard.save().action_confirm()
+            self.perform_all(trap)
+        record = self.ticket.gis_operation_ids
+        self.assertEqual(record.state, "accepted")
+        self.assertEqual(self.ticket.gis_answer_text, ANSWER)
+        answers = [h for h in self.gis().history if h.kind == "answer"]
+        self.assertEqual(answers[-1].data["text"], ANSWER)
+        self.assertTrue(answers[-1].data["is_sent"])
+        self.assertEqual(record.result_answer_guid, answers[-1].data["answer_guid"])
+        # The answer deadline is met by the answer GIS accepted.
+        self.assertEqual(self.ticket.gis_answered_at, record.done_at)
+        answer_deadlines = self.ticket.deadline_ids.filtered(
+            lambda d: d.kind == "answer"
+        )
+        self.assertTrue(answer_deadlines)
+        self.assertEqual(set(answer_deadlines.mapped("state")), {"met"})
+        # Every request the fake received was valid against the XSD.
+        self.assertTrue(all(ok for _op, ok, _e in self.fake.calls()))
+
+    def test_every_operation_reaches_gis(self):
+        appeal = self.gis()
+        new_deadline = (appeal.execution_end_date or self.today) + datetime.timedelta(
+            days=15
+        )
+        checks = {
+            "performer": lambda a: (
+                a.answerer_guid == ANSWERER and a.status == "in_work"
+            ),
+            "rollover": lambda a: (
+                a.rolled_over and a.execution_end_date == new_deadline
+            ),
+            "redirect": lambda a: a.redirected,
+            "answer_not_required": lambda a: a.answer_not_required,
+            "answer_and_execute": lambda a: (
+                a.status == "executed" and a.history[-1].data.get("text") == ANSWER
+            ),
+        }
+        for operation, seen in checks.items():
+            with self.subTest(operation=operation):
+                extra = (
+                    {"execution_date": new_deadline} if operation == "rollover" else {}
+                )
+                record = self.send(operation, **extra)
+                self.assertEqual(
+                    record.state, "accepted", record.error_message or record.last_error
+                )
+                self.assertTrue(seen(self.gis()), operation)
+        kinds = [kind for kind, _guid, _t in self.fake.applied]
+        self.assertEqual(
+            kinds,
+            [
+                "Performer",
+                "RollOverAppeal",
+                "RedirectAppeal",
+                "AnswerIsNotRequired",
+                "answer",
+                "Executed",
+            ],
+        )
+
+    def test_delete_a_draft_answer(self):
+        draft = str(uuid.uuid4())
+        self.gis().history.append(
+            HistoryEntry(
+                change_date=self.today,
+                kind="answer",
+                data={
+                    "answer_guid": draft,
+                    "answerer_guid": ANSWERER,
+                    "is_sent": False,
+                    "text": "Черновик",
+                },
+            )
+        )
+        self.fake.update_appeal(self.guid, status="in_work", raw_status="InWork")
+        self.run_import()
+        self.assertEqual(self.ticket.gis_draft_answer_guid, draft)
+        record = self.send("delete_answer")
+        self.assertEqual(record.state, "accepted")
+        self.assertEqual(record.answer_guid, draft)
+        self.assertFalse(self.ticket.gis_draft_answer_guid)
+        self.assertNotIn(draft, [h.data.get("answer_guid") for h in self.gis().history])
+
+    # -- checks before anything is queued ---------------------------------
+
+    def test_invalid_input_never_reaches_gis(self):
+        cases = [
+            ("answer", {"text": "  "}, "must have 1 to 10000 characters"),
+            ("rollover", {"comment": "Коротко"}, "must have 20 to 1000 characters"),
+            (
+                "rollover",
+                {"execution_date": self.ticket.gis_deadline or self.today},
+                "after the current one",
+            ),
+            ("redirect", {"receiver_guid": "ООО Энерго"}, "is not a GUID"),
+            ("answer_not_required", {"cause": "Дубль"}, "20 to 1000"),
+            ("delete_answer", {}, "no draft answer"),
+        ]
+        for operation, values, message in cases:
+            with (
+                self.subTest(operation=operation, message=message),
+                self.assertRaisesRegex(UserError, message),
+            ):
+                self.queue(operation, **values)
+        plain = self.env["helpdesk.ticket"].create({"name": "Call", "description": "x"})
+        with self.assertRaisesRegex(UserError, "not an appeal received from GIS"):
+            plain._gis_queue_operation("executed")
+        self.fake.update_appeal(self.guid, status="withdrawn", raw_status="Withdrawn")
+        self.run_import()
+        with self.assertRaisesRegex(UserError, "withdrew the appeal"):
+            self.queue("answer")
+        self.assertFalse(self.ticket.gis_operation_ids)
+        self.assertFalse(self.fake.calls("importAnswer"))
+
+    def test_no_rights_on_the_ticket_no_operation(self):
+        employee = new_test_user(
+            self.env, login="gis_no_rights", groups="base.group_user"
+        )
+        self.ticket.message_subscribe(employee.partner_id.ids)
+        with self.assertRaises(AccessError):
+            self.ticket.with_user(employee)._gis_queue_operation("executed")
+
+    # -- exactly once ---------------------------------------------------------
+
+    def test_double_click_and_retried_jobs_send_once(self):
+        with trap_jobs() as trap:
+            first = self.queue("answer_and_execute")
+            second = self.queue("answer_and_execute")
+            self.assertEqual(first, second)
+            trap.assert_jobs_count(1)
+            self.perform_all(trap)
+        self.assertEqual(first.state, "accepted")
+        # The runner retries a job it thinks failed: nothing is sent again.
+        self.assertIn("Nothing to do", first._job_send())
+        self.assertIn("Nothing to do", first._job_prepare())
+        # Clicking again after it was accepted does not send it again either.
+        self.assertEqual(self.queue("answer_and_execute"), first)
+        self.assertEqual(len(self.fake.calls("importAnswer")), 1)
+        self.assertEqual(len(self.fake.applied), 2)  # the answer, "executed"
+
+    @mute_logger(*MUTED)
+    def test_worker_killed_mid_send_sends_the_same_request_once(self):
+        with trap_jobs() as trap:
+            record = self.queue("executed")
+            trap.perform_enqueued_jobs()  # prepared
+            self.fake.fail_next("lost_reply", operation="importAnswer")
+            send = trap.enqueued_jobs[0]
+            with self.assertRaises(RetryableJobError):
+                trap.perform_enqueued_jobs()  # GIS took it; the reply was lost
+            self.assertEqual(record.state, "queued")
+            prepared = record.request_xml
+            send.perform()  # the runner's retry
+            self.perform_all(trap)
+        self.assertEqual(record.request_xml, prepared)
+        self.assertEqual(record.state, "accepted")
+        self.assertEqual([k for k, _g, _t in self.fake.applied], ["Executed"])
+        self.assertEqual(len(self.fake.calls("importAnswer")), 2)
+
+    @mute_logger(*MUTED)
+    def test_transient_failures_are_retried_then_wait_visibly(self):
+        with trap_jobs() as trap:
+            record = self.queue("performer")
+            trap.perform_enqueued_jobs()
+            self.fake.fail_next("http", operation="importAnswer", status=503)
+            send = trap.enqueued_jobs[0]
+            with self.assertRaises(RetryableJobError):
+                trap.perform_enqueued_jobs()
+            self.assertEqual(record.state, "queued")
+            send.perform()  # the runner's retry
+            self.perform_all(trap)
+        self.assertEqual(record.state, "accepted")
+        # Out of retries: still queued, visible, and queued again hourly.
+        with trap_jobs() as trap:
+            record = self.queue("executed")
+            trap.perform_enqueued_jobs()  # prepared
+        job = Job.load(self.env, record._enqueue_send().uuid)
+        job.max_retries, job.retry = 3, 2  # the last attempt
+        job.store()
+        self.fake.fail_next("drop", operation="importAnswer")
+        Job.load(self.env, job.uuid).perform()
+        self.assertEqual(record.state, "queued")
+        self.assertIn("connection failed", record.last_error)
+        self.env["queue.job"].search([("uuid", "=", job.uuid)]).state = "failed"
+        with trap_jobs() as trap:
+            self.assertEqual(self.env["gis.zhkh.operation"]._cron_resume(), 1)
+            self.perform_all(trap)
+        self.assertEqual(record.state, "accepted")
+        self.assertEqual(
+            [k for k, _g, _t in self.fake.applied], ["Performer", "Executed"]
+        )
+
+    @mute_logger(*MUTED)
+    def test_permanent_rejection_comes_back_to_the_ticket(self):
+        with trap_jobs() as trap:
+            record = self.queue("executed")
+            # The resident withdraws in GIS before the request arrives.
+            self.fake.update_appeal(
+                self.guid, status="withdrawn", raw_status="Withdrawn"
+            )
+            self.perform_all(trap)
+        self.assertEqual(record.state, "rejected")
+        self.assertEqual(record.error_code, "INT002000")
+        self.assertIn("отозвано", record.error_message)
+        note = self.ticket.message_ids[:1]
+        self.assertIn("INT002000", note.body)
+        activity = self.ticket.activity_ids.filtered(
+            lambda a: (
+                a.activity_type_id
+                == self.env.ref(
+                    "helpdesk_gis_zhkh_max.mail_activity_gis_operation_rejected"
+                )
+            )
+        )
+        self.assertEqual(activity.user_id, self.dispatcher)
+        # A refused operation may be sent again once the cause is fixed.
+        self.assertNotEqual(self.queue("executed"), record)
+
+    @mute_logger(*MUTED)
+    def test_a_fault_refuses_the_request(self):
+        self.fake.fail_next(
+            "fault",
+            operation="importAnswer",
+            code="AUT011003",
+            message="Доступ запрещен",
+        )
+        record = self.send("executed")
+        self.assertEqual((record.state, record.error_code), ("rejected", "AUT011003"))
+
+    @mute_logger(*MUTED)
+    def test_a_get_state_that_never_finishes_leaves_it_sent(self):
+        self.fake.keep_processing = True
+        with trap_jobs() as trap:
+            record = self.queue("executed")
+            trap.perform_enqueued_jobs()
+            trap.perform_enqueued_jobs()
+            self.assertEqual(record.state, "sent")
+            record.message_id.sent_at -= datetime.timedelta(
+                hours=self.backend.poll_timeout_hours, minutes=1
+            )
+            trap.enqueued_jobs[0].perform()
+        self.assertEqual(record.state, "sent")
+        self.assertIn("did not finish", record.last_error)
+        self.assertEqual(record.message_id.state, "error")
+
+    # -- proof ---------------------------------------------------------------
+
+    def test_every_exchange_is_kept_as_proof(self):
+        record = self.send("answer_and_execute")
+        message = record.message_id
+        self.assertEqual(message.ticket_id, self.ticket)
+        request = base64.b64decode(message.request_xml)
+        self.assertIn(b"importAnswerRequest", request)
+        self.assertIn(record.request_message_guid.encode(), request)
+        self.assertEqual(request, base64.b64decode(record.request_xml))
+        self.assertIn(message.ack_guid.encode(), base64.b64decode(message.ack_xml))
+        self.assertIn(
+            record.result_answer_guid.encode(), base64.b64decode(message.result_xml)
+        )
+        self.assertTrue(
+            message.request_sent_at
+            <= message.ack_received_at
+            <= message.result_received_at
+        )
+        # Managers find it from the ticket.
+        action = self.ticket.action_open_gis_exchanges()
+        self.assertEqual(action["domain"], [("ticket_id", "=", self.ticket.id)])
+        # Exports keep theirs too.
+        export = self.env["gis.zhkh.message"].search(
+            [("backend_id", "=", self.backend.id), ("operation", "=", "export_appeal")],
+            limit=1,
+        )
+        self.assertIn(b"exportAppealRequest", base64.b64decode(export.request_xml))
+        self.assertTrue(export.result_xml)
+
+    def test_proof_is_purged_after_the_retention_period(self):
+        record = self.send("executed")
+        old = record.message_id
+        recent = self.env["gis.zhkh.message"].search(
+            [("backend_id", "=", self.backend.id), ("id", "!=", old.id)]
+        )
+        self.env.cr.execute(
+            "UPDATE gis_zhkh_message SET create_date = now() - interval '6 years' "
+            "WHERE id = %s",
+            [old.id],
+        )
+        self.env["gis.zhkh.message"].invalidate_model()
+        self.assertEqual(self.env["gis.zhkh.message"]._cron_purge_expired(), 1)
+        self.assertFalse(old.exists())
+        self.assertTrue(recent.exists())
+        self.assertEqual(record.state, "accepted")  # the operation stays on record
+
+    # -- consistency with the next import -----------------------------------
+
+    def test_the_next_import_confirms_or_flags(self):
+        record = self.send("answer_and_execute")
+        self.assertFalse(record.confirmed)
+        self.assertFalse(self.backend.last_refresh_at)  # checked at the next import
+        self.run_import()
+        self.assertTrue(record.confirmed)
+        self.assertEqual(self.ticket.gis_status, "executed")
+        self.assertFalse(self.ticket.gis_conflict)
+
+        # GIS takes "performer" for another appeal but shows something else.
+        self.fake.seed(self.appeals(1, seed="second"))
+        self.run_import()
+        other = self.tickets() - self.ticket
+        other.user_id = self.dispatcher
+        record = self.send_for(other, "performer")
+        self.assertEqual(record.state, "accepted")
+        self.fake.update_appeal(other.gis_appeal_guid, answerer_guid=DEFAULT)
+        self.run_import()
+        self.assertTrue(record.conflict)
+        self.assertIn("does not show it", other.gis_conflict)
+        self.assertEqual(
+            other.gis_status, self.fake.appeals[other.gis_appeal_guid].status
+        )
+        other.action_gis_dismiss_conflict()
+        self.assertFalse(other.gis_conflict)
+
+    def test_withdrawn_after_an_accepted_answer_is_flagged(self):
+        record = self.send("answer")
+        self.fake.update_appeal(self.guid, status="withdrawn", raw_status="Withdrawn")
+        self.run_import()
+        self.assertIn("withdrew", record.conflict)
+        self.assertIn("withdrew", self.ticket.gis_conflict)
+
+    def send_for(self, ticket, operation, **values):
+        with trap_jobs() as trap:
+            record = self.queue(operation, ticket=ticket, **values)
+            self.perform_all(trap)
+        return record
+
+    # -- automation ---------------------------------------------------------
+
+    def test_shipped_automation_rules(self):
+        done = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        rules = (
+            self.env.ref("helpdesk_gis_zhkh_max.automation_gis_done_answer_execute")
+            | self.env.ref("helpdesk_gis_zhkh_max.automation_gis_assigned_performer")
+            | self.env.ref("helpdesk_gis_zhkh_max.automation_deadline_at_risk_activity")
+        )
+        self.assertFalse(any(rules.mapped("active")))
+        rules.active = True
+        # Assigned: the performer is appointed.
+        self.ticket.user_id = False
+        with trap_jobs() as trap:
+            self.ticket.with_user(self.dispatcher).user_id = self.dispatcher
+            self.perform_all(trap)
+        performer = self.ticket.gis_operation_ids.filtered(
+            lambda op: op.operation == "performer"
+        )
+        self.assertEqual(performer.state, "accepted")
+        self.assertEqual(performer.source, "automation")
+        # Done without an answer text: nothing is sent, the ticket says why,
+        # and the stage still changes.
+        with trap_jobs() as trap:
+            self.ticket.with_user(self.dispatcher).stage_id = done
+            self.perform_all(trap)
+        self.assertEqual(self.ticket.stage_id, done)
+        self.assertIn("could not send", self.ticket.message_ids[:1].body)
+        # With the answer written, Done sends it and marks the appeal executed.
+        self.ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_new")
+        self.ticket.gis_answer_text = ANSWER
+        with trap_jobs() as trap:
+            self.ticket.with_user(self.dispatcher).stage_id = done
+            self.perform_all(trap)
+        answered = self.ticket.gis_operation_ids.filtered(
+            lambda op: op.operation == "answer_and_execute"
+        )
+        self.assertEqual(answered.state, "accepted")
+        self.assertEqual(self.gis().status, "executed")
+        # Firing twice does not send twice.
+        self.ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_new")
+        with trap_jobs() as trap:
+            self.ticket.stage_id = done
+            self.perform_all(trap)
+        self.assertEqual(
+            len(
+                self.ticket.gis_operation_ids.filtered(
+                    lambda op: op.operation == "answer_and_execute"
+                )
+            ),
+            1,
+        )
+
+    def test_server_action_run_by_hand_says_what_is_wrong(self):
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Extend by 30 days",
+                "model_id": self.env.ref("helpdesk_mgmt.model_helpdesk_ticket").id,
+                "state": "gis_zhkh",
+                "gis_zhkh_operation": "rollover",
+                "gis_zhkh_comment": "Коротко",
+            }
+        )
+        self.assertIn(
+            self.env.ref("helpdesk_mgmt.model_helpdesk_ticket"),
+            action.available_model_ids,
+        )
+        run = action.with_user(self.dispatcher).with_context(
+            active_model="helpdesk.ticket",
+            active_id=self.ticket.id,
+            active_ids=self.ticket.ids,
+        )
+        with self.assertRaisesRegex(UserError, "20 to 1000"):
+            run.run()
+        action.gis_zhkh_comment = "Нужна экспертиза кровли подрядчиком."
+        deadline = self.ticket.gis_deadline
+        with trap_jobs() as trap:
+            run.run()
+            self.perform_all(trap)
+        record = self.ticket.gis_operation_ids
+        self.assertEqual(record.state, "accepted")
+        self.assertEqual(record.execution_date, deadline + datetime.timedelta(days=30))
+        # The next import brings the new deadline, and the milestones follow.
+        self.run_import()
+        self.assertEqual(self.ticket.gis_deadline, record.execution_date)
+        self.assertTrue(record.confirmed)

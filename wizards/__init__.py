@@ -1,0 +1,1 @@
+from . import gis_zhkh_operation_wizard

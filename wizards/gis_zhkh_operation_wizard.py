@@ -1,0 +1,122 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, fields, models
+from odoo.tools import html2plaintext
+
+from ..models.gis_zhkh_operation import OPERATIONS
+from ..tools.gis_operations import TEXT_LIMITS
+
+
+class GisZhkhOperationWizard(models.TransientModel):
+    """Prepare one operation on a ticket's GIS ZhKKh appeal."""
+
+    _name = "gis.zhkh.operation.wizard"
+    _description = "GIS ZhKKh Operation Wizard"
+
+    ticket_id = fields.Many2one("helpdesk.ticket", required=True, readonly=True)
+    operation = fields.Selection(OPERATIONS, required=True)
+    gis_appeal_number = fields.Char(related="ticket_id.gis_appeal_number")
+    gis_deadline = fields.Date(related="ticket_id.gis_deadline")
+    answerer_name = fields.Char(related="ticket_id.gis_answerer_name")
+    answerer_missing = fields.Boolean(related="ticket_id.gis_answerer_missing")
+    text = fields.Text(
+        string="Answer",
+        compute="_compute_text",
+        store=True,
+        readonly=False,
+        help="Sent as is to the resident through GIS ZhKKh (up to 10,000 "
+        "characters). Files cannot be sent from Odoo: attach them in the GIS "
+        "ZhKKh cabinet.",
+    )
+    execution_date = fields.Date(string="New deadline")
+    comment = fields.Text(
+        help="Why the deadline is extended (20-1000 characters), or why the "
+        "appeal is redirected (100-1000 characters).",
+    )
+    cause = fields.Text(
+        help="Why no answer is required (20-1000 characters), e.g. a repeated "
+        "appeal already answered.",
+    )
+    receiver_guid = fields.Char(
+        string="Receiver organisation GUID",
+        help="orgRootEntityGUID of the organisation the appeal is redirected to.",
+    )
+    date_of_appointment = fields.Date(
+        string="Planned date", help="Planned execution date, at the first appointment."
+    )
+    answer_guid = fields.Char(
+        string="Draft AnswerGUID",
+        compute="_compute_answer_guid",
+        store=True,
+        readonly=False,
+    )
+    text_length = fields.Integer(compute="_compute_text_length")
+    text_max = fields.Integer(default=TEXT_LIMITS["text"][1], readonly=True)
+
+    @api.depends("ticket_id", "operation")
+    def _compute_text(self):
+        for wizard in self:
+            ticket = wizard.ticket_id
+            if wizard.operation not in ("answer", "answer_and_execute"):
+                wizard.text = False
+            elif ticket.gis_answer_text:
+                wizard.text = ticket.gis_answer_text
+            else:
+                wizard.text = wizard._template_text()
+
+    def _template_text(self):
+        """The answer the connection's editable template proposes."""
+        ticket = self.ticket_id
+        template = ticket.sudo().gis_backend_id.answer_template_id
+        if not template or not ticket:
+            return False
+        body = template._render_field("body_html", ticket.ids, compute_lang=True)
+        return html2plaintext(body[ticket.id] or "").strip() or False
+
+    @api.depends("ticket_id", "operation")
+    def _compute_answer_guid(self):
+        for wizard in self:
+            wizard.answer_guid = (
+                wizard.ticket_id.gis_draft_answer_guid
+                if wizard.operation == "delete_answer"
+                else False
+            )
+
+    @api.depends("text")
+    def _compute_text_length(self):
+        for wizard in self:
+            wizard.text_length = len((wizard.text or "").strip())
+
+    def _values(self):
+        self.ensure_one()
+        return {
+            "text": self.text,
+            "execution_date": self.execution_date,
+            "comment": self.comment,
+            "cause": self.cause,
+            "receiver_guid": self.receiver_guid and self.receiver_guid.strip(),
+            "date_of_appointment": self.date_of_appointment,
+            "answer_guid": self.answer_guid,
+        }
+
+    def action_confirm(self):
+        """Check and queue the operation (UserError says what is wrong)."""
+        self.ensure_one()
+        ticket = self.ticket_id
+        if self.operation in ("answer", "answer_and_execute"):
+            ticket.gis_answer_text = self.text
+        operation = ticket._gis_queue_operation(self.operation, self._values())
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("GIS ZhKKh"),
+                "message": self.env._(
+                    "«%(operation)s» is queued: GIS ZhKKh's answer will show on "
+                    "the ticket.",
+                    operation=operation._operation_name(),
+                ),
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
