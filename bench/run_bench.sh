@@ -4,14 +4,18 @@
 #                                     against one helpdesk.ticket.create(vals_list)
 #   bench/run_bench.sh sweep [N]      legal deadline sweep and recompute over N
 #                                     tickets against OCA helpdesk_mgmt_sla
+#   bench/run_bench.sh operations [N] N answers sent to the fake GIS ZhKKh,
+#                                     without faults and with 30 % of its
+#                                     calls failing; exactly-once counted
 # (bench/bench_calculator.py needs no database.)
 set -euo pipefail
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$addon_dir/scripts/lib.sh"
 kind=import
-case "${1:-}" in import|sweep) kind=$1; shift ;; esac
-count=${1:-$([ "$kind" = sweep ] && echo 100000 || echo 10000)}
+case "${1:-}" in import|sweep|operations) kind=$1; shift ;; esac
+case $kind in sweep) default=100000 ;; operations) default=1000 ;; *) default=10000 ;; esac
+count=${1:-$default}
 odoo_importable || { echo "The benchmark needs Odoo 19 importable by $python." >&2; exit 2; }
 ensure_oca_dependencies
 ensure_pg_role
@@ -43,4 +47,4 @@ port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
 # The fake runs in its own process: its memory and CPU are not the import's.
 (cd "$addon_dir" && exec "$python" -m tools.fake_gis --port "$port" --processing-polls 0) &
 fake_pid=$!
-"$python" "$addon_dir/bench/bench_import.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count"
+"$python" "$addon_dir/bench/bench_$kind.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count"

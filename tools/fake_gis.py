@@ -425,6 +425,9 @@ class FakeGis:
         self.acks = {}
         # Every importAnswer item applied: (kind, AppealGUID, TransportGUID).
         self.applied = []
+        # Chaos: this share of all calls fails transiently, at random.
+        self.chaos_rate = 0.0
+        self.chaos = random.Random(0)
         # Delayed answers wait for this (or their delay): reset() releases
         # them, so a test waits for its client's timeout, not for the fake.
         self.released = threading.Event()
@@ -458,6 +461,7 @@ class FakeGis:
             self.processing_polls = 0
             self.acks.clear()
             self.applied.clear()
+            self.chaos_rate = 0.0
             self.released.set()
             self.released = threading.Event()
 
@@ -465,8 +469,19 @@ class FakeGis:
         with self.lock:
             return [r for r in self.requests if operation in (None, r[0])]
 
+    def set_chaos(self, rate, seed=0):
+        """Make ``rate`` (0-1) of all calls fail transiently, at random:
+        HTTP 503, a GIS internal error, a dropped connection, or a reply lost
+        after the request was processed."""
+        with self.lock:
+            self.chaos_rate = rate
+            self.chaos = random.Random(seed)
+
     def _take_failure(self, operation):
         with self.lock:
+            if self.chaos_rate and self.chaos.random() < self.chaos_rate:
+                kind = self.chaos.choice(("http", "fault", "drop", "lost_reply"))
+                return Failure(kind=kind, status=503)
             for index, failure in enumerate(self.failures):
                 if failure.operation in (None, operation) and (
                     failure.kind != "error_message" or operation != "getState"
@@ -920,6 +935,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "pending": len(fake.pending),
                     "failures": [f.kind for f in fake.failures],
                     "requests": [[op, ok] for op, ok, _e in fake.requests[-50:]],
+                    "calls": len(fake.requests),
+                    "applied": [list(item) for item in fake.applied],
                 }
             return self._json(200, data)
         self._send(404, b"Not found", "text/plain")
@@ -971,6 +988,8 @@ class _Handler(BaseHTTPRequestHandler):
             kind = data.pop("kind", "fault")
             count = int(data.pop("count", 1))
             fake.fail_next(kind, count, **data)
+        elif path == "/control/chaos":
+            fake.set_chaos(float(data.get("rate", 0)), data.get("seed", 0))
         elif path == "/control/processing":
             fake.keep_processing = bool(data.get("keep", False))
             fake.processing_polls = int(data.get("polls", 0))
