@@ -591,21 +591,20 @@ class GisZhkhBackend(models.Model):
         """Take this connection's turn to talk to GIS ZhKKh, or raise
         ``RetryableJobError`` when another job has it.
 
-        The rows of all the connections of the company stay locked until the
-        transaction ends: one exchange at a time per company, whatever the
-        job runner's channels say (queue_job sets capacities in its
-        configuration only). Touching our own row makes a job that started
-        before the holder committed fail on its lock and start again with
-        fresh data, instead of creating contacts, houses or themes the
-        holder has just created.
+        The connection's row stays locked until the transaction ends: one
+        exchange at a time per connection, whatever the job runner's
+        channels say (queue_job sets capacities in its configuration only).
+        Touching the row makes a job that started before the holder
+        committed fail on its lock and start again with fresh data, instead
+        of creating contacts, houses or themes the holder has just created.
         """
         self.ensure_one()
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(
-                    "SELECT id FROM gis_zhkh_backend WHERE company_id = %s "
-                    "ORDER BY id FOR NO KEY UPDATE NOWAIT",
-                    [self.company_id.id],
+                    "SELECT id FROM gis_zhkh_backend WHERE id = %s "
+                    "FOR NO KEY UPDATE NOWAIT",
+                    [self.id],
                 )
         except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as error:
             raise RetryableJobError(

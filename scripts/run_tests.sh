@@ -75,7 +75,14 @@ cleanup() {
 trap cleanup EXIT
 
 copy_addon "$addon_dir" "$work/addons"
-write_odoo_conf "$work/odoo.conf" "$db" "$(odoo_addons_path "$work/addons")" "$work/data"
+# --odoo-http starts a server: without cron threads, and without
+# queue_job's runner (which that server would start): the tests run their
+# jobs themselves, and nothing else may act on their database meanwhile.
+write_odoo_conf "$work/odoo.conf" "$db" "$(odoo_addons_path "$work/addons")" "$work/data" \
+    "max_cron_threads = 0" \
+    "" \
+    "[queue_job]" \
+    "channels = root:0"
 
 echo "Installing $addon_name into the fresh database $db"
 "$python" -m odoo -c "$work/odoo.conf" -d "$db" -i "$addon_name" --with-demo \
