@@ -23,6 +23,7 @@ from .gis_errors import (
     GisTransportError,
 )
 from .gis_signer import NoSigner
+from .http_util import mount_timeouts
 
 _logger = logging.getLogger(__name__)
 
@@ -30,21 +31,6 @@ DEFAULT_TIMEOUT = (10, 120)  # connect, read (seconds)
 # A month of appeals of a big organisation stays far below this; anything
 # larger is a broken or hostile answer.
 DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024
-
-
-class TimeoutAdapter(requests.adapters.HTTPAdapter):
-    """Gives every request of its session the client's timeouts: set on the
-    transport, no call can forget them (nor can a caller's wrapper of
-    ``Session.send`` rewrite them)."""
-
-    def __init__(self, timeout, **kwargs):
-        self.timeout = timeout
-        super().__init__(**kwargs)
-
-    def send(self, request, **kwargs):
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
 
 
 @dataclasses.dataclass
@@ -98,10 +84,7 @@ class GisAppealsClient:
         self.basic_auth = basic_auth
         self.verify = verify
         self.signer = signer or NoSigner()
-        self.session = session or requests.Session()
-        adapter = TimeoutAdapter(timeout)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.session = mount_timeouts(session or requests.Session(), timeout)
         self.max_response_bytes = max_response_bytes
         # Called with an ``Exchange`` after every answered call: the proof of
         # what was sent (signed) and received.

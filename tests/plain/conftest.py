@@ -51,3 +51,24 @@ def validator(xsd_dir):
     from hgzm_tools.fake_gis import SchemaValidator
 
     return SchemaValidator(xsd_dir)
+
+
+MAX_DIR = ADDON_DIR.parent / "shared/reference/max-bot-api"
+
+
+@pytest.fixture(scope="session")
+def max_openapi():
+    path = Path(os.environ.get("MAX_OPENAPI", MAX_DIR / "openapi-2026-07-01.yaml"))
+    if not path.exists():
+        pytest.fail(
+            f"The MAX Bot API OpenAPI file is missing at {path}: set MAX_OPENAPI"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def russian_ca():
+    path = MAX_DIR / "russian-trusted-ca.pem"
+    if not path.exists():
+        pytest.fail(f"The Russian Trusted CA file is missing at {path}")
+    return path

@@ -1,0 +1,653 @@
+"""A fake MAX Bot API for the tests, the benchmarks and the demo.
+
+A real HTTP server on 127.0.0.1 that behaves like ``platform-api2.max.ru`` as
+the OpenAPI file (v0.0.32) and ``NOTES.md`` describe it: the raw token in
+``Authorization``, JSON bodies checked against the OpenAPI schemas when the
+file is given, ``success`` answers, webhook subscriptions with their secret,
+long polling with a marker, uploads then ``attachment.not.ready`` on demand.
+It records what the bot sends, and plays the residents: their messages,
+photos, contacts (hashed as MAX hashes them), button presses and deep-link
+starts, delivered to the subscribed webhook with the secret header — also
+twice, out of order, or with a wrong secret — or kept for long polling.
+
+    python3 -m tools.fake_max --port 8766 --token demo-token [--openapi FILE]
+"""
+
+import argparse
+import copy
+import dataclasses
+import email
+import email.policy
+import hmac
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from .max_updates import contact_hash
+
+_logger = logging.getLogger(__name__)
+
+BOT_USER_ID = 900000001
+SECRET_RE = re.compile(r"^[a-zA-Z0-9_-]{5,256}$")
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+LONG_POLL_MAX = 90
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+@dataclasses.dataclass
+class Failure:
+    """The next call to ``path`` (any when None) fails like this."""
+
+    status: int = 503
+    code: str = "service.unavailable"
+    message: str = "Service temporarily unavailable"
+    path: str = None
+    success_false: bool = False  # HTTP 200 with {"success": false}
+    drop: bool = False  # close the connection without an answer
+
+
+# Where the OpenAPI file is wrong (NOTES.md): a dialog's recipient has
+# chat_type "dialog", which its ChatType enum lacks.
+ERRATA = ("'dialog' is not one of ['chat']",)
+
+
+class SchemaCheck:
+    """Validates JSON against a schema of the MAX OpenAPI file."""
+
+    def __init__(self, openapi_path):
+        import yaml  # only the fake needs these
+        from openapi_schema_validator import OAS30Validator
+
+        with open(openapi_path, encoding="utf-8") as handle:
+            self.components = yaml.safe_load(handle)["components"]
+        self.validator_class = OAS30Validator
+        self.cache = {}
+
+    def errors(self, name, instance):
+        validator = self.cache.get(name)
+        if validator is None:
+            schema = {
+                "$ref": f"#/components/schemas/{name}",
+                "components": self.components,
+            }
+            validator = self.cache[name] = self.validator_class(schema)
+        return [
+            f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:200]}"
+            for e in validator.iter_errors(instance)
+            if e.message not in ERRATA
+        ]
+
+
+class FakeMax:
+    """State and behaviour of the fake API (thread-safe)."""
+
+    def __init__(self, token, *, openapi=None, allow_http_webhooks=True):
+        self.token = token
+        self.schema = SchemaCheck(openapi) if openapi else None
+        self.allow_http_webhooks = allow_http_webhooks
+        self.lock = threading.RLock()
+        self.arrived = threading.Condition(self.lock)
+        self.base_url = None
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.sent = []  # (kind, params, body) of every call the bot made
+            self.messages = []  # messages the bot sent: dicts as MAX returns
+            self.callback_answers = []
+            self.subscriptions = []
+            self.updates = []  # for long polling: (marker, update)
+            self.markers = itertools.count(1)
+            self.deliveries = []  # (update, status or error) of webhook POSTs
+            self.failures = []
+            self.uploads = {}  # token -> (filename, bytes)
+            self.files = {}  # file id -> (filename, bytes, content type)
+            self.not_ready = set()  # upload tokens answering attachment.not.ready
+            self.invalid = []  # schema errors of requests
+            self.seq = itertools.count(1)
+            self.mids = itertools.count(1)
+
+    # -- scenario controls -----------------------------------------------------
+
+    def fail_next(self, count=1, **options):
+        with self.lock:
+            self.failures.extend(Failure(**options) for _ in range(count))
+
+    def _take_failure(self, path):
+        with self.lock:
+            for index, failure in enumerate(self.failures):
+                if failure.path in (None, path):
+                    return self.failures.pop(index)
+        return None
+
+    def texts_to(self, user_id=None, chat_id=None):
+        with self.lock:
+            return [
+                m["body"]["text"]
+                for m in self.messages
+                if (user_id is None or m["recipient"].get("user_id") == user_id)
+                and (chat_id is None or m["recipient"].get("chat_id") == chat_id)
+            ]
+
+    # -- residents ---------------------------------------------------------------
+
+    def user(self, user_id, first_name="Жилец", last_name=None):
+        return {
+            "user_id": user_id,
+            "first_name": first_name,
+            "last_name": last_name,
+            "name": " ".join(p for p in (first_name, last_name) if p),
+            "username": None,
+            "is_bot": False,
+            "last_activity_time": now_ms(),
+        }
+
+    def _message(self, user_id, chat_id, chat_type, text, attachments, **user):
+        return {
+            "sender": self.user(user_id, **user),
+            "recipient": {
+                "chat_id": chat_id,
+                "chat_type": chat_type,
+                "user_id": BOT_USER_ID if chat_type == "dialog" else None,
+            },
+            "timestamp": now_ms(),
+            "link": None,
+            "body": {
+                "mid": f"mid.{uuid.uuid4().hex}",
+                "seq": next(self.seq),
+                "text": text,
+                "attachments": attachments or None,
+                "link": None,
+                "markup": None,
+            },
+        }
+
+    def resident_message(self, user_id, text="", attachments=None, **user):
+        """A ``message_created`` of a resident in their dialog with the bot."""
+        return {
+            "update_type": "message_created",
+            "timestamp": now_ms(),
+            "message": self._message(
+                user_id, user_id, "dialog", text, attachments, **user
+            ),
+            "user_locale": "ru",
+        }
+
+    def group_message(self, chat_id, user_id, text, **user):
+        """A message in a house group chat where the bot is an administrator."""
+        return {
+            "update_type": "message_created",
+            "timestamp": now_ms(),
+            "message": self._message(user_id, chat_id, "chat", text, None, **user),
+        }
+
+    def resident_starts(self, user_id, payload=None, **user):
+        return {
+            "update_type": "bot_started",
+            "timestamp": now_ms(),
+            "chat_id": user_id,
+            "user": self.user(user_id, **user),
+            "payload": payload,
+            "user_locale": "ru",
+        }
+
+    def resident_presses(self, user_id, payload, **user):
+        """A button press on the bot's last message to the resident."""
+        with self.lock:
+            shown = next(
+                (
+                    m
+                    for m in reversed(self.messages)
+                    if m["recipient"].get("user_id") == user_id
+                ),
+                None,
+            )
+        return {
+            "update_type": "message_callback",
+            "timestamp": now_ms(),
+            "callback": {
+                "timestamp": now_ms(),
+                "callback_id": f"cb.{uuid.uuid4().hex}",
+                "payload": payload,
+                "user": self.user(user_id, **user),
+            },
+            "message": copy.deepcopy(shown),
+            "user_locale": "ru",
+        }
+
+    def contact_attachment(self, user_id, phone, name="Жилец", own=True):
+        """A shared contact card, hashed with the bot token as MAX does. A
+        card that is not the sender's own (forwarded) names another user."""
+        vcf = (
+            "BEGIN:VCARD\r\nVERSION:3.0\r\n"
+            f"FN:{name}\r\nTEL;TYPE=cell:{phone}\r\nEND:VCARD\r\n"
+        )
+        owner = user_id if own else user_id + 1
+        return {
+            "type": "contact",
+            "payload": {
+                "vcf_info": vcf,
+                "hash": contact_hash(vcf, self.token),
+                "max_info": self.user(owner, first_name=name),
+            },
+        }
+
+    def file_attachment(self, filename, content, kind="image", content_type=None):
+        """A photo or file a resident sends: kept, served at its URL."""
+        file_id = uuid.uuid4().hex
+        with self.lock:
+            self.files[file_id] = (
+                filename,
+                content,
+                content_type or "application/octet-stream",
+            )
+        url = f"{self.base_url}/files/{file_id}"
+        if kind == "image":
+            return {
+                "type": "image",
+                "payload": {"photo_id": 1, "token": file_id, "url": url},
+            }
+        return {
+            "type": kind,
+            "payload": {"url": url, "token": file_id},
+            "filename": filename,
+            "size": len(content),
+        }
+
+    # -- delivery ----------------------------------------------------------------
+
+    def deliver(self, update, *, times=1, secret=None, timeout=10):
+        """Deliver ``update`` to the webhook (``times`` times), or keep it for
+        long polling when no webhook is subscribed. Returns the HTTP statuses
+        (or error names) of the deliveries."""
+        with self.lock:
+            subscription = self.subscriptions[-1] if self.subscriptions else None
+        if subscription is None:
+            with self.lock:
+                for _ in range(times):
+                    self.updates.append((next(self.markers), update))
+                self.arrived.notify_all()
+            return []
+        headers = {"Content-Type": "application/json"}
+        sent_secret = subscription.get("secret") if secret is None else secret
+        if sent_secret:
+            headers["X-Max-Bot-Api-Secret"] = sent_secret
+        results = []
+        for _ in range(times):
+            try:
+                response = requests.post(
+                    subscription["url"],
+                    data=json.dumps(update, ensure_ascii=False).encode("utf-8"),
+                    headers=headers,
+                    timeout=timeout,
+                )
+                results.append(response.status_code)
+            except requests.RequestException as exc:
+                results.append(exc.__class__.__name__)
+        with self.lock:
+            self.deliveries.extend((update, result) for result in results)
+        return results
+
+    # -- API -----------------------------------------------------------------------
+
+    def check(self, name, instance):
+        if not self.schema:
+            return []
+        errors = self.schema.errors(name, instance)
+        if errors:
+            with self.lock:
+                self.invalid.append((name, errors))
+        return errors
+
+    def send_message(self, params, body):
+        errors = self.check("NewMessageBody", body)
+        if errors:
+            return 400, {"code": "proto.payload", "message": "; ".join(errors)}
+        text = body.get("text") or ""
+        if len(text) > 4000:
+            return 400, {"code": "proto.payload", "message": "text: too long"}
+        for attachment in body.get("attachments") or []:
+            token = (attachment.get("payload") or {}).get("token")
+            with self.lock:
+                if token in self.not_ready:
+                    self.not_ready.discard(token)
+                    return 400, {
+                        "code": "attachment.not.ready",
+                        "message": "Key: errors.process.attachment.file.not.processed",
+                    }
+        user_id = params.get("user_id")
+        chat_id = params.get("chat_id")
+        if not user_id and not chat_id:
+            return 400, {"code": "proto.payload", "message": "user_id or chat_id"}
+        message = {
+            "sender": {**self.user(BOT_USER_ID, first_name="Бот УК"), "is_bot": True},
+            "recipient": {
+                "chat_id": int(chat_id or user_id),
+                "chat_type": "dialog" if user_id else "chat",
+                "user_id": int(user_id) if user_id else None,
+            },
+            "timestamp": now_ms(),
+            "link": None,
+            "body": {
+                "mid": f"mid.bot.{next(self.mids)}",
+                "seq": next(self.seq),
+                "text": text,
+                "attachments": body.get("attachments"),
+                "link": None,
+                "markup": None,
+            },
+        }
+        with self.lock:
+            self.messages.append(message)
+        return 200, {"message": message}
+
+    def subscribe(self, body):
+        errors = self.check("SubscriptionRequestBody", body)
+        url = body.get("url") or ""
+        if errors or not SECRET_RE.match(body.get("secret") or "x" * 5):
+            return 400, {
+                "code": "proto.payload",
+                "message": "; ".join(errors) or "secret",
+            }
+        if not url.startswith("https://") and not (
+            self.allow_http_webhooks and url.startswith("http://127.0.0.1")
+        ):
+            return 400, {"code": "proto.payload", "message": "url must be https"}
+        with self.lock:
+            self.subscriptions = [s for s in self.subscriptions if s["url"] != url]
+            self.subscriptions.append(
+                {
+                    "url": url,
+                    "time": now_ms(),
+                    "update_types": body.get("update_types") or None,
+                    "secret": body.get("secret"),
+                }
+            )
+        return 200, {"success": True}
+
+    def get_updates(self, params):
+        limit = min(int((params.get("limit") or ["100"])[0]), 1000)
+        timeout = min(int((params.get("timeout") or ["30"])[0]), LONG_POLL_MAX)
+        marker = params.get("marker")
+        marker = int(marker[0]) if marker else 0
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            if self.subscriptions:
+                return 400, {
+                    "code": "subscription.exists",
+                    "message": "Long polling does not work while a webhook is set",
+                }
+            while True:
+                ready = [(m, u) for m, u in self.updates if m > marker][:limit]
+                remaining = deadline - time.monotonic()
+                if ready or remaining <= 0:
+                    break
+                self.arrived.wait(remaining)
+        next_marker = ready[-1][0] if ready else (marker or None)
+        return 200, {"updates": [u for _m, u in ready], "marker": next_marker}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "FakeMaxBotApi/1.0"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        _logger.debug("fake MAX: " + format, *args)
+
+    def _json(self, status, data):
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except ConnectionError as exc:
+            _logger.debug("fake MAX: client gone: %s", exc)
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            raise ValueError("too large")
+        return self.rfile.read(length) if length else b""
+
+    def _authorised(self, query):
+        fake = self.server.fake
+        if "access_token" in query:
+            return False  # query-string tokens are refused
+        given = self.headers.get("Authorization") or ""
+        return hmac.compare_digest(given.encode(), fake.token.encode())
+
+    def _route(self, method):
+        fake = self.server.fake
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        try:
+            raw = self._body()
+        except ValueError:
+            self.close_connection = True
+            return self._json(413, {"code": "too.large", "message": "Body too large"})
+        if path.startswith("/control/"):
+            return self._control(path, raw)
+        if path.startswith("/files/") and method == "GET":
+            return self._file(path.rsplit("/", 1)[1])
+        if not self._authorised(query):
+            return self._json(
+                401, {"code": "verify.token", "message": "Invalid access_token"}
+            )
+        failure = fake._take_failure(path)
+        if failure:
+            with fake.lock:
+                fake.sent.append((f"{method} {path}", query, "failure"))
+            if failure.drop:
+                self.close_connection = True
+                return None
+            if failure.success_false:
+                return self._json(
+                    200,
+                    {
+                        "success": False,
+                        "code": failure.code,
+                        "message": failure.message,
+                    },
+                )
+            return self._json(
+                failure.status, {"code": failure.code, "message": failure.message}
+            )
+        try:
+            body = json.loads(raw) if raw and not path.startswith("/upload/") else {}
+        except ValueError:
+            return self._json(400, {"code": "proto.payload", "message": "Bad JSON"})
+        with fake.lock:
+            fake.sent.append((f"{method} {path}", query, body))
+        params = {k: v[0] for k, v in query.items()}
+        status, data = self._dispatch(method, path, params, query, body, raw)
+        return self._json(status, data)
+
+    def _dispatch(self, method, path, params, query, body, raw):
+        fake = self.server.fake
+        if method == "GET" and path == "/me":
+            return 200, {**fake.user(BOT_USER_ID, first_name="Бот УК"), "is_bot": True}
+        if method == "POST" and path == "/messages":
+            return fake.send_message(params, body)
+        if method == "POST" and path == "/answers":
+            if not params.get("callback_id"):
+                return 400, {"code": "proto.payload", "message": "callback_id"}
+            errors = fake.check("CallbackAnswer", body)
+            if errors:
+                return 400, {"code": "proto.payload", "message": "; ".join(errors)}
+            with fake.lock:
+                fake.callback_answers.append((params["callback_id"], body))
+            return 200, {"success": True}
+        if method == "POST" and path == "/uploads":
+            kind = params.get("type")
+            if kind not in ("image", "video", "audio", "file"):
+                return 400, {"code": "proto.payload", "message": "type"}
+            upload_id = uuid.uuid4().hex
+            return 200, {"url": f"{fake.base_url}/upload/{upload_id}?type={kind}"}
+        if method == "POST" and path.startswith("/upload/"):
+            return self._upload(params.get("type"), raw)
+        if path == "/subscriptions":
+            if method == "GET":
+                with fake.lock:
+                    subs = [
+                        {k: s[k] for k in ("url", "time", "update_types")}
+                        for s in fake.subscriptions
+                    ]
+                return 200, {"subscriptions": subs}
+            if method == "POST":
+                return fake.subscribe(body)
+            if method == "DELETE":
+                with fake.lock:
+                    before = len(fake.subscriptions)
+                    fake.subscriptions = [
+                        s for s in fake.subscriptions if s["url"] != params.get("url")
+                    ]
+                    found = len(fake.subscriptions) < before
+                return 200, {"success": found}
+        if method == "GET" and path == "/updates":
+            return fake.get_updates(query)
+        return 404, {"code": "not.found", "message": f"{method} {path}"}
+
+    def _upload(self, kind, raw):
+        fake = self.server.fake
+        content_type = self.headers.get("Content-Type") or ""
+        if not content_type.startswith("multipart/form-data"):
+            return 400, {"code": "proto.payload", "message": "multipart expected"}
+        message = email.message_from_bytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw,
+            policy=email.policy.HTTP,
+        )
+        data = next(
+            (
+                part.get_payload(decode=True)
+                for part in message.iter_parts()
+                if part.get_param("name", header="content-disposition") == "data"
+            ),
+            None,
+        )
+        if data is None:
+            return 400, {"code": "proto.payload", "message": "field data missing"}
+        token = uuid.uuid4().hex
+        with fake.lock:
+            fake.uploads[token] = data
+        if kind == "image":
+            return 200, {"photos": {"1": {"token": token}}}
+        return 200, {"token": token}
+
+    def _file(self, file_id):
+        fake = self.server.fake
+        with fake.lock:
+            found = fake.files.get(file_id)
+        if not found:
+            return self._json(404, {"code": "not.found", "message": "file"})
+        _name, content, content_type = found
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+        return None
+
+    def _control(self, path, raw):
+        fake = self.server.fake
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            return self._json(400, {"error": "malformed JSON"})
+        if path == "/control/reset":
+            fake.reset()
+        elif path == "/control/fail":
+            fake.fail_next(int(data.pop("count", 1)), **data)
+        elif path == "/control/say":
+            update = fake.resident_message(
+                int(data["user_id"]), data.get("text", ""), **data.get("user", {})
+            )
+            return self._json(200, {"results": fake.deliver(update)})
+        elif path == "/control/state":
+            with fake.lock:
+                return self._json(
+                    200,
+                    {
+                        "messages": fake.messages[-50:],
+                        "subscriptions": fake.subscriptions,
+                        "invalid": fake.invalid[-20:],
+                    },
+                )
+        else:
+            return self._json(404, {"error": "unknown control"})
+        return self._json(200, {"ok": True})
+
+    def do_GET(self):
+        self._route("GET")
+
+    def do_POST(self):
+        self._route("POST")
+
+    def do_DELETE(self):
+        self._route("DELETE")
+
+
+class FakeMaxServer:
+    """``FakeMax`` behind a threaded HTTP server on 127.0.0.1."""
+
+    def __init__(self, token, host="127.0.0.1", port=0, **options):
+        self.fake = FakeMax(token, **options)
+        self.httpd = ThreadingHTTPServer((host, port), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.fake = self.fake
+        self.fake.base_url = self.url
+        self.thread = None
+
+    @property
+    def url(self):
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self):
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        with self.fake.lock:
+            self.fake.arrived.notify_all()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--token", default="demo-max-token")
+    parser.add_argument("--openapi", help="MAX OpenAPI file: validate requests")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s fake-max %(message)s")
+    server = FakeMaxServer(args.token, port=args.port, openapi=args.openapi).start()
+    _logger.info("listening on %s", server.url)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
