@@ -13,12 +13,11 @@ Prints, from one run:
 """
 
 import argparse
-import json
 import resource
 import sys
 import time
-import urllib.error
-import urllib.request
+
+from fake_control import control  # bench/, beside this script
 
 import odoo
 from odoo.modules.registry import Registry
@@ -28,25 +27,6 @@ from odoo.tools import config
 def rss_mb():
     # ru_maxrss is in kilobytes on Linux: the process's peak so far.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def control(fake, path, data, attempts=50):
-    request = urllib.request.Request(
-        f"{fake}/control/{path}",
-        data=json.dumps(data).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    for attempt in range(attempts):
-        try:
-            with urllib.request.urlopen(request, timeout=600) as response:
-                return json.load(response)
-        except ConnectionRefusedError:
-            pass
-        except urllib.error.URLError as error:
-            if not isinstance(error.reason, ConnectionRefusedError):
-                raise
-        time.sleep(0.2 * (attempt + 1))  # the fake is still starting
-    raise RuntimeError(f"The fake GIS at {fake} does not answer")
 
 
 def run_jobs(env, backend):

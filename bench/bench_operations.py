@@ -18,31 +18,16 @@ the queue (without waiting for its back-off: the fake answers at once).
 
 import argparse
 import collections
-import json
 import sys
 import time
-import urllib.request
+
+from fake_control import control, state  # bench/, beside this script
 
 import odoo
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
 ANSWERER = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
-
-
-def control(fake, path, data=None):
-    request = urllib.request.Request(
-        f"{fake}/control/{path}",
-        data=json.dumps(data or {}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=600) as response:
-        return json.load(response)
-
-
-def fake_state(fake):
-    with urllib.request.urlopen(f"{fake}/control/state", timeout=600) as response:
-        return json.load(response)
 
 
 def run_queue(env, cr):
@@ -138,9 +123,9 @@ def main():
             ("30% faults", stormy, args.rate),
         ):
             control(args.fake, "chaos", {"rate": rate, "seed": 26})
-            before = fake_state(args.fake)
+            before = state(args.fake)
             results[name] = answer_all(env, cr, group, f"Ответ ({name})")
-            after = fake_state(args.fake)
+            after = state(args.fake)
             applied = after["applied"][len(before["applied"]) :]
             per_appeal = collections.Counter(guid for _kind, guid, _t in applied)
             results[name] += (

@@ -31,7 +31,7 @@ import socket
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,6 +49,7 @@ from .gis_xml import (
     Applicant,
     HistoryEntry,
 )
+from .http_util import LocalServer
 
 _logger = logging.getLogger(__name__)
 
@@ -998,35 +999,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self._json(200, {"ok": True})
 
 
-class FakeGisServer:
+class FakeGisServer(LocalServer):
     """Runs a ``FakeGis`` on 127.0.0.1 in a background thread."""
 
+    handler = _Handler
+
     def __init__(self, fake=None, host="127.0.0.1", port=0, **fake_options):
-        self.fake = fake or FakeGis(**fake_options)
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.fake = self.fake
-        self.thread = None
-
-    @property
-    def url(self):
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        super().__init__(fake or FakeGis(**fake_options), host, port)
 
 
 # ---------------------------------------------------------------------------

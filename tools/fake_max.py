@@ -26,11 +26,12 @@ import re
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from .http_util import LocalServer
 from .max_updates import contact_hash
 
 _logger = logging.getLogger(__name__)
@@ -599,38 +600,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._route("DELETE")
 
 
-class FakeMaxServer:
+class FakeMaxServer(LocalServer):
     """``FakeMax`` behind a threaded HTTP server on 127.0.0.1."""
 
+    handler = _Handler
+
     def __init__(self, token, host="127.0.0.1", port=0, **options):
-        self.fake = FakeMax(token, **options)
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.fake = self.fake
+        super().__init__(FakeMax(token, **options), host, port)
         self.fake.base_url = self.url
-        self.thread = None
-
-    @property
-    def url(self):
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        return self
 
     def stop(self):
         with self.fake.lock:
-            self.fake.arrived.notify_all()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+            self.fake.arrived.notify_all()  # long polls waiting
+        super().stop()
 
 
 def main(argv=None):

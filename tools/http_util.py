@@ -1,4 +1,7 @@
-"""What the HTTP clients of ``tools/`` share."""
+"""What the HTTP clients and fake servers of ``tools/`` share."""
+
+import threading
+from http.server import ThreadingHTTPServer
 
 import requests
 
@@ -24,3 +27,38 @@ def mount_timeouts(session, timeout):
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+class LocalServer:
+    """A fake service: ``handler`` behind a threaded HTTP server on
+    127.0.0.1, in a background thread; the handler finds the fake's state
+    in ``self.server.fake``."""
+
+    handler = None
+
+    def __init__(self, fake, host="127.0.0.1", port=0):
+        self.fake = fake
+        self.httpd = ThreadingHTTPServer((host, port), self.handler)
+        self.httpd.daemon_threads = True
+        self.httpd.fake = fake
+        self.thread = None
+
+    @property
+    def url(self):
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self):
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -44,24 +44,6 @@ MAX_PAYLOAD = 1024
 DEFAULT_RATE = 25
 # Answers larger than this are refused (a message list is a few hundred KB).
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-UPDATE_TYPES = (
-    "message_created",
-    "message_callback",
-    "message_edited",
-    "message_removed",
-    "bot_started",
-    "bot_stopped",
-    "bot_added",
-    "bot_removed",
-    "user_added",
-    "user_removed",
-    "chat_title_changed",
-    "message_chat_created",
-    "dialog_muted",
-    "dialog_unmuted",
-    "dialog_cleared",
-    "dialog_removed",
-)
 UPLOAD_TYPES = ("image", "video", "audio", "file")
 SECRET_RE = re.compile(r"^[a-zA-Z0-9_-]{5,256}$")
 
