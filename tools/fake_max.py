@@ -612,7 +612,7 @@ class FakeMaxServer(LocalServer):
     def stop(self):
         with self.fake.lock:
             self.fake.arrived.notify_all()  # long polls waiting
-        super().stop()
+        return super().stop()
 
 
 def main(argv=None):
