@@ -4,7 +4,6 @@ import base64
 import logging
 import uuid
 
-from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
@@ -29,8 +28,6 @@ OPERATIONS = [
 # An operation that is neither refused nor cancelled stands: the same one
 # (same ticket, operation and values) is not queued a second time.
 ACTIVE_STATES = ("queued", "sent", "accepted")
-# What GIS shows after an accepted operation, that the next import confirms.
-EXPECTED_STATUS = {"answer_and_execute": "executed", "executed": "executed"}
 LOCKED_RETRY_SECONDS = 10
 
 
@@ -120,7 +117,6 @@ class GisZhkhOperation(models.Model):
     last_error = fields.Text(
         readonly=True, help="The last temporary failure; the operation is retried."
     )
-    expected_status = fields.Char(readonly=True)
     confirmed = fields.Boolean(
         readonly=True, help="An import after the acceptance shows its effect."
     )
@@ -395,7 +391,6 @@ class GisZhkhOperation(models.Model):
                 "done_at": now,
                 "result_answer_guid": answer_guid,
                 "result_number": number,
-                "expected_status": EXPECTED_STATUS.get(self.operation, False),
                 "error_code": False,
                 "error_message": False,
                 "last_error": False,
@@ -423,8 +418,3 @@ class GisZhkhOperation(models.Model):
         return dict(self._fields["operation"]._description_selection(self.env))[
             self.operation
         ]
-
-    def _summary(self):
-        """One line for the chatter."""
-        self.ensure_one()
-        return Markup("<b>%s</b>") % self._operation_name()
