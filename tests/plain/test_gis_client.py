@@ -20,7 +20,8 @@ from hgzm_tools.gis_errors import (
 from hgzm_tools.gis_signer import SIGNER_ENV_NAMES, CommandSigner, make_signer
 
 ORG = "11111111-2222-4333-8444-555555555555"
-TODAY = datetime.date.today()
+# A fixed day: a module-level date.today() raced midnight when a run crossed it.
+TODAY = datetime.date(2026, 11, 30)
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_service_url():
 
 
 def test_export_ack_and_state_cycle(server):
-    server.fake.seed(fake_gis.generate_appeals(5, seed=1, days=3))
+    server.fake.seed(fake_gis.generate_appeals(5, seed=1, days=3, today=TODAY))
     server.fake.processing_polls = 2
     client = client_for(server)
     our_guid, ack = client.export_appeals(
@@ -84,7 +85,7 @@ def test_keep_processing(server):
 
 
 def test_export_filters(server):
-    appeals = fake_gis.generate_appeals(30, seed=2, days=10)
+    appeals = fake_gis.generate_appeals(30, seed=2, days=10, today=TODAY)
     server.fake.seed(appeals)
     client = client_for(server)
     target = appeals[3]
@@ -187,7 +188,7 @@ def test_basic_auth(xsd_dir):
 
 
 def test_huge_answer_is_refused(server):
-    server.fake.seed(fake_gis.generate_appeals(50, seed=3))
+    server.fake.seed(fake_gis.generate_appeals(50, seed=3, today=TODAY))
     client = client_for(server, max_response_bytes=20_000)
     _our, ack = client.export_appeals(start_date=TODAY)
     with pytest.raises(GisResponseError, match="larger than"):
@@ -195,7 +196,7 @@ def test_huge_answer_is_refused(server):
 
 
 def test_import_answer_round_trip(server):
-    appeal = fake_gis.generate_appeals(1, seed=4)[0]
+    appeal = fake_gis.generate_appeals(1, seed=4, today=TODAY)[0]
     server.fake.seed([appeal])
     client = client_for(server)
     answerer = str(uuid.uuid4())
@@ -242,7 +243,7 @@ def executed_action(appeal, answerer=None):
 
 
 def test_the_same_request_sent_again_is_applied_once(server):
-    appeal = fake_gis.generate_appeals(1, seed=5)[0]
+    appeal = fake_gis.generate_appeals(1, seed=5, today=TODAY)[0]
     server.fake.seed([appeal])
     client = client_for(server)
     message_guid, body = client.prepare_import_answers(
@@ -255,7 +256,7 @@ def test_the_same_request_sent_again_is_applied_once(server):
 
 
 def test_a_lost_reply_then_the_same_request_applies_once(server):
-    appeal = fake_gis.generate_appeals(1, seed=6)[0]
+    appeal = fake_gis.generate_appeals(1, seed=6, today=TODAY)[0]
     server.fake.seed([appeal])
     client = client_for(server)
     message_guid, body = client.prepare_import_answers(
@@ -272,7 +273,7 @@ def test_a_lost_reply_then_the_same_request_applies_once(server):
 
 
 def test_closed_appeals_refuse_actions_per_item(server):
-    withdrawn, executed = fake_gis.generate_appeals(2, seed=7)
+    withdrawn, executed = fake_gis.generate_appeals(2, seed=7, today=TODAY)
     withdrawn.status, executed.status = "withdrawn", "executed"
     server.fake.seed([withdrawn, executed])
     client = client_for(server)
@@ -293,7 +294,7 @@ def test_closed_appeals_refuse_actions_per_item(server):
 
 
 def test_a_draft_answer_is_deleted_a_sent_one_is_not(server):
-    appeal = fake_gis.generate_appeals(1, seed=8)[0]
+    appeal = fake_gis.generate_appeals(1, seed=8, today=TODAY)[0]
     appeal.status = "in_work"
     server.fake.seed([appeal])
     client = client_for(server)
@@ -334,7 +335,7 @@ def test_a_draft_answer_is_deleted_a_sent_one_is_not(server):
 
 def test_every_exchange_is_handed_over(server):
     exchanges = []
-    appeal = fake_gis.generate_appeals(1, seed=9)[0]
+    appeal = fake_gis.generate_appeals(1, seed=9, today=TODAY)[0]
     server.fake.seed([appeal])
     client = gis_client.GisAppealsClient(server.url, ORG, on_exchange=exchanges.append)
     _our, ack = client.export_appeals(appeal_guids=[appeal.guid])
@@ -348,7 +349,7 @@ def test_every_exchange_is_handed_over(server):
 
 def test_every_fake_answer_is_schema_valid(server, validator):
     """The fake sends only what the XSD allows, so the client meets real GIS shapes."""
-    server.fake.seed(fake_gis.generate_appeals(12, seed=5, days=2))
+    server.fake.seed(fake_gis.generate_appeals(12, seed=5, days=2, today=TODAY))
     client = client_for(server)
     sent = []
     original = client.session.post
