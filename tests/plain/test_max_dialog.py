@@ -1,0 +1,263 @@
+"""The resident's conversation, turn by turn, without a database."""
+
+import pytest
+from hgzm_tools import max_dialog as d
+from hgzm_tools.fake_max import FakeMax
+from hgzm_tools.max_updates import parse_update
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+TOKEN = "test-bot-token_0123456789"
+RESIDENT = 51001
+OTHER = 51002
+
+
+@pytest.fixture(scope="module")
+def fake():
+    fake = FakeMax(TOKEN)
+    fake.base_url = "http://127.0.0.1:9"
+    return fake
+
+
+@pytest.fixture
+def config():
+    return d.Config(
+        official_url="https://max.ru/gosuslugi_zhkh_bot",
+        dispatcher_phone="+7 495 000-00-00",
+        token=TOKEN,
+        houses=[(7, "ул. Ленина, 5"), (8, "ул. Мира, 12")],
+    )
+
+
+def turn(fake, config, state, raw):
+    return d.step(state, parse_update(raw), config)
+
+
+def kinds(actions):
+    return [type(a).__name__ for a in actions]
+
+
+def payloads(say):
+    return [b.payload for row in say.keyboard for b in row]
+
+
+def test_start_shows_the_menu_and_says_it_is_not_official(fake, config):
+    state, actions = turn(fake, config, d.DialogState(), fake.resident_starts(RESIDENT))
+    assert kinds(actions) == ["Say"]
+    assert config.texts.not_official in actions[0].text
+    assert payloads(actions[0]) == [d.EMERGENCY, d.NEW, d.MINE, d.OFFICIAL, d.CONTACTS]
+    assert state.notices and state.step == d.STEP_NONE
+
+
+def test_a_first_message_opens_a_ticket_then_asks_for_the_contact(fake, config):
+    state, actions = turn(
+        fake, config, d.DialogState(), fake.resident_message(RESIDENT, "Течёт кран")
+    )
+    assert kinds(actions) == ["File", "Say", "Say"]
+    filed = actions[0]
+    assert (filed.text, filed.new, filed.urgent) == ("Течёт кран", True, False)
+    assert "{number}" in actions[1].text and config.texts.not_official in actions[1].text
+    assert actions[2].keyboard[0][0].kind == "request_contact"
+    assert state.step == d.STEP_CONTACT and state.open_ticket
+
+
+def test_messages_while_waiting_for_the_contact_are_filed_not_lost(fake, config):
+    state = d.DialogState(step=d.STEP_CONTACT, open_ticket=True)
+    state, actions = turn(fake, config, state, fake.resident_message(RESIDENT, "Ещё"))
+    assert kinds(actions) == ["File", "Say", "Say"]
+    assert actions[0].text == "Ещё" and not actions[0].new
+    assert state.step == d.STEP_CONTACT
+
+
+def test_own_contact_identifies_then_the_bot_asks_building_and_flat(fake, config):
+    state = d.DialogState(step=d.STEP_CONTACT, open_ticket=True)
+    contact = fake.contact_attachment(RESIDENT, "+79161234567", "Анна Петрова")
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "", [contact])
+    )
+    assert kinds(actions) == ["Identify", "Say", "Say"]
+    assert actions[0] == d.Identify(phone="+79161234567", name="Анна Петрова")
+    assert payloads(actions[2]) == ["h:7", "h:8", d.HOUSE_OTHER]
+    assert state.identified and state.step == d.STEP_HOUSE
+
+    state, actions = turn(fake, config, state, fake.resident_presses(RESIDENT, "h:8"))
+    assert kinds(actions) == ["AnswerCallback", "SetHouse", "Say"]
+    assert actions[1].house_id == 8 and state.step == d.STEP_FLAT
+
+    state, actions = turn(fake, config, state, fake.resident_message(RESIDENT, "12"))
+    assert kinds(actions) == ["SetFlat", "File", "Say"]
+    assert actions[0].flat == "12" and actions[1].note == "flat"
+    assert actions[2].text == config.texts.complete
+    assert state.step == d.STEP_NONE and state.flat_known
+
+
+def test_a_forwarded_contact_never_identifies(fake, config):
+    someone_else = fake.contact_attachment(OTHER, "+79160000000", "Сосед")
+    state, actions = turn(
+        fake,
+        config,
+        d.DialogState(step=d.STEP_CONTACT),
+        fake.resident_message(RESIDENT, "", [someone_else]),
+    )
+    assert kinds(actions) == ["Say"] and not state.identified
+    assert actions[0].text == config.texts.contact_refused
+    forged = fake.contact_attachment(RESIDENT, "+79160000000", own=False)
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "", [forged])
+    )
+    assert kinds(actions) == ["Say"] and not state.identified
+
+
+def test_a_house_typed_by_hand_and_an_unknown_house_button(fake, config):
+    state = d.DialogState(step=d.STEP_HOUSE, identified=True, open_ticket=True)
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "пр. Победы, 3")
+    )
+    assert kinds(actions) == ["SetHouse", "File", "Say"]
+    assert actions[0].address == "пр. Победы, 3" and state.step == d.STEP_FLAT
+    state = d.DialogState(step=d.STEP_HOUSE, identified=True)
+    state, actions = turn(fake, config, state, fake.resident_presses(RESIDENT, "h:99"))
+    assert kinds(actions) == ["AnswerCallback", "Say"] and not state.house_known
+
+
+def test_emergency_files_an_urgent_ticket_at_once_and_gives_the_phone(fake, config):
+    known = d.DialogState(identified=True, house_known=True, flat_known=True)
+    state, actions = turn(
+        fake, config, known, fake.resident_presses(RESIDENT, d.EMERGENCY)
+    )
+    assert kinds(actions) == ["AnswerCallback", "File", "Say"]
+    assert actions[1].urgent and actions[1].new
+    assert config.dispatcher_phone in actions[2].text
+    assert state.step == d.STEP_DESCRIBE and state.open_ticket
+    # The description that follows goes into that emergency ticket.
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "Прорвало трубу")
+    )
+    assert kinds(actions) == ["File"] and not actions[0].new
+
+
+def test_new_request_forces_a_new_ticket_even_with_one_open(fake, config):
+    known = d.DialogState(
+        identified=True, house_known=True, flat_known=True, open_ticket=True
+    )
+    state, actions = turn(fake, config, known, fake.resident_presses(RESIDENT, d.NEW))
+    assert state.new_request and state.step == d.STEP_DESCRIBE
+    photo = fake.file_attachment("leak.jpg", b"JPEG")
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "Лифт", [photo])
+    )
+    assert kinds(actions) == ["File", "Say"]
+    assert actions[0].new and [f.kind for f in actions[0].files] == ["image"]
+    assert not state.new_request
+
+
+def test_menu_entries(fake, config):
+    state = d.DialogState()
+    _state, actions = turn(fake, config, state, fake.resident_presses(RESIDENT, d.MINE))
+    assert kinds(actions) == ["AnswerCallback", "ListRequests"]
+    _state, actions = turn(
+        fake, config, state, fake.resident_presses(RESIDENT, d.OFFICIAL)
+    )
+    link = actions[1].keyboard[0][0]
+    assert (link.kind, link.payload) == ("link", config.official_url)
+    _state, actions = turn(
+        fake, config, state, fake.resident_presses(RESIDENT, d.CONTACTS)
+    )
+    assert config.dispatcher_phone in actions[1].text
+    state, actions = turn(
+        fake, config, state, fake.resident_presses(RESIDENT, d.NOTICES_OFF)
+    )
+    assert actions[1] == d.SetNotices(False) and not state.notices
+    state, actions = turn(fake, config, state, fake.resident_starts(RESIDENT))
+    assert state.notices
+    _state, actions = turn(
+        fake, config, state, fake.resident_presses(RESIDENT, "forged:payload")
+    )
+    assert kinds(actions) == ["AnswerCallback", "Say"]
+
+
+def test_stop_and_unsupported_input(fake, config):
+    stopped = {"update_type": "bot_stopped", "timestamp": 1, "chat_id": RESIDENT}
+    stopped["user"] = {"user_id": RESIDENT, "first_name": "А"}
+    state, actions = turn(fake, config, d.DialogState(), stopped)
+    assert kinds(actions) == ["Stopped"] and not state.notices
+    sticker = {"type": "sticker", "payload": {"code": "x"}}
+    _state, actions = turn(
+        fake, config, d.DialogState(), fake.resident_message(RESIDENT, "", [sticker])
+    )
+    assert kinds(actions) == ["Say"]
+
+
+def test_render_leaves_unknown_braces_alone():
+    assert d.render("№ {number} {oops} {", number=12) == "№ 12 {oops} {"
+    assert d.render(None, number=1) == ""
+
+
+def test_the_official_link_is_optional(config):
+    config.official_url = ""
+    assert d.official_keyboard(config) == d.back(config)
+
+
+# -- properties -------------------------------------------------------------------
+
+EVENTS = st.sampled_from(
+    ["text", "photo", "contact", "forged", "start", "press", "house", "number"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(EVENTS, min_size=1, max_size=25), st.data())
+def test_no_message_is_ever_lost(fake, events, data):
+    """Whatever the resident does, each text or file they send is filed
+    exactly once, and the bot never answers with an empty message."""
+    config = d.Config(token=TOKEN, houses=[(1, "Дом 1")], dispatcher_phone="01")
+    state = d.DialogState()
+    sent = []
+    filed = []
+    for index, event in enumerate(events):
+        text = f"сообщение {index}"
+        if event == "text":
+            raw = fake.resident_message(RESIDENT, text)
+            sent.append(text)
+        elif event == "photo":
+            photo = fake.file_attachment(f"{index}.jpg", b"J")
+            raw = fake.resident_message(RESIDENT, "", [photo])
+            sent.append(photo["payload"]["token"])
+        elif event == "number":
+            raw = fake.resident_message(RESIDENT, str(index))
+            sent.append(str(index))
+        elif event == "contact":
+            raw = fake.resident_message(
+                RESIDENT, "", [fake.contact_attachment(RESIDENT, "+79160000001")]
+            )
+        elif event == "forged":
+            raw = fake.resident_message(
+                RESIDENT, "", [fake.contact_attachment(OTHER, "+79160000002")]
+            )
+        elif event == "start":
+            raw = fake.resident_starts(RESIDENT)
+        elif event == "house":
+            raw = fake.resident_presses(RESIDENT, "h:1")
+        else:
+            payload = data.draw(
+                st.sampled_from([d.EMERGENCY, d.NEW, d.MINE, d.MENU, d.HOUSE_OTHER])
+            )
+            raw = fake.resident_presses(RESIDENT, payload)
+        state, actions = d.step(state, parse_update(raw), config)
+        assert state.step in d.STEPS
+        for action in actions:
+            if isinstance(action, d.Say):
+                assert action.text.strip()
+        answers = [
+            a.address if isinstance(a, d.SetHouse) else a.flat
+            for a in actions
+            if isinstance(a, d.SetHouse | d.SetFlat)
+        ]
+        for action in actions:
+            if isinstance(action, d.File) and (action.text or action.files):
+                filed.append(action.text or action.files[0].token)
+                assert action.new or state.open_ticket
+        # An answer to the bot's question is kept on the contact, and filed
+        # too when a ticket is open: it counts once.
+        filed.extend(a for a in answers if a and a not in filed)
+    assert filed == sent

@@ -1,0 +1,434 @@
+"""The resident's conversation with the organisation's own MAX bot.
+
+Plain Python, no Odoo: ``step()`` takes what the bot knows about a dialog
+(``DialogState``), one update from the resident and the texts configured on
+the gateway, and returns the new state with a list of actions for the Odoo
+side to carry out (file the message into a ticket, identify the resident,
+answer...). Nothing here sends or stores anything, so every turn of the
+conversation is tested without a database.
+
+Rules the actions follow:
+
+* No message is lost: a resident's text or file always becomes a ``File``
+  action (the open ticket, or a new one), whatever the bot was waiting for;
+  only the answers to its own questions (building, flat) are taken as such:
+  they are kept on the resident's contact, and filed too when a ticket is
+  open.
+* The bot asks for what it still lacks after a message: the contact first
+  (a ``request_contact`` button), then the building, then the flat.
+* A contact identifies the resident only when it is provably their own
+  (``max_updates.contact_is_senders_own``).
+* Every reply that could be mistaken for an official answer says that this
+  bot is not the official channel (the ``not_official`` text).
+"""
+
+import dataclasses
+
+from . import max_updates
+
+# Button payloads: short, stable, never shown to the resident.
+MENU = "m:menu"
+EMERGENCY = "m:emergency"
+NEW = "m:new"
+MINE = "m:mine"
+OFFICIAL = "m:official"
+CONTACTS = "m:contacts"
+NOTICES_OFF = "n:off"
+NOTICES_ON = "n:on"
+HOUSE_PREFIX = "h:"
+HOUSE_OTHER = "h:other"
+MAX_HOUSE_BUTTONS = 8
+
+# What the bot waits for.
+STEP_NONE = ""
+STEP_CONTACT = "contact"
+STEP_HOUSE = "house"
+STEP_FLAT = "flat"
+STEP_DESCRIBE = "describe"
+STEPS = (STEP_NONE, STEP_CONTACT, STEP_HOUSE, STEP_FLAT, STEP_DESCRIBE)
+
+TEXT_FIELDS = (
+    "welcome",
+    "not_official",
+    "menu_emergency",
+    "menu_new",
+    "menu_mine",
+    "menu_official",
+    "menu_contacts",
+    "menu_back",
+    "describe",
+    "emergency",
+    "registered",
+    "added",
+    "ask_contact",
+    "contact_button",
+    "contact_refused",
+    "contact_thanks",
+    "ask_house",
+    "house_other",
+    "ask_flat",
+    "complete",
+    "official",
+    "official_button",
+    "contacts",
+    "notices_off",
+    "notices_on",
+    "notices_off_button",
+    "unsupported",
+)
+
+
+@dataclasses.dataclass
+class Texts:
+    """What the bot says: every text and button label is configured on the
+    gateway (in Russian for residents). ``{number}``, ``{phone}`` and
+    ``{official_url}`` are filled in by ``render``."""
+
+    welcome: str = "Hello! This is the bot of your management organisation."
+    not_official: str = (
+        "This bot is not the official channel for legally significant requests."
+    )
+    menu_emergency: str = "Emergency"
+    menu_new: str = "New request"
+    menu_mine: str = "My requests"
+    menu_official: str = "Official request"
+    menu_contacts: str = "Contacts and hours"
+    menu_back: str = "Menu"
+    describe: str = "Describe the problem; you may attach photos and files."
+    emergency: str = "Emergency registered as No. {number}. Dispatcher: {phone}."
+    registered: str = "Your request is registered as No. {number}."
+    added: str = "Added to your request No. {number}."
+    ask_contact: str = "Please share your phone number with the button below."
+    contact_button: str = "Share my phone number"
+    contact_refused: str = "We can accept only your own number: use the button."
+    contact_thanks: str = "Thank you, we have your number."
+    ask_house: str = "Which building do you live in?"
+    house_other: str = "Another address"
+    ask_flat: str = "Your flat number?"
+    complete: str = "Thank you, we have everything we need."
+    official: str = "An official request is filed through the GIS ZhKKh chatbot."
+    official_button: str = "GIS ZhKKh chatbot"
+    contacts: str = "Dispatcher: {phone}."
+    notices_off: str = "You will not receive notices any more."
+    notices_on: str = "You will receive notices again."
+    notices_off_button: str = "Stop notices"
+    unsupported: str = "Please use the buttons or write your request."
+
+
+@dataclasses.dataclass
+class Config:
+    texts: Texts = dataclasses.field(default_factory=Texts)
+    official_url: str = ""
+    dispatcher_phone: str = ""
+    token: str = ""  # the bot token: proves a shared contact is the sender's own
+    houses: list = dataclasses.field(default_factory=list)  # [(id, name)]
+
+
+@dataclasses.dataclass
+class DialogState:
+    step: str = STEP_NONE
+    identified: bool = False  # a proven phone number is on file
+    house_known: bool = False
+    flat_known: bool = False
+    open_ticket: bool = False
+    new_request: bool = False  # "New request" pressed: the next message opens one
+    notices: bool = True
+
+
+# -- actions -------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Button:
+    kind: str  # callback, link, request_contact
+    text: str
+    payload: str = None  # callback payload or link URL
+
+
+@dataclasses.dataclass
+class Say:
+    """Send a message to the resident. ``{number}`` is the ticket the turn
+    filed into; the Odoo side fills it in."""
+
+    text: str
+    keyboard: list = dataclasses.field(default_factory=list)  # rows of Button
+
+
+@dataclasses.dataclass
+class AnswerCallback:
+    callback_id: str
+
+
+@dataclasses.dataclass
+class File:
+    """Put what the resident sent into a ticket: the open one, or a new one
+    when ``new`` (or when none is open). ``urgent`` opens an emergency."""
+
+    text: str
+    files: list
+    new: bool = False
+    urgent: bool = False
+    note: str = ""  # why it is filed (an answer to the bot's question...)
+
+
+@dataclasses.dataclass
+class Identify:
+    phone: str
+    name: str
+
+
+@dataclasses.dataclass
+class SetHouse:
+    house_id: int = None
+    address: str = ""  # free text when the building is not in the list
+
+
+@dataclasses.dataclass
+class SetFlat:
+    flat: str
+
+
+@dataclasses.dataclass
+class ListRequests:
+    pass
+
+
+@dataclasses.dataclass
+class SetNotices:
+    enabled: bool
+
+
+@dataclasses.dataclass
+class Stopped:
+    """The resident blocked or stopped the bot: send nothing more."""
+
+
+# -- rendering -----------------------------------------------------------------
+
+
+def render(text, **values):
+    """Fill ``{name}`` placeholders, leaving any other brace untouched (texts
+    are edited by users: a stray brace must not break the bot)."""
+    text = text or ""
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", "" if value is None else str(value))
+    return text
+
+
+def menu(config):
+    texts = config.texts
+    rows = [
+        [Button("callback", texts.menu_emergency, EMERGENCY)],
+        [Button("callback", texts.menu_new, NEW)],
+        [Button("callback", texts.menu_mine, MINE)],
+        [Button("callback", texts.menu_official, OFFICIAL)],
+        [Button("callback", texts.menu_contacts, CONTACTS)],
+    ]
+    return rows
+
+
+def back(config):
+    return [[Button("callback", config.texts.menu_back, MENU)]]
+
+
+def contact_keyboard(config):
+    return [
+        [Button("request_contact", config.texts.contact_button)],
+        *back(config),
+    ]
+
+
+def house_keyboard(config):
+    rows = [
+        [Button("callback", name[:128], f"{HOUSE_PREFIX}{house_id}")]
+        for house_id, name in config.houses[:MAX_HOUSE_BUTTONS]
+    ]
+    rows.append([Button("callback", config.texts.house_other, HOUSE_OTHER)])
+    return rows
+
+
+def official_keyboard(config):
+    rows = []
+    if config.official_url:
+        rows.append([Button("link", config.texts.official_button, config.official_url)])
+    return rows + back(config)
+
+
+def _official(config, text):
+    return render(
+        text,
+        phone=config.dispatcher_phone,
+        official_url=config.official_url,
+    )
+
+
+def _next_question(state, config):
+    """Ask for the first thing the bot still lacks, or nothing."""
+    texts = config.texts
+    if not state.identified:
+        state.step = STEP_CONTACT
+        return Say(texts.ask_contact, contact_keyboard(config))
+    if not state.house_known:
+        state.step = STEP_HOUSE
+        return Say(texts.ask_house, house_keyboard(config))
+    if not state.flat_known:
+        state.step = STEP_FLAT
+        return Say(texts.ask_flat, back(config))
+    state.step = STEP_NONE
+    return None
+
+
+# -- the turn ------------------------------------------------------------------
+
+
+def step(state, update, config):
+    """One turn: ``(new_state, actions)`` for a dialog update."""
+    state = dataclasses.replace(state)
+    handler = {
+        "bot_started": _started,
+        "bot_stopped": _stopped,
+        "message_callback": _callback,
+        "message_created": _message,
+        "message_edited": _edited,
+    }.get(update.update_type)
+    if handler is None:
+        return state, []
+    return state, handler(state, update, config)
+
+
+def _started(state, update, config):
+    state.step = STEP_NONE
+    state.notices = True
+    texts = config.texts
+    return [Say(f"{texts.welcome}\n\n{texts.not_official}", menu(config))]
+
+
+def _stopped(state, update, config):
+    state.step = STEP_NONE
+    state.notices = False
+    return [Stopped()]
+
+
+def _callback(state, update, config):
+    texts = config.texts
+    actions = [AnswerCallback(update.callback_id)]
+    payload = update.payload or ""
+    if payload == MENU:
+        state.step = STEP_NONE
+        actions.append(Say(texts.welcome, menu(config)))
+    elif payload == EMERGENCY:
+        state.new_request = False
+        state.open_ticket = True
+        actions.append(File(text="", files=[], new=True, urgent=True, note="emergency"))
+        actions.append(
+            Say(
+                _official(config, texts.emergency) + "\n\n" + texts.describe,
+                back(config),
+            )
+        )
+        question = _next_question(state, config)
+        if question:
+            actions.append(question)
+        else:
+            state.step = STEP_DESCRIBE
+    elif payload == NEW:
+        state.new_request = True
+        state.step = STEP_DESCRIBE
+        actions.append(Say(f"{texts.describe}\n\n{texts.not_official}", back(config)))
+    elif payload == MINE:
+        actions.append(ListRequests())
+    elif payload == OFFICIAL:
+        actions.append(
+            Say(_official(config, texts.official), official_keyboard(config))
+        )
+    elif payload == CONTACTS:
+        actions.append(Say(_official(config, texts.contacts), back(config)))
+    elif payload in (NOTICES_OFF, NOTICES_ON):
+        state.notices = payload == NOTICES_ON
+        actions.append(SetNotices(state.notices))
+        actions.append(
+            Say(texts.notices_on if state.notices else texts.notices_off, back(config))
+        )
+    elif payload == HOUSE_OTHER:
+        state.step = STEP_HOUSE
+        actions.append(Say(texts.ask_house, back(config)))
+    elif payload.startswith(HOUSE_PREFIX) and payload[len(HOUSE_PREFIX) :].isdigit():
+        house_id = int(payload[len(HOUSE_PREFIX) :])
+        if any(house_id == known for known, _name in config.houses):
+            state.house_known = True
+            actions.append(SetHouse(house_id=house_id))
+            actions.append(_next_question(state, config) or Say(texts.complete))
+        else:
+            actions.append(Say(texts.ask_house, house_keyboard(config)))
+    else:
+        # An old keyboard, or a forged payload: show the menu again.
+        actions.append(Say(texts.unsupported, menu(config)))
+    return actions
+
+
+def _contact_turn(state, update, config, contact):
+    texts = config.texts
+    sender = update.user.user_id if update.user else None
+    if not max_updates.contact_is_senders_own(contact, sender, config.token):
+        state.step = STEP_CONTACT
+        return [Say(texts.contact_refused, contact_keyboard(config))]
+    state.identified = True
+    actions = [Identify(phone=contact.phone or "", name=contact.name or "")]
+    question = _next_question(state, config)
+    actions.append(
+        Say(texts.contact_thanks + ("" if question else "\n\n" + texts.complete))
+    )
+    if question:
+        actions.append(question)
+    return actions
+
+
+def _message(state, update, config):
+    texts = config.texts
+    contact = update.contact
+    if contact is not None:
+        return _contact_turn(state, update, config, contact)
+    text, files = update.text, update.files
+    if not text and not files:
+        # Stickers, locations, shares: nothing a ticket could use.
+        if update.attachments:
+            return [Say(texts.unsupported, menu(config))]
+        return []
+    actions = []
+    if state.step == STEP_HOUSE and text and not files:
+        state.house_known = True
+        actions.append(SetHouse(address=text))
+        if state.open_ticket:
+            actions.append(File(text=text, files=[], note="house"))
+        question = _next_question(state, config)
+        actions.append(question or Say(texts.complete))
+        return actions
+    if state.step == STEP_FLAT and text and not files and len(text) <= 20:
+        state.flat_known = True
+        actions.append(SetFlat(flat=text))
+        if state.open_ticket:
+            actions.append(File(text=text, files=[], note="flat"))
+        question = _next_question(state, config)
+        actions.append(question or Say(texts.complete))
+        return actions
+    new = state.new_request or not state.open_ticket
+    actions.append(File(text=text, files=files, new=new))
+    state.new_request = False
+    state.open_ticket = True
+    ack = texts.registered if new else texts.added
+    question = _next_question(state, config)
+    if new:
+        ack = f"{ack}\n\n{texts.not_official}"
+    if question:
+        actions.append(Say(ack))
+        actions.append(question)
+    elif new:
+        actions.append(Say(ack, back(config)))
+    # A message added to an open ticket needs no answer when nothing is missing.
+    return actions
+
+
+def _edited(state, update, config):
+    if not update.text and not update.files:
+        return []
+    return [File(text=update.text, files=update.files, note="edited")]
