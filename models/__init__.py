@@ -12,5 +12,12 @@ from . import helpdesk_production_calendar_day
 from . import helpdesk_ticket_deadline
 from . import helpdesk_ticket
 from . import ir_actions_server
+from . import mail_gateway
+from . import mail_gateway_max
+from . import mail_notification
+from . import max_bot_text
+from . import max_chat_alert
+from . import max_dialog
+from . import max_update
 from . import res_company
 from . import res_partner

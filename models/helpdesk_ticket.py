@@ -241,6 +241,21 @@ class HelpdeskTicket(models.Model):
         compute="_compute_gis_answerer", compute_sudo=True
     )
 
+    # MAX (the organisation's own bot: not an official channel)
+    max_dialog_id = fields.Many2one(
+        "max.dialog",
+        string="MAX dialog",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups=PERSONAL,
+    )
+    max_delivery_failed = fields.Boolean(
+        compute="_compute_max_delivery_failed",
+        compute_sudo=True,
+        help="A reply to the resident could not be delivered in MAX.",
+    )
+
     reacted_at = fields.Datetime(
         string="Reacted at",
         copy=False,
@@ -407,7 +422,15 @@ class HelpdeskTicket(models.Model):
         return tickets
 
     def write(self, vals):
+        stage_before = (
+            {ticket.id: ticket.stage_id for ticket in self}
+            if "stage_id" in vals
+            else {}
+        )
         result = super().write(vals)
+        if stage_before:
+            moved = self.filtered(lambda t: t.stage_id != stage_before.get(t.id))
+            moved._max_stage_notice()
         if not self.env.context.get("deadline_sync_off") and (
             DEADLINE_TRIGGERS.intersection(vals)
             or self.env["helpdesk.deadline.milestone"]
@@ -416,6 +439,82 @@ class HelpdeskTicket(models.Model):
         ):
             self.env["helpdesk.ticket.deadline"]._sync_tickets(self)
         return result
+
+    # MAX
+    # ------------------------------------------------------------------
+
+    @api.depends("message_ids.notification_ids.notification_status")
+    def _compute_max_delivery_failed(self):
+        failed = (
+            self.env["mail.notification"]
+            .sudo()
+            .search(
+                [
+                    ("gateway_type", "=", "max"),
+                    ("notification_status", "=", "exception"),
+                    ("mail_message_id.model", "=", "helpdesk.ticket"),
+                    ("mail_message_id.res_id", "in", self.ids),
+                ]
+            )
+            .mail_message_id.mapped("res_id")
+        )
+        for ticket in self:
+            ticket.max_delivery_failed = ticket.id in failed
+
+    def _max_dialog_for_notices(self):
+        """The MAX dialog that hears about this ticket: its own, or the
+        resident's identified dialog (a GIS appeal of a bot user)."""
+        self.ensure_one()
+        ticket = self.sudo()
+        if ticket.max_dialog_id:
+            return ticket.max_dialog_id
+        if not ticket.partner_id:
+            return ticket.max_dialog_id
+        return (
+            self.env["max.dialog"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", ticket.partner_id.id),
+                    ("identified", "=", True),
+                    ("company_id", "in", (ticket.company_id.id, False)),
+                ],
+                order="last_message_at desc",
+                limit=1,
+            )
+        )
+
+    def _message_post_after_hook(self, message, msg_vals):
+        result = super()._message_post_after_hook(message, msg_vals)
+        if (
+            not self.env.context.get("max_inbound")
+            and message.message_type == "comment"
+            and message.subtype_id == self.env.ref("mail.mt_comment")
+        ):
+            # A public reply reaches the resident in MAX; internal notes
+            # (mt_note) never do.
+            dialog = self.sudo().max_dialog_id
+            if dialog and not dialog.stopped:
+                dialog._deliver_staff_message(message)
+        return result
+
+    def _max_stage_notice(self):
+        template = self.env.ref(
+            "helpdesk_gis_zhkh_max.mail_template_max_stage_notice",
+            raise_if_not_found=False,
+        )
+        if not template:
+            return
+        for ticket in self:
+            dialog = ticket._max_dialog_for_notices()
+            if (
+                not dialog
+                or not dialog.notices
+                or dialog.stopped
+                or not dialog.gateway_id.max_stage_notices
+            ):
+                continue
+            dialog._send_template(template, ticket)
 
     def action_mark_reacted(self):
         self.filtered(lambda t: not t.reacted_at).reacted_at = fields.Datetime.now()

@@ -22,6 +22,7 @@ addon_name=helpdesk_gis_zhkh_max
 plain_only=0
 [ "${1:-}" = "--plain-only" ] && plain_only=1
 export GIS_XSD_DIR=${GIS_XSD_DIR:-$addon_dir/../shared/reference/gis-formats-16.3.0.0}
+export MAX_OPENAPI=${MAX_OPENAPI:-$addon_dir/../shared/reference/max-bot-api/openapi-2026-07-01.yaml}
 
 banner() { printf '\n\033[1m==== %s ====\033[0m\n' "$*"; }
 

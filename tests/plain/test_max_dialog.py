@@ -56,7 +56,9 @@ def test_a_first_message_opens_a_ticket_then_asks_for_the_contact(fake, config):
     assert kinds(actions) == ["File", "Say", "Say"]
     filed = actions[0]
     assert (filed.text, filed.new, filed.urgent) == ("Течёт кран", True, False)
-    assert "{number}" in actions[1].text and config.texts.not_official in actions[1].text
+    assert (
+        "{number}" in actions[1].text and config.texts.not_official in actions[1].text
+    )
     assert actions[2].keyboard[0][0].kind == "request_contact"
     assert state.step == d.STEP_CONTACT and state.open_ticket
 

@@ -1,0 +1,328 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+import secrets
+import time
+from pathlib import Path
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import config
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..tools import max_client, max_dialog
+from ..tools.max_errors import MaxError
+
+_logger = logging.getLogger(__name__)
+
+CA_PEM = Path(__file__).resolve().parent.parent / "data" / "russian_trusted_ca.pem"
+# MAX drops a subscription after 8 hours of failed deliveries; the check runs
+# more often than that.
+DEFAULT_KEYWORDS = (
+    "потоп, затоп, прорвало, течёт, течет, пожар, дым, запах газа, газ, искрит, "
+    "замыкание, застрял в лифте, застряли в лифте, нет света, нет воды"
+)
+
+
+# The client's back-off between retries (the tests record it, not sleep it).
+max_sleep = time.sleep
+
+
+class MailGateway(models.Model):
+    _inherit = "mail.gateway"
+
+    gateway_type = fields.Selection(
+        selection_add=[("max", "MAX")], ondelete={"max": "cascade"}
+    )
+    max_api_url = fields.Char(
+        string="MAX API URL",
+        default=max_client.DEFAULT_BASE_URL,
+        help="The MAX Bot API host. Change it only for a test server.",
+    )
+    max_use_polling = fields.Boolean(
+        string="Long polling",
+        help="Fetch updates by a scheduled action instead of a webhook, for "
+        "installations without a public HTTPS address. MAX allows it for "
+        "development only, and not while a webhook is subscribed.",
+    )
+    max_poll_marker = fields.Char(readonly=True, copy=False)
+    max_subscribed = fields.Boolean(
+        string="Webhook subscribed", readonly=True, copy=False
+    )
+    max_checked_at = fields.Datetime(
+        string="Subscription checked", readonly=True, copy=False
+    )
+    max_last_error = fields.Char(string="Last MAX error", readonly=True, copy=False)
+    max_last_update_at = fields.Datetime(
+        string="Last update received", readonly=True, copy=False
+    )
+    max_official_url = fields.Char(
+        string="Official chatbot link",
+        help="Where residents file legally significant requests: the GIS "
+        "ZhKKh chatbot in MAX. The bot shows it as a button.",
+    )
+    max_dispatcher_phone = fields.Char(
+        string="Dispatcher phone", help="Shown to residents with every emergency."
+    )
+    max_team_id = fields.Many2one(
+        "helpdesk.ticket.team",
+        string="Team",
+        help="Team of the tickets the bot opens (else helpdesk's default).",
+    )
+    max_category_id = fields.Many2one(
+        "helpdesk.ticket.category", string="Category of requests"
+    )
+    max_emergency_category_id = fields.Many2one(
+        "helpdesk.ticket.category",
+        string="Category of emergencies",
+        default=lambda self: self.env.ref(
+            "helpdesk_gis_zhkh_max.category_emergency", raise_if_not_found=False
+        ),
+    )
+    max_house_ids = fields.Many2many(
+        "gis.zhkh.house",
+        string="Buildings offered",
+        help="Buildings the bot offers as buttons when it asks where the "
+        "resident lives (the first 8; residents may type another address). "
+        "Empty: every active building of the company.",
+    )
+    max_text_ids = fields.One2many(
+        "max.bot.text", "gateway_id", string="Texts of the bot", copy=True
+    )
+    max_group_keywords = fields.Text(
+        string="Emergency keywords",
+        default=DEFAULT_KEYWORDS,
+        help="Comma-separated words or phrases: a house group-chat message "
+        "containing one alerts the dispatcher.",
+    )
+    max_group_reply = fields.Boolean(
+        string="Answer in group chats",
+        help="After an alert, remind the chat once in a while how to file a request.",
+    )
+    max_group_reply_minutes = fields.Integer(
+        string="Group answer at most every (minutes)", default=60
+    )
+    max_stage_notices = fields.Boolean(
+        string="Stage notices",
+        default=True,
+        help="Tell residents in MAX when their request changes stage.",
+    )
+    max_link_days = fields.Integer(
+        string="Suggest linking within (days)",
+        default=7,
+        help="A MAX request and a GIS appeal of the same resident and "
+        "building received within this many days are offered for linking.",
+    )
+    max_file_limit_mb = fields.Integer(
+        string="Largest file (MB)",
+        default=20,
+        help="Larger files residents send are not downloaded; the ticket says so.",
+    )
+    max_dialog_count = fields.Integer(compute="_compute_max_dialog_count")
+
+    def _compute_max_dialog_count(self):
+        counts = dict(
+            self.env["max.dialog"]._read_group(
+                [("gateway_id", "in", self.ids)], ["gateway_id"], ["__count"]
+            )
+        )
+        for gateway in self:
+            gateway.max_dialog_count = counts.get(gateway, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        user = self.env.ref(
+            "helpdesk_gis_zhkh_max.user_max_bot", raise_if_not_found=False
+        )
+        for vals in vals_list:
+            if vals.get("gateway_type") != "max":
+                continue
+            # The webhook runs as the bot's technical user, not as root.
+            if user and not vals.get("webhook_user_id"):
+                vals["webhook_user_id"] = user.id
+            vals.setdefault("webhook_key", secrets.token_urlsafe(24))
+            vals.setdefault("webhook_secret", secrets.token_urlsafe(32))
+        gateways = super().create(vals_list)
+        gateways.filtered(lambda g: g.gateway_type == "max")._max_seed_texts()
+        return gateways
+
+    def _max_seed_texts(self):
+        """Give the bot its texts in Russian (or the company's language)."""
+        lang = "ru_RU" if self.env["res.lang"]._lang_get("ru_RU") else None
+        for gateway in self:
+            env_lang = gateway.with_context(lang=lang or gateway.env.lang)
+            have = set(gateway.max_text_ids.mapped("key"))
+            defaults = env_lang.env["max.bot.text"]._default_texts()
+            gateway.max_text_ids = [
+                fields.Command.create({"key": key, "text": text})
+                for key, text in defaults.items()
+                if key not in have
+            ]
+
+    # -- the API -----------------------------------------------------------------
+
+    def _max_client(self, **options):
+        self.ensure_one()
+        gateway = self.sudo()
+        base_url = gateway.max_api_url or max_client.DEFAULT_BASE_URL
+        verify = True
+        if base_url.startswith("https://"):
+            verify = max_client.trusted_ca_bundle(
+                CA_PEM, Path(config["data_dir"]) / "max"
+            )
+        try:
+            return max_client.MaxBotClient(
+                gateway.token,
+                base_url=base_url,
+                verify=verify,
+                sleep=lambda seconds: max_sleep(seconds),
+                **options,
+            )
+        except MaxError as error:
+            raise UserError(self._max_error_text(error)) from error
+
+    def _max_error_text(self, error):
+        return self.env._(
+            "MAX answered: %(error)s. %(hint)s",
+            error=str(error),
+            hint=self.env._("This looks temporary: it will be retried.")
+            if getattr(error, "transient", False)
+            else self.env._("Check the bot token and the settings of the bot."),
+        )
+
+    def _max_config(self):
+        """What the conversation module needs, from this gateway."""
+        self.ensure_one()
+        gateway = self.sudo()
+        houses = gateway.max_house_ids or self.env["gis.zhkh.house"].search(
+            [("company_id", "in", (gateway.company_id.id, False))], limit=8
+        )
+        return max_dialog.Config(
+            texts=gateway.max_text_ids._as_texts(),
+            official_url=gateway.max_official_url or "",
+            dispatcher_phone=gateway.max_dispatcher_phone or "",
+            token=gateway.token or "",
+            houses=[(house.id, house.name) for house in houses],
+        )
+
+    def _max_keywords(self):
+        return [
+            word.strip().lower()
+            for word in (self.max_group_keywords or "").replace("\n", ",").split(",")
+            if word.strip()
+        ]
+
+    # -- subscription --
+
+    def action_max_subscribe(self):
+        for gateway in self:
+            gateway.set_webhook()
+        return True
+
+    def action_max_unsubscribe(self):
+        for gateway in self:
+            gateway.remove_webhook()
+        return True
+
+    def action_max_check(self):
+        """Ask MAX whether our webhook is still subscribed; subscribe again
+        when MAX dropped it."""
+        for gateway in self:
+            gateway._max_check_subscription(resubscribe=True, raise_errors=True)
+        return True
+
+    def _max_check_subscription(self, resubscribe=False, raise_errors=False):
+        self.ensure_one()
+        if self.max_use_polling or self.integrated_webhook_state != "integrated":
+            return None
+        try:
+            client = self._max_client(retries=1)
+            urls = [s.get("url") for s in client.subscriptions()]
+            present = self.webhook_url in urls
+            if not present and resubscribe:
+                _logger.warning(
+                    "MAX gateway %s: the webhook subscription was gone, "
+                    "subscribing again",
+                    self.id,
+                )
+                client.subscribe(self.webhook_url, self.sudo().webhook_secret)
+                present = True
+        except MaxError as error:
+            self.write(
+                {
+                    "max_last_error": self._max_error_text(error),
+                    "max_checked_at": fields.Datetime.now(),
+                }
+            )
+            if raise_errors:
+                raise UserError(self._max_error_text(error)) from error
+            return False
+        self.write(
+            {
+                "max_subscribed": present,
+                "max_checked_at": fields.Datetime.now(),
+                "max_last_error": False,
+            }
+        )
+        return present
+
+    @api.model
+    def _cron_max_check_subscriptions(self):
+        for gateway in self.search([("gateway_type", "=", "max")]):
+            gateway._max_check_subscription(resubscribe=True)
+
+    @api.model
+    def _cron_max_poll(self):
+        """Long polling, for gateways that have no public webhook."""
+        gateways = self.search(
+            [("gateway_type", "=", "max"), ("max_use_polling", "=", True)]
+        )
+        for gateway in gateways:
+            gateway._max_poll_once()
+
+    def _max_poll_once(self, timeout=0):
+        self.ensure_one()
+        try:
+            client = self._max_client(retries=1)
+            raw_updates, marker = client.get_updates(
+                marker=int(self.max_poll_marker) if self.max_poll_marker else None,
+                timeout=timeout,
+            )
+        except MaxError as error:
+            self.max_last_error = self._max_error_text(error)
+            return 0
+        stored = self.env["max.update"]._store_deliveries(self, raw_updates)
+        # Keep the marker even when nothing came (MAX's advice).
+        self.write(
+            {
+                "max_poll_marker": str(marker) if marker is not None else False,
+                "max_last_error": False,
+            }
+        )
+        return stored
+
+    # -- messages to group chats --
+
+    def _max_enqueue_chat_message(self, chat_id, text):
+        self.ensure_one()
+        return (
+            self.sudo()
+            .with_delay(description="MAX: message to a group chat")
+            ._max_job_send_chat(str(chat_id), text)
+        )
+
+    def _max_job_send_chat(self, chat_id, text):
+        """Job: one message to a group chat (where the bot is an admin)."""
+        self.ensure_one()
+        try:
+            self._max_client().send_message(chat_id=int(chat_id), text=text[:4000])
+        except MaxError as error:
+            if (
+                error.transient
+                and not self.env["gis.zhkh.backend"]._is_last_job_attempt()
+            ):
+                raise RetryableJobError(str(error), seconds=60) from error
+            self.max_last_error = self._max_error_text(error)
+            return str(error)
+        return "Sent"

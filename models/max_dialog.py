@@ -1,0 +1,521 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+import mimetypes
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import html2plaintext, plaintext2html
+
+from ..tools import max_client
+from ..tools import max_dialog as conversation
+from ..tools.max_errors import MaxError
+
+_logger = logging.getLogger(__name__)
+
+MAX_REPLY_ATTEMPTS = 6
+REQUESTS_SHOWN = 5
+
+
+def _keyboard(rows):
+    """Buttons of the conversation module as the API wants them."""
+    result = []
+    for row in rows or []:
+        buttons = []
+        for button in row:
+            if button.kind == "callback":
+                buttons.append(max_client.callback_button(button.text, button.payload))
+            elif button.kind == "link":
+                buttons.append(max_client.link_button(button.text, button.payload))
+            elif button.kind == "request_contact":
+                buttons.append(max_client.request_contact_button(button.text))
+        if buttons:
+            result.append(buttons)
+    return result
+
+
+class MaxDialog(models.Model):
+    """A resident's dialog with the organisation's own MAX bot: who they are
+    (a contact proven by MAX), where they live, what the bot waits for, and
+    their tickets. Not an official channel: GIS ZhKKh is."""
+
+    _name = "max.dialog"
+    _description = "MAX dialog"
+    _inherit = ["mail.thread"]
+    _order = "last_message_at desc, id desc"
+
+    name = fields.Char(required=True)
+    gateway_id = fields.Many2one(
+        "mail.gateway", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    company_id = fields.Many2one(related="gateway_id.company_id", store=True)
+    max_user_id = fields.Char(string="MAX user", required=True, readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Resident", index=True)
+    identified = fields.Boolean(
+        readonly=True,
+        tracking=True,
+        help="The resident shared their own phone number, proven by MAX.",
+    )
+    house_id = fields.Many2one("gis.zhkh.house", string="Building", tracking=True)
+    address = fields.Char(
+        help="The address the resident typed when their building was not in the list.",
+        tracking=True,
+    )
+    flat = fields.Char(tracking=True)
+    step = fields.Selection(
+        [
+            ("", "Nothing"),
+            ("contact", "Phone number"),
+            ("house", "Building"),
+            ("flat", "Flat"),
+            ("describe", "Description"),
+        ],
+        string="Waiting for",
+        default="",
+        readonly=True,
+    )
+    new_request = fields.Boolean(readonly=True)
+    notices = fields.Boolean(
+        string="Receives notices",
+        default=True,
+        tracking=True,
+        help="Whether the resident agreed to notices (building notices, "
+        "stage changes, GIS registration). They switch them off with a button.",
+    )
+    stopped = fields.Boolean(
+        readonly=True, tracking=True, help="The resident stopped the bot."
+    )
+    channel_id = fields.Many2one("discuss.channel", readonly=True)
+    ticket_ids = fields.One2many("helpdesk.ticket", "max_dialog_id")
+    ticket_count = fields.Integer(compute="_compute_ticket_count")
+    last_message_at = fields.Datetime(readonly=True)
+    last_error = fields.Char(readonly=True)
+
+    _user_unique = models.Constraint(
+        "UNIQUE(gateway_id, max_user_id)", "One dialog per MAX user and bot."
+    )
+
+    @api.depends("ticket_ids")
+    def _compute_ticket_count(self):
+        for dialog in self:
+            dialog.ticket_count = len(dialog.ticket_ids)
+
+    # -- finding the dialog --
+
+    @api.model
+    def _for_update(self, gateway, update):
+        user_key = str(update.user.user_id)
+        dialog = self.search(
+            [("gateway_id", "=", gateway.id), ("max_user_id", "=", user_key)], limit=1
+        )
+        if dialog:
+            return dialog
+        name = update.user.full_name or self.env._("MAX user %(id)s", id=user_key)
+        # A contact of its own from the first message, so that the resident
+        # is the author of what they write; their proven phone later finds or
+        # merges the contact they already had.
+        partner = self.env["res.partner"].create(
+            {
+                "name": name,
+                "company_id": gateway.company_id.id,
+                "comment": self.env._("Wrote to the MAX bot, not identified yet."),
+            }
+        )
+        return self.create(
+            {
+                "name": name,
+                "gateway_id": gateway.id,
+                "max_user_id": user_key,
+                "partner_id": partner.id,
+            }
+        )
+
+    def _open_ticket(self):
+        return self.ticket_ids.filtered(lambda t: not t.closed).sorted("id")[-1:]
+
+    def _state(self):
+        return conversation.DialogState(
+            step=self.step or "",
+            identified=self.identified,
+            house_known=bool(self.house_id or self.address),
+            flat_known=bool(self.flat),
+            open_ticket=bool(self._open_ticket()),
+            new_request=self.new_request,
+            notices=self.notices,
+        )
+
+    # -- one update --
+
+    def _handle(self, update, outbox):
+        """Run one turn of the conversation and carry out its actions; the
+        bot's answers go to ``outbox``. Returns the ticket the turn filed
+        into (or an empty recordset)."""
+        self.ensure_one()
+        gateway = self.gateway_id
+        state, actions = conversation.step(self._state(), update, gateway._max_config())
+        ticket = self.env["helpdesk.ticket"]
+        for action in actions:
+            if isinstance(action, conversation.File):
+                ticket = self._file(action, update)
+            elif isinstance(action, conversation.Say):
+                number = (ticket or self._open_ticket()).number or ""
+                outbox.append(
+                    {
+                        "text": conversation.render(action.text, number=number),
+                        "keyboard": _keyboard(action.keyboard),
+                    }
+                )
+            elif isinstance(action, conversation.AnswerCallback):
+                outbox.append({"callback_id": action.callback_id})
+            elif isinstance(action, conversation.Identify):
+                self._identify(action)
+            elif isinstance(action, conversation.SetHouse):
+                self._set_house(action)
+            elif isinstance(action, conversation.SetFlat):
+                self.flat = action.flat[:20]
+                self._open_ticket().filtered(lambda t: not t.gis_premise_number).write(
+                    {"gis_premise_number": self.flat}
+                )
+            elif isinstance(action, conversation.ListRequests):
+                outbox.append(
+                    {
+                        "text": self._requests_text(),
+                        "keyboard": _keyboard(conversation.back(gateway._max_config())),
+                    }
+                )
+            elif isinstance(action, conversation.SetNotices):
+                self.notices = action.enabled
+            elif isinstance(action, conversation.Stopped):
+                self.stopped = True
+        values = {
+            "step": state.step,
+            "new_request": state.new_request,
+            "last_message_at": fields.Datetime.now(),
+        }
+        if update.update_type == "bot_started":
+            values.update(stopped=False, notices=True)
+        self.write(values)
+        return ticket
+
+    def _ticket_values(self, action):
+        gateway = self.gateway_id
+        title = (action.text or "").strip().splitlines()[0][:80] if action.text else ""
+        if action.urgent:
+            title = self.env._("Emergency (MAX): %(text)s", text=title or self.name)
+            category = gateway.max_emergency_category_id
+        else:
+            title = title or self.env._("Request from MAX")
+            category = gateway.max_category_id
+        values = {
+            "name": title,
+            "description": plaintext2html(action.text or title),
+            "partner_id": self.partner_id.id,
+            "partner_name": self.partner_id.name,
+            "channel_id": self.env.ref("helpdesk_gis_zhkh_max.channel_max").id,
+            "category_id": category.id,
+            "max_dialog_id": self.id,
+            "company_id": gateway.company_id.id or self.env.company.id,
+            "gis_house_id": self.house_id.id,
+            "gis_premise_number": self.flat or False,
+        }
+        if action.urgent:
+            values["priority"] = "3"
+        team = gateway.max_team_id
+        if team and (not team.company_id or team.company_id == gateway.company_id):
+            values["team_id"] = team.id
+        return values
+
+    def _file(self, action, update):
+        """What the resident sent, into the open ticket or a new one."""
+        ticket = self.env["helpdesk.ticket"]
+        if not action.new:
+            ticket = self._open_ticket()
+        attachments = self._download(action.files)
+        created = not ticket
+        if created:
+            ticket = (
+                self.env["helpdesk.ticket"]
+                .with_context(mail_create_nolog=True, max_inbound=True)
+                .create(self._ticket_values(action))
+            )
+        body = plaintext2html(action.text) if action.text else Markup("")
+        notes = {
+            "house": self.env._("Answer to the bot: building"),
+            "flat": self.env._("Answer to the bot: flat"),
+            "edited": self.env._("Edited in MAX"),
+            "emergency": self.env._("Emergency button pressed in MAX"),
+        }
+        if action.note in notes:
+            body = Markup("<p><i>%s</i></p>") % notes[action.note] + body
+        if body or attachments:
+            ticket.with_context(max_inbound=True).message_post(
+                body=body,
+                author_id=self.partner_id.id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                attachments=attachments,
+                gateway_type="max",
+            )
+        return ticket
+
+    def _download(self, files):
+        """Attachments of the resident's files: ``[(name, bytes)]``. A file
+        too large is named in the ticket, not fetched; a failed download
+        raises (the update is retried, nothing is half done)."""
+        if not files:
+            return []
+        gateway = self.gateway_id
+        limit = max(1, gateway.max_file_limit_mb or 20) * 1024 * 1024
+        client = gateway._max_client()
+        result = []
+        for index, file in enumerate(files, 1):
+            name = file.filename or f"{file.kind}-{index}"
+            if file.size and file.size > limit:
+                result.append(
+                    (
+                        f"{name}.txt",
+                        self.env._(
+                            "The file %(name)s (%(size)s bytes) is larger than the "
+                            "limit and was not downloaded.",
+                            name=name,
+                            size=file.size,
+                        ).encode(),
+                    )
+                )
+                continue
+            if not file.url:
+                continue
+            content, content_type = client.download(file.url, max_bytes=limit)
+            if "." not in name:
+                extension = mimetypes.guess_extension(
+                    (content_type or "").split(";")[0].strip()
+                )
+                name += extension or ""
+            result.append((name, content))
+        return result
+
+    def _identify(self, action):
+        partners = self.env["res.partner"]
+        provisional = self.partner_id
+        if provisional and not provisional.phone:
+            provisional.write(
+                {"phone": action.phone, "name": action.name or provisional.name}
+            )
+        found = partners._helpdesk_find_or_create_residents(
+            self.gateway_id.company_id or self.env.company,
+            [{"name": action.name or self.name, "phone": action.phone}],
+        )
+        partner = next(iter(found.values()), provisional)
+        if provisional and partner != provisional:
+            # The resident was known already (a GIS appeal, a call): their
+            # MAX tickets and messages move to that contact.
+            self.ticket_ids.filtered(lambda t: t.partner_id == provisional).write(
+                {"partner_id": partner.id, "partner_name": partner.name}
+            )
+            self.env["mail.message"].sudo().search(
+                [
+                    ("author_id", "=", provisional.id),
+                    ("model", "=", "helpdesk.ticket"),
+                    ("res_id", "in", self.ticket_ids.ids),
+                ]
+            ).write({"author_id": partner.id})
+            provisional.active = False
+        self.write({"partner_id": partner.id, "identified": True})
+        channels = self.env["res.partner.gateway.channel"].sudo()
+        if not channels.search_count(
+            [("partner_id", "=", partner.id), ("gateway_id", "=", self.gateway_id.id)]
+        ):
+            channels.create(
+                {
+                    "partner_id": partner.id,
+                    "gateway_id": self.gateway_id.id,
+                    "gateway_token": self.max_user_id,
+                }
+            )
+
+    def _set_house(self, action):
+        house = self.env["gis.zhkh.house"].browse(action.house_id).exists()
+        if house:
+            self.write({"house_id": house.id, "address": False})
+        else:
+            self.address = (action.address or "")[:250]
+        if house:
+            self._open_ticket().filtered(lambda t: not t.gis_house_id).write(
+                {"gis_house_id": house.id}
+            )
+
+    def _requests_text(self):
+        tickets = self.env["helpdesk.ticket"].search(
+            [
+                "|",
+                ("max_dialog_id", "=", self.id),
+                "&",
+                ("partner_id", "=", self.partner_id.id),
+                ("partner_id", "!=", False),
+            ],
+            order="id desc",
+            limit=REQUESTS_SHOWN,
+        )
+        if not tickets:
+            return self.env._("You have no requests yet.")
+        lines = [self.env._("Your latest requests:")]
+        for ticket in tickets:
+            line = f"№ {ticket.number} — {ticket.name} — {ticket.stage_id.name}"
+            if ticket.gis_appeal_number:
+                line += "\n" + self.env._(
+                    "GIS ZhKKh No. %(number)s, answer due %(date)s",
+                    number=ticket.gis_appeal_number,
+                    date=fields.Date.to_string(ticket.gis_deadline) or "—",
+                )
+            lines.append(line)
+        return "\n\n".join(lines)
+
+    # -- the bot's answers --
+
+    def _enqueue_replies(self, messages, attempt=1, eta=None):
+        if not messages:
+            return None
+        return (
+            self.sudo()
+            .with_delay(
+                eta=eta,
+                description=f"MAX: answer {self.name}",
+                max_retries=1,
+            )
+            ._job_send_replies(messages, attempt)
+        )
+
+    def _job_send_replies(self, messages, attempt=1):
+        """Job: send the bot's answers of one turn, in order. On a transient
+        failure the ones not sent yet are queued again (never the sent ones:
+        MAX has no idempotency key)."""
+        self.ensure_one()
+        if self.stopped:
+            return "The resident stopped the bot"
+        client = self.gateway_id._max_client()
+        for index, message in enumerate(messages):
+            try:
+                self._send_one(client, message)
+            except MaxError as error:
+                rest = messages[index:]
+                if error.transient and attempt < MAX_REPLY_ATTEMPTS:
+                    self._enqueue_replies(
+                        rest,
+                        attempt + 1,
+                        eta=30 * attempt,
+                    )
+                    return f"Retrying {len(rest)} message(s): {error}"
+                self.last_error = self.gateway_id._max_error_text(error)
+                _logger.warning(
+                    "MAX dialog %s: %s answer(s) not delivered: %s",
+                    self.id,
+                    len(rest),
+                    error,
+                )
+                if message.get("callback_id"):
+                    # An expired button answer must not hold the real ones.
+                    continue
+                return str(error)
+        self.last_error = False
+        return f"{len(messages)} message(s) sent"
+
+    def _send_one(self, client, message):
+        if message.get("callback_id"):
+            return client.answer_callback(message["callback_id"])
+        return client.send_message(
+            user_id=int(self.max_user_id),
+            text=message.get("text") or None,
+            keyboard=message.get("keyboard") or None,
+        )
+
+    # -- staff replies --
+
+    def _channel(self):
+        """mail_gateway's channel of this dialog: where the delivery state of
+        staff replies lives, and where Discuss shows the conversation."""
+        self.ensure_one()
+        if not self.channel_id:
+            channel = (
+                self.env["mail.gateway.abstract"]
+                .sudo()
+                ._get_channel(
+                    self.gateway_id.sudo(), self.max_user_id, {}, force_create=True
+                )
+            )
+            channel.name = self.name
+            self.sudo().channel_id = channel
+        return self.channel_id
+
+    def _deliver_staff_message(self, message):
+        """Queue a public reply written on a ticket to the resident."""
+        self.ensure_one()
+        notification = (
+            self.env["mail.notification"]
+            .sudo()
+            .create(
+                {
+                    "mail_message_id": message.id,
+                    "gateway_channel_id": self._channel().id,
+                    "notification_type": "gateway",
+                    "gateway_type": "max",
+                    "notification_status": "ready",
+                    "res_partner_id": self.partner_id.id,
+                }
+            )
+        )
+        notification._max_enqueue()
+        return notification
+
+    def _send_template(self, template, record, log=True):
+        """A notice to the resident: ``template`` (mail.template on the
+        record's model) rendered as plain text, sent by the bot; the
+        record's chatter keeps a note of it."""
+        self.ensure_one()
+        if self.stopped or not self.notices:
+            return False
+        lang = self.partner_id.lang or self.env.lang
+        body = template.with_context(lang=lang)._render_field(
+            "body_html", record.ids, compute_lang=False
+        )[record.id]
+        text = html2plaintext(body or "").strip()
+        if not text:
+            return False
+        return self._send_text(text, record if log else None)
+
+    def _send_text(self, text, record=None):
+        """A message from the bot (not a staff reply): queued, in order."""
+        self.ensure_one()
+        config = self.gateway_id._max_config()
+        keyboard = _keyboard(
+            [
+                [
+                    conversation.Button(
+                        "callback",
+                        config.texts.notices_off_button,
+                        conversation.NOTICES_OFF,
+                    )
+                ]
+            ]
+        )
+        messages = [
+            {"text": chunk, "keyboard": keyboard}
+            for chunk in max_client.split_text(text)
+        ]
+        self._enqueue_replies(messages)
+        if record is not None and "message_post" in dir(record):
+            record.sudo().with_context(max_inbound=True).message_post(
+                body=Markup("<p><i>%s</i></p>%s")
+                % (self.env._("Notice sent in MAX:"), plaintext2html(text)),
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_open_tickets(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "helpdesk_mgmt.helpdesk_ticket_action"
+        )
+        action["domain"] = [("max_dialog_id", "in", self.ids)]
+        action["context"] = {}
+        return action

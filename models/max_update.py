@@ -1,0 +1,224 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import json
+import logging
+import zlib
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..tools import max_updates
+from ..tools.max_errors import MaxError
+
+_logger = logging.getLogger(__name__)
+
+# Namespace of the advisory locks that keep one chat's updates in order.
+LOCK_NAMESPACE = 0x4D4158  # "MAX"
+# Updates close together (a photo album, a double tap) are handled in one job.
+PROCESS_DELAY = 2
+
+
+class MaxUpdate(models.Model):
+    """An update MAX delivered (webhook or long polling), kept raw until it is
+    processed: the webhook stores it and answers at once, a queue job
+    handles it. The dedup key makes a second delivery of the same update a
+    no-op."""
+
+    _name = "max.update"
+    _description = "MAX update"
+    _order = "id desc"
+
+    gateway_id = fields.Many2one(
+        "mail.gateway", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="gateway_id.company_id", store=True)
+    dedup_key = fields.Char(required=True)
+    update_type = fields.Char(required=True)
+    chat_key = fields.Char(
+        required=True,
+        index=True,
+        help="u<user id> for a resident's dialog, c<chat id> for a group chat.",
+    )
+    timestamp = fields.Float(digits=(16, 0), help="MAX time, ms since 1970 (UTC).")
+    seq = fields.Float(digits=(16, 0))
+    payload = fields.Text(required=True)
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("done", "Processed"),
+            ("failed", "Failed"),
+        ],
+        default="pending",
+        required=True,
+        index=True,
+    )
+    error = fields.Char(readonly=True)
+    dialog_id = fields.Many2one("max.dialog", index="btree_not_null")
+    ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null")
+
+    _dedup_unique = models.Constraint(
+        "UNIQUE(gateway_id, dedup_key)", "MAX delivered this update already."
+    )
+
+    @api.model
+    def _chat_key(self, update):
+        if update.chat_type in ("chat", "channel"):
+            return f"c{update.chat_id}" if update.chat_id is not None else None
+        if update.user is not None:
+            return f"u{update.user.user_id}"
+        return f"c{update.chat_id}" if update.chat_id is not None else None
+
+    @api.model
+    def _store_deliveries(self, gateway, deliveries):
+        """Keep each valid, known update once and queue its chat; log and
+        drop the rest. Returns how many updates were new."""
+        self.check_access("create")
+        rows = []
+        for data in deliveries:
+            try:
+                update = max_updates.parse_update(data)
+            except (max_updates.UpdateError, TypeError, ValueError) as error:
+                _logger.warning("MAX gateway %s: update refused: %s", gateway.id, error)
+                continue
+            chat_key = self._chat_key(update)
+            if not update.known or not chat_key:
+                _logger.info(
+                    "MAX gateway %s: %s update acknowledged, not handled",
+                    gateway.id,
+                    update.update_type if update.known else "unknown",
+                )
+                continue
+            rows.append((update, chat_key, data))
+        new_chats, new = {}, 0
+        for update, chat_key, data in rows:
+            # ON CONFLICT: a duplicate delivery must not abort the transaction
+            # of the webhook (nor cost a savepoint).
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO max_update (gateway_id, company_id, dedup_key,
+                           update_type, chat_key, timestamp, seq, payload, state,
+                           create_uid, write_uid, create_date, write_date)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'pending',
+                           %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+                       ON CONFLICT (gateway_id, dedup_key) DO NOTHING
+                       RETURNING id""",
+                    gateway.id,
+                    gateway.company_id.id or None,
+                    update.key,
+                    update.update_type,
+                    chat_key,
+                    update.timestamp,
+                    update.seq or 0,
+                    json.dumps(data, ensure_ascii=False),
+                    self.env.uid,
+                    self.env.uid,
+                )
+            )
+            if self.env.cr.fetchone():
+                new_chats[chat_key] = True
+                new += 1
+            else:
+                _logger.info(
+                    "MAX gateway %s: duplicate %s acknowledged",
+                    gateway.id,
+                    update.update_type,
+                )
+        for chat_key in new_chats:
+            self._enqueue_chat(gateway, chat_key)
+        return new
+
+    @api.model
+    def _enqueue_chat(self, gateway, chat_key, eta=PROCESS_DELAY):
+        # One waiting job per chat: it takes every pending update of the chat.
+        return (
+            self.sudo()
+            .with_delay(
+                eta=eta,
+                identity_key=f"max-chat-{gateway.id}-{chat_key}",
+                description=f"MAX: process chat updates ({gateway.name})",
+            )
+            ._job_process_chat(gateway.id, chat_key)
+        )
+
+    # -- processing --
+
+    @api.model
+    def _job_process_chat(self, gateway_id, chat_key):
+        """Job: handle the pending updates of one chat, oldest first."""
+        gateway = self.env["mail.gateway"].browse(gateway_id).exists()
+        if not gateway:
+            return "Gateway deleted"
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s::bigint)",
+            ((LOCK_NAMESPACE << 32) | zlib.crc32(f"{gateway_id}:{chat_key}".encode()),),
+        )
+        if not self.env.cr.fetchone()[0]:
+            raise RetryableJobError(
+                "Another job handles this chat", seconds=5, ignore_retry=True
+            )
+        pending = self.search(
+            [
+                ("gateway_id", "=", gateway_id),
+                ("chat_key", "=", chat_key),
+                ("state", "=", "pending"),
+            ],
+            order="timestamp, seq, id",
+        )
+        if not pending:
+            return "Nothing pending"
+        bot = self.env.ref("helpdesk_gis_zhkh_max.user_max_bot")
+        worker = pending.with_user(bot).with_company(gateway.company_id)
+        gateway = gateway.with_user(bot).with_company(gateway.company_id)
+        outbox = {}
+        for update in worker:
+            update._process(gateway, outbox)
+        for dialog, messages in outbox.items():
+            dialog._enqueue_replies(messages)
+        return f"{len(pending)} update(s)"
+
+    def _process(self, gateway, outbox):
+        self.ensure_one()
+        update = max_updates.parse_update(json.loads(self.payload))
+        try:
+            with self.env.cr.savepoint():
+                if self.chat_key.startswith("c"):
+                    self.env["max.chat.alert"]._handle_group_update(gateway, update)
+                else:
+                    dialog = self.env["max.dialog"]._for_update(gateway, update)
+                    ticket = dialog._handle(update, outbox.setdefault(dialog, []))
+                    self.write({"dialog_id": dialog.id, "ticket_id": ticket.id})
+                self.state = "done"
+        except MaxError as error:
+            if error.transient:
+                # A file that could not be fetched yet: the whole chat is
+                # retried later, in order, nothing half done.
+                raise RetryableJobError(str(error), seconds=30) from error
+            self._failed(error)
+        except Exception as error:  # pylint: disable=broad-except
+            # Kept, visible and replayable; the chat's other updates go on.
+            _logger.exception("MAX update %s could not be processed", self.id)
+            self._failed(error)
+
+    def _failed(self, error):
+        self.write(
+            {"state": "failed", "error": f"{error.__class__.__name__}: {error}"[:250]}
+        )
+
+    def action_retry(self):
+        """Process failed updates again."""
+        failed = self.filtered(lambda u: u.state == "failed")
+        failed.write({"state": "pending", "error": False})
+        for gateway, chat_key in {(u.gateway_id, u.chat_key) for u in failed}:
+            self._enqueue_chat(gateway, chat_key, eta=0)
+        return True
+
+    @api.model
+    def _cron_purge(self, days=90):
+        """Processed updates are proof for a while, then only their effect
+        (tickets, messages) remains."""
+        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
+        old = self.search([("state", "=", "done"), ("create_date", "<", limit)])
+        old.unlink()
+        return len(old)

@@ -1,0 +1,145 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from .max_common import RESIDENT, MaxCase
+
+
+class TestMaxConversation(MaxCase):
+    """A resident's conversation with the bot, over the real webhook route."""
+
+    def test_whole_conversation(self):
+        fake = self.fake
+        self.assertEqual(self.deliver(fake.resident_starts(RESIDENT)), [200])
+        welcome = self.texts()[-1]
+        self.assertIn("not the official channel", welcome)
+
+        # A request with a photo before the resident is known: not lost.
+        photo = fake.file_attachment("leak.jpg", b"\xff\xd8\xffJPEG", "image")
+        self.deliver(
+            fake.resident_message(
+                RESIDENT, "Течёт потолок в ванной", [photo], first_name="Анна"
+            )
+        )
+        dialog = self.dialog()
+        ticket = dialog.ticket_ids
+        self.assertEqual(len(ticket), 1)
+        self.assertEqual(
+            ticket.channel_id, self.env.ref("helpdesk_gis_zhkh_max.channel_max")
+        )
+        self.assertEqual(ticket.team_id, self.team)
+        message = ticket.message_ids.filtered(lambda m: m.message_type == "comment")
+        self.assertEqual(len(message), 1)
+        self.assertIn("Течёт потолок", message.body)
+        self.assertEqual(len(message.attachment_ids), 1)
+        self.assertEqual(message.attachment_ids.raw, b"\xff\xd8\xffJPEG")
+        self.assertEqual(message.author_id, dialog.partner_id)
+        replies = self.texts()
+        self.assertIn(ticket.number, replies[-2])
+        self.assertEqual(dialog.step, "contact")
+
+        # The resident shares their own contact: identified, asked building.
+        contact = fake.contact_attachment(RESIDENT, "+79161234567", "Анна Петрова")
+        self.deliver(fake.resident_message(RESIDENT, "", [contact]))
+        self.assertTrue(dialog.identified)
+        self.assertEqual(dialog.partner_id.phone_sanitized, "+79161234567")
+        self.assertEqual(ticket.partner_id, dialog.partner_id)
+        self.assertEqual(dialog.step, "house")
+
+        self.deliver(fake.resident_presses(RESIDENT, f"h:{self.house.id}"))
+        self.assertEqual(dialog.house_id, self.house)
+        self.assertEqual(ticket.gis_house_id, self.house)
+        self.deliver(fake.resident_message(RESIDENT, "12"))
+        self.assertEqual((dialog.flat, ticket.gis_premise_number), ("12", "12"))
+        self.assertEqual(dialog.step, "")
+        self.assertFalse(fake.invalid, fake.invalid)
+
+    def test_a_known_resident_is_found_not_duplicated(self):
+        known = self.env["res.partner"].create(
+            {"name": "Анна Петрова", "phone": "+7 916 123-45-67"}
+        )
+        fake = self.fake
+        self.deliver(fake.resident_message(RESIDENT, "Не работает лифт"))
+        dialog = self.dialog()
+        provisional = dialog.partner_id
+        contact = fake.contact_attachment(RESIDENT, "+79161234567", "Анна")
+        self.deliver(fake.resident_message(RESIDENT, "", [contact]))
+        self.assertEqual(dialog.partner_id, known)
+        self.assertEqual(dialog.ticket_ids.partner_id, known)
+        self.assertFalse(provisional.active)
+        comments = dialog.ticket_ids.message_ids.filtered(
+            lambda m: m.message_type == "comment"
+        )
+        self.assertEqual(comments.author_id, known)
+
+    def test_emergency_is_urgent_at_once_and_shows_the_phone(self):
+        fake = self.fake
+        self.deliver(fake.resident_starts(RESIDENT))
+        self.deliver(fake.resident_presses(RESIDENT, "m:emergency"))
+        ticket = self.dialog().ticket_ids
+        self.assertEqual(ticket.priority, "3")
+        self.assertEqual(
+            ticket.category_id, self.env.ref("helpdesk_gis_zhkh_max.category_emergency")
+        )
+        self.assertIn("+7 4822 00-00-00", "\n".join(self.texts()))
+        self.assertEqual(len(fake.callback_answers), 1)
+
+    def test_staff_reply_reaches_max_and_notes_do_not(self):
+        fake = self.fake
+        self.deliver(fake.resident_message(RESIDENT, "Нет горячей воды"))
+        ticket = self.dialog().ticket_ids
+        before = len(self.texts())
+        ticket.message_post(
+            body="Внутренняя заметка",
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        reply = ticket.message_post(
+            body="Бригада будет к 15:00",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        notification = reply.notification_ids.filtered(
+            lambda n: n.notification_type == "gateway"
+        )
+        self.assertEqual(notification.notification_status, "ready")
+        self.run_jobs()
+        self.assertEqual(notification.notification_status, "sent")
+        self.assertTrue(notification.gateway_message_id)
+        sent = self.texts()[before:]
+        self.assertEqual(sent, ["Бригада будет к 15:00"])
+
+    def test_staff_reply_failure_is_visible_and_retried(self):
+        fake = self.fake
+        self.deliver(fake.resident_message(RESIDENT, "Нет света в подъезде"))
+        ticket = self.dialog().ticket_ids
+        fake.fail_next(1000, path="/messages", status=503)
+        reply = ticket.message_post(
+            body="Проверим сегодня",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        notification = reply.notification_ids.filtered(
+            lambda n: n.notification_type == "gateway"
+        )
+        self.run_jobs()
+        self.assertEqual(notification.notification_status, "exception")
+        self.assertTrue(ticket.max_delivery_failed)
+        fake.failures.clear()
+        notification.action_max_retry()
+        self.run_jobs()
+        self.assertEqual(notification.notification_status, "sent")
+        self.assertFalse(ticket.max_delivery_failed)
+
+    def test_stage_change_sends_a_notice(self):
+        fake = self.fake
+        self.deliver(fake.resident_message(RESIDENT, "Сломан домофон"))
+        ticket = self.dialog().ticket_ids
+        stage = self.env["helpdesk.ticket.stage"].search(
+            [("id", "!=", ticket.stage_id.id)], limit=1
+        )
+        before = len(self.texts())
+        ticket.stage_id = stage
+        self.run_jobs()
+        notice = self.texts()[before:]
+        self.assertEqual(len(notice), 1)
+        self.assertIn(ticket.number, notice[0])
+        self.assertIn(stage.name, notice[0])
