@@ -67,6 +67,8 @@ class MaxGatewayController(GatewayController):
         # werkzeug refuses a longer body, declared or chunked, as it reads.
         httprequest.max_content_length = limit
         try:
+            if (httprequest.content_length or 0) > limit:
+                raise RequestEntityTooLarge()
             raw = httprequest.get_data(cache=False)
         except RequestEntityTooLarge:
             _logger.warning(

@@ -5,3 +5,5 @@ from . import test_import_faults
 from . import test_security
 from . import test_views
 from . import test_max_conversation
+from . import test_max_webhook
+from . import test_max_gateway

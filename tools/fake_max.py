@@ -441,13 +441,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(413, {"code": "too.large", "message": "Body too large"})
         if path.startswith("/control/"):
             return self._control(path, raw)
-        if path.startswith("/files/") and method == "GET":
-            return self._file(path.rsplit("/", 1)[1])
-        if not self._authorised(query):
+        is_file = path.startswith("/files/") and method == "GET"
+        if not is_file and not self._authorised(query):
             return self._json(
                 401, {"code": "verify.token", "message": "Invalid access_token"}
             )
         failure = fake._take_failure(path)
+        if failure is None and is_file:
+            return self._file(path.rsplit("/", 1)[1])
         if failure:
             with fake.lock:
                 fake.sent.append((f"{method} {path}", query, "failure"))

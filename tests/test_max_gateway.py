@@ -1,0 +1,102 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user
+
+from .common import view_fields
+from .max_common import RESIDENT, MaxCase
+
+
+class TestMaxGateway(MaxCase):
+    """Subscription, long polling, configuration and access."""
+
+    def test_the_check_subscribes_again_when_max_dropped_the_webhook(self):
+        self.assertEqual(len(self.fake.subscriptions), 1)
+        self.fake.subscriptions.clear()  # MAX gave up after 8 h of failures
+        self.env["mail.gateway"]._cron_max_check_subscriptions()
+        self.assertEqual(len(self.fake.subscriptions), 1)
+        self.assertEqual(
+            self.fake.subscriptions[0]["url"], self.gateway.webhook_url
+        )
+        self.assertTrue(self.gateway.max_subscribed)
+        self.assertTrue(self.gateway.max_checked_at)
+        self.fake.fail_next(20, path="/subscriptions", status=500)
+        self.env["mail.gateway"]._cron_max_check_subscriptions()
+        self.assertIn("temporary", self.gateway.max_last_error)
+
+    def test_unsubscribe(self):
+        self.gateway.action_max_unsubscribe()
+        self.assertEqual(self.fake.subscriptions, [])
+        self.assertFalse(self.gateway.max_subscribed)
+        self.assertFalse(self.gateway.integrated_webhook_state)
+
+    def test_long_polling_without_a_public_webhook(self):
+        self.gateway.action_max_unsubscribe()
+        self.gateway.max_use_polling = True
+        first = self.fake.resident_message(RESIDENT, "Мусор не вывезли")
+        self.fake.deliver(first)
+        self.fake.deliver(first)  # MAX may repeat itself
+        self.fake.deliver(self.fake.resident_message(RESIDENT, "Третий день"))
+        self.env["mail.gateway"]._cron_max_poll()
+        self.assertEqual(self.gateway.max_poll_marker, "3")
+        self.assertEqual(self.env["max.update"].search_count([]), 2)
+        self.run_jobs()
+        ticket = self.dialog().ticket_ids
+        self.assertEqual(len(ticket), 1)
+        # Nothing new: the marker stays, nothing is processed twice.
+        self.env["mail.gateway"]._cron_max_poll()
+        self.assertEqual(self.gateway.max_poll_marker, "3")
+        self.assertEqual(self.env["max.update"].search_count([]), 2)
+
+    def test_texts_are_edited_without_code(self):
+        welcome = self.gateway.max_text_ids.filtered(lambda t: t.key == "welcome")
+        self.assertTrue(welcome)
+        self.assertEqual(
+            len(self.gateway.max_text_ids), len(self.env["max.bot.text"]._key_selection())
+        )
+        manager = new_test_user(
+            self.env,
+            login="max_texts_manager",
+            groups="helpdesk_mgmt.group_helpdesk_manager",
+        )
+        welcome.with_user(manager).text = "Здравствуйте! Бот УК «Уют»."
+        with self.assertRaises(AccessError):
+            self.gateway.with_user(manager).read(["token"])
+        self.deliver(self.fake.resident_starts(RESIDENT))
+        self.assertTrue(self.texts()[-1].startswith("Здравствуйте! Бот УК «Уют»."))
+
+    def test_access_of_staff_and_residents(self):
+        self.deliver(self.fake.resident_message(RESIDENT, "Шумят соседи"))
+        dialog = self.dialog()
+        dispatcher = new_test_user(
+            self.env,
+            login="max_dispatcher",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+        )
+        self.assertEqual(dialog.with_user(dispatcher).read(["name"])[0]["name"], "Жилец")
+        with self.assertRaises(AccessError):
+            self.env["max.update"].with_user(dispatcher).search([])
+        with self.assertRaises(AccessError):
+            self.env["mail.gateway"].with_user(dispatcher).search([])
+        portal = new_test_user(self.env, login="max_portal", groups="base.group_portal")
+        with self.assertRaises(AccessError):
+            self.env["max.dialog"].with_user(portal).search([])
+        with self.assertRaises(AccessError):
+            dialog.ticket_ids.with_user(portal).read(["name"])
+
+    def test_gateway_form_shows_the_max_settings(self):
+        shown = view_fields(self.env, "mail.gateway", "form")
+        self.assertTrue(
+            {
+                "max_api_url",
+                "max_official_url",
+                "max_dispatcher_phone",
+                "max_text_ids",
+                "max_group_keywords",
+                "max_use_polling",
+            }
+            <= shown
+        )
+        ticket_fields = view_fields(self.env, "helpdesk.ticket", "form")
+        self.assertIn("max_dialog_id", ticket_fields)
+        self.assertIn("max_delivery_failed", ticket_fields)
