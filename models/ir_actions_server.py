@@ -12,13 +12,25 @@ _logger = logging.getLogger(__name__)
 
 
 class IrActionsServer(models.Model):
-    """Server action type "GIS ZhKKh operation", for automation rules."""
+    """Server action types "GIS ZhKKh operation" and "Send MAX message",
+    for automation rules."""
 
     _inherit = "ir.actions.server"
 
     state = fields.Selection(
-        selection_add=[("gis_zhkh", "GIS ZhKKh operation")],
-        ondelete={"gis_zhkh": "cascade"},
+        selection_add=[
+            ("gis_zhkh", "GIS ZhKKh operation"),
+            ("max_message", "Send MAX message"),
+        ],
+        ondelete={"gis_zhkh": "cascade", "max_message": "cascade"},
+    )
+    max_template_id = fields.Many2one(
+        "mail.template",
+        string="MAX message template",
+        domain="[('model', '=', 'helpdesk.ticket')]",
+        help="Rendered for the ticket as plain text and sent by the MAX bot to "
+        "the resident (their own dialog, or the dialog of the resident of a "
+        "GIS appeal), if they accept notices.",
     )
     gis_zhkh_operation = fields.Selection(
         OPERATIONS,
@@ -46,7 +58,9 @@ class IrActionsServer(models.Model):
 
     @api.depends("state")
     def _compute_available_model_ids(self):
-        gis_actions = self.filtered(lambda action: action.state == "gis_zhkh")
+        gis_actions = self.filtered(
+            lambda action: action.state in ("gis_zhkh", "max_message")
+        )
         ticket_model = self.env["ir.model"]._get("helpdesk.ticket")
         for action in gis_actions:
             action.available_model_ids = ticket_model.ids
@@ -54,7 +68,7 @@ class IrActionsServer(models.Model):
 
     @api.model
     def _warning_depends(self):
-        return [*super()._warning_depends(), "gis_zhkh_operation"]
+        return [*super()._warning_depends(), "gis_zhkh_operation", "max_template_id"]
 
     def _get_warning_messages(self):
         self.ensure_one()
@@ -66,6 +80,13 @@ class IrActionsServer(models.Model):
                 )
             if not self.gis_zhkh_operation:
                 warnings.append(self.env._("Choose the GIS ZhKKh operation."))
+        if self.state == "max_message":
+            if self.model_id.model != "helpdesk.ticket":
+                warnings.append(
+                    self.env._("MAX messages are sent for helpdesk tickets only.")
+                )
+            if not self.max_template_id:
+                warnings.append(self.env._("Choose the template of the MAX message."))
         return warnings
 
     def _gis_zhkh_values(self, ticket):
@@ -110,4 +131,14 @@ class IrActionsServer(models.Model):
                 )
                 ticket.sudo()._message_log(body=text)
                 ticket.sudo()._gis_tell_responsible(text)
+        return False
+
+    def _run_action_max_message_multi(self, eval_context=None):
+        records = eval_context.get("records") or eval_context.get("record")
+        if not records or records._name != "helpdesk.ticket" or not self.max_template_id:
+            return False
+        for ticket in records:
+            dialog = ticket._max_dialog_for_notices()
+            if dialog:
+                dialog._send_template(self.max_template_id, ticket)
         return False

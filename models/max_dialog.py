@@ -215,6 +215,8 @@ class MaxDialog(models.Model):
             "channel_id": self.env.ref("helpdesk_gis_zhkh_max.channel_max").id,
             "category_id": category.id,
             "max_dialog_id": self.id,
+            # Auto-assignment would give it to the bot's technical user.
+            "user_id": False,
             "company_id": gateway.company_id.id or self.env.company.id,
             "gis_house_id": self.house_id.id,
             "gis_premise_number": self.flat or False,

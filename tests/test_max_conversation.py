@@ -143,3 +143,27 @@ class TestMaxConversation(MaxCase):
         self.assertEqual(len(notice), 1)
         self.assertIn(ticket.number, notice[0])
         self.assertIn(stage.name, notice[0])
+
+    def test_server_action_sends_a_max_message_from_an_automation_rule(self):
+        rule = self.env.ref("helpdesk_gis_zhkh_max.automation_max_assigned_notice")
+        rule.active = True
+        self.deliver(self.fake.resident_message(RESIDENT, "Не горит лампочка"))
+        ticket = self.dialog().ticket_ids
+        self.assertFalse(ticket.user_id)
+        before = len(self.texts())
+        ticket.user_id = self.env.ref("base.user_admin")
+        self.run_jobs()
+        sent = self.texts()[before:]
+        self.assertEqual(len(sent), 1)
+        self.assertIn(ticket.number, sent[0])
+        self.assertIn(self.env.ref("base.user_admin").name, sent[0])
+        notes = ticket.message_ids.filtered(lambda m: "Notice sent in MAX" in m.body)
+        self.assertEqual(len(notes), 1)
+        # A resident who switched notices off gets nothing.
+        self.deliver(self.fake.resident_presses(RESIDENT, "n:off"))
+        self.assertFalse(self.dialog().notices)
+        before = len(self.texts())
+        ticket.user_id = False
+        ticket.user_id = self.env.ref("base.user_demo")
+        self.run_jobs()
+        self.assertEqual(self.texts()[before:], [])
