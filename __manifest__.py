@@ -46,6 +46,7 @@
         "views/max_dialog_views.xml",
         "views/max_chat_alert_views.xml",
         "views/max_update_views.xml",
+        "views/max_broadcast_views.xml",
         "views/mail_gateway_views.xml",
         "views/menus.xml",
         "data/helpdesk_deadline_rule_data.xml",

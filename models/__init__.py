@@ -16,6 +16,8 @@ from . import mail_gateway
 from . import mail_gateway_max
 from . import mail_notification
 from . import max_bot_text
+from . import max_broadcast
+from . import max_broadcast_line
 from . import max_chat_alert
 from . import max_dialog
 from . import max_update

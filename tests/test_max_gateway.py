@@ -100,3 +100,36 @@ class TestMaxGateway(MaxCase):
         ticket_fields = view_fields(self.env, "helpdesk.ticket", "form")
         self.assertIn("max_dialog_id", ticket_fields)
         self.assertIn("max_delivery_failed", ticket_fields)
+
+    def test_building_notice_reaches_residents_of_the_buildings_only(self):
+        other_house = self.env["gis.zhkh.house"].create({"name": "ул. Мира, 1"})
+        self.gateway.max_house_ids = [(4, other_house.id)]
+        residents = [RESIDENT, RESIDENT + 1, RESIDENT + 2, RESIDENT + 3]
+        for user_id in residents:
+            self.deliver(self.fake.resident_message(user_id, "Здравствуйте"))
+            dialog = self.dialog(user_id)
+            dialog.house_id = self.house if user_id != RESIDENT + 3 else other_house
+        self.dialog(RESIDENT + 1).notices = False
+        self.fake.fail_next(1, path="/messages", status=403, code="chat.denied")
+        notice = self.env["max.broadcast"].create(
+            {
+                "name": "Отключение воды",
+                "gateway_id": self.gateway.id,
+                "house_ids": [(6, 0, self.house.ids)],
+                "text": "3 декабря с 10:00 до 16:00 не будет горячей воды.",
+            }
+        )
+        self.assertEqual(notice.preview_count, 2)
+        notice.action_send()
+        self.run_jobs()
+        self.assertEqual(notice.state, "done")
+        self.assertEqual((notice.sent_count, notice.failed_count), (1, 1))
+        got = [
+            user_id
+            for user_id in residents
+            if "горячей воды" in "\n".join(self.texts(user_id))
+        ]
+        self.assertEqual(len(got), 1)
+        self.assertIn("delivered", notice.message_ids[0].body)
+        # Throttled by the client (25 requests/s): no burst beyond the limit.
+        self.assertFalse(self.fake.invalid, self.fake.invalid)
