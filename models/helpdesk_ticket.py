@@ -250,6 +250,18 @@ class HelpdeskTicket(models.Model):
         index="btree_not_null",
         groups=PERSONAL,
     )
+    max_gis_notified = fields.Boolean(
+        string="GIS registration told in MAX", readonly=True, copy=False
+    )
+    max_link_ticket_id = fields.Many2one(
+        "helpdesk.ticket",
+        string="Same as MAX request",
+        readonly=True,
+        copy=False,
+        groups=PERSONAL,
+        help="A request the same resident sent to the MAX bot shortly before "
+        "this GIS appeal: link them so that one ticket carries both.",
+    )
     max_delivery_failed = fields.Boolean(
         compute="_compute_max_delivery_failed",
         compute_sudo=True,
@@ -419,6 +431,7 @@ class HelpdeskTicket(models.Model):
     def create(self, vals_list):
         tickets = super().create(vals_list)
         self.env["helpdesk.ticket.deadline"]._sync_tickets(tickets)
+        tickets.filtered("gis_appeal_guid")._max_bridge_new_appeals()
         return tickets
 
     def write(self, vals):
@@ -497,6 +510,148 @@ class HelpdeskTicket(models.Model):
             if dialog and not dialog.stopped:
                 dialog._deliver_staff_message(message)
         return result
+
+    def _max_bridge_new_appeals(self):
+        """A new GIS appeal of a MAX bot user: tell them (once) its number and
+        deadline, and offer the dispatcher to link it with the MAX request
+        it looks like."""
+        template = self.env.ref(
+            "helpdesk_gis_zhkh_max.mail_template_max_gis_registered",
+            raise_if_not_found=False,
+        )
+        for ticket in self.sudo():
+            candidate = ticket._max_link_candidate()
+            if candidate:
+                ticket.max_link_ticket_id = candidate
+            dialog = ticket._max_dialog_for_notices()
+            if (
+                template
+                and dialog
+                and dialog.notices
+                and not dialog.stopped
+                and not ticket.max_gis_notified
+            ):
+                dialog._send_template(template, ticket)
+                ticket.max_gis_notified = True
+
+    def _max_link_candidate(self):
+        """The open MAX request of the same resident (and building and flat,
+        where both tickets know them) received within the bot's window."""
+        self.ensure_one()
+        if not self.partner_id:
+            return self.browse()
+        received = self.gis_received_date or fields.Date.context_today(self)
+        candidates = self.search(
+            [
+                ("id", "!=", self.id),
+                ("max_dialog_id", "!=", False),
+                ("gis_appeal_guid", "=", False),
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("stage_id.closed", "=", False),
+            ],
+            order="create_date desc",
+        )
+        for candidate in candidates:
+            days = candidate.max_dialog_id.gateway_id.max_link_days or 7
+            created = candidate.create_date.date()
+            if abs((received - created).days) > days:
+                continue
+            if (
+                self.gis_house_id
+                and candidate.gis_house_id
+                and self.gis_house_id != candidate.gis_house_id
+            ):
+                continue
+            if (
+                self.gis_premise_number
+                and candidate.gis_premise_number
+                and self.gis_premise_number.strip().lower()
+                != candidate.gis_premise_number.strip().lower()
+            ):
+                continue
+            return candidate
+        return self.browse()
+
+    def _gis_identity_fields(self):
+        """What makes a ticket a GIS appeal: moved as a whole when linking."""
+        return [
+            name
+            for name, field in self._fields.items()
+            if name.startswith("gis_")
+            and field.store
+            and not field.compute
+            and not field.related
+            and field.type not in ("one2many", "many2many")
+            and name not in ("gis_house_id", "gis_premise_number")
+        ]
+
+    def action_max_link_gis(self):
+        """Link this GIS appeal to the MAX request it duplicates: the MAX
+        ticket becomes the appeal (GIS number, deadline, operations,
+        exchanges), this one is archived. One ticket, no work done twice."""
+        self.ensure_one()
+        max_ticket = self.sudo().max_link_ticket_id
+        if not max_ticket or not self.gis_appeal_guid:
+            raise UserError(self.env._("There is no MAX request to link."))
+        if max_ticket.gis_appeal_guid:
+            raise UserError(
+                self.env._(
+                    "MAX request %(number)s is already linked to a GIS appeal.",
+                    number=max_ticket.number,
+                )
+            )
+        names = self._gis_identity_fields()
+        values = self._convert_to_write({name: self[name] for name in names})
+        for name in ("gis_house_id", "gis_premise_number"):
+            if self[name] and not max_ticket[name]:
+                values[name] = self._convert_to_write({name: self[name]})[name]
+        number = self.gis_appeal_number
+        # The appeal's key is unique: free it before the MAX ticket takes it.
+        self.with_context(gis_import=True).write(
+            {
+                "gis_appeal_guid": False,
+                "gis_backend_id": False,
+                "max_link_ticket_id": False,
+            }
+        )
+        self.flush_recordset()
+        max_ticket.with_context(gis_import=True).write(values)
+        self.env["gis.zhkh.operation"].sudo().search(
+            [("ticket_id", "=", self.id)]
+        ).ticket_id = max_ticket
+        self.env["gis.zhkh.message"].sudo().search(
+            [("ticket_id", "=", self.id)]
+        ).ticket_id = max_ticket
+        max_ticket.message_post(
+            body=self.env._(
+                "Linked to GIS ZhKKh appeal No. %(number)s (ticket %(ticket)s, now "
+                "archived): this ticket carries its number and legal deadline.",
+                number=number,
+                ticket=self.number,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        self.message_post(
+            body=self.env._(
+                "Linked to MAX request %(ticket)s, which now carries GIS ZhKKh "
+                "appeal No. %(number)s.",
+                ticket=max_ticket.number,
+                number=number,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        self.active = False
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "helpdesk.ticket",
+            "res_id": max_ticket.id,
+            "view_mode": "form",
+        }
+
+    def action_max_dismiss_link(self):
+        self.sudo().max_link_ticket_id = False
+        return True
 
     def _max_stage_notice(self):
         template = self.env.ref(

@@ -7,3 +7,4 @@ from . import test_views
 from . import test_max_conversation
 from . import test_max_webhook
 from . import test_max_gateway
+from . import test_max_bridge
