@@ -54,6 +54,7 @@
     ],
     "demo": [
         "demo/gis_zhkh_demo.xml",
+        "demo/max_demo.xml",
     ],
     "installable": True,
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start a demo: Odoo 19 with this addon and its demo data, plus the fake GIS
-# ZhKKh on 127.0.0.1:8765 registering a new appeal every 20 seconds.
+# ZhKKh on 127.0.0.1:8765 registering a new appeal every 20 seconds, and the
+# fake MAX Bot API on 127.0.0.1:8766 whose page http://127.0.0.1:8766/chat
+# lets you write to the organisation's MAX bot as a resident.
 # Tickets appear within a minute at http://127.0.0.1:8069 (login admin / admin).
 #
 #   scripts/demo.sh            create (or reuse) the database gis_zhkh_demo and run
@@ -49,7 +51,9 @@ fake_args=(--port 8765 --demo-appeals 12 --tick 20)
 [ -d "$xsd_dir" ] && fake_args+=(--xsd-dir "$xsd_dir")
 (cd "$addon_dir" && exec "$python" -m tools.fake_gis "${fake_args[@]}") &
 fake_pid=$!
-trap 'kill $fake_pid 2>/dev/null || true' EXIT
+(cd "$addon_dir" && exec "$python" -m tools.fake_max --port 8766 --token demo-max-token) &
+fake_max_pid=$!
+trap 'kill $fake_pid $fake_max_pid 2>/dev/null || true' EXIT
 
 if ! psql -d "$db" -tAc "select 1 from ir_module_module where name='helpdesk_gis_zhkh_max' and state='installed'" 2>/dev/null | grep -q 1; then
     echo "Creating the demo database $db (a minute or two)..."
@@ -60,11 +64,23 @@ if ! psql -d "$db" -tAc "select 1 from ir_module_module where name='helpdesk_gis
     "$python" -m odoo shell -c "$state/odoo.conf" --no-http --log-level=warn <<'PY'
 env["res.users"].browse(env.ref("base.user_admin").id).lang = "ru_RU"
 env.company.partner_id.lang = "ru_RU"
+# The bot speaks Russian: its texts again, now that Russian is loaded.
+bot = env.ref("helpdesk_gis_zhkh_max.demo_max_gateway")
+bot.max_text_ids.unlink()
+bot._max_seed_texts()
 env.cr.commit()
 PY
 fi
+# The fake MAX forgets subscriptions when it stops: subscribe the demo bot's
+# webhook to it again at every start.
+"$python" -m odoo shell -c "$state/odoo.conf" --no-http --log-level=warn <<PY
+env["ir.config_parameter"].set_param("web.base.url", "http://127.0.0.1:$http_port")
+env.ref("helpdesk_gis_zhkh_max.demo_max_gateway").action_max_subscribe()
+env.cr.commit()
+PY
 echo
 echo "Demo ready: http://127.0.0.1:$http_port (admin / admin) -> Helpdesk."
 echo "The fake GIS ZhKKh registers a new appeal every 20 s; imports run every minute."
+echo "Write to the MAX bot as a resident: http://127.0.0.1:8766/chat"
 echo
 "$python" -m odoo -c "$state/odoo.conf" --log-level=info

@@ -14,6 +14,7 @@ twice, out of order, or with a wrong secret — or kept for long polling.
 """
 
 import argparse
+import base64
 import copy
 import dataclasses
 import email
@@ -27,6 +28,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -118,6 +120,7 @@ class FakeMax:
             self.invalid = []  # schema errors of requests
             self.seq = itertools.count(1)
             self.mids = itertools.count(1)
+            self.chat_log = []  # (user_id, "me"|"bot", text, buttons) for /chat
 
     # -- scenario controls -----------------------------------------------------
 
@@ -351,6 +354,8 @@ class FakeMax:
         }
         with self.lock:
             self.messages.append(message)
+            if user_id:
+                self.chat_log.append((int(user_id), "bot", text, _buttons(body)))
         return 200, {"message": message}
 
     def subscribe(self, body):
@@ -399,6 +404,17 @@ class FakeMax:
         return 200, {"updates": [u for _m, u in ready], "marker": next_marker}
 
 
+def _buttons(body):
+    """The inline keyboard of a message the bot sent, for the chat page."""
+    for attachment in body.get("attachments") or []:
+        if attachment.get("type") == "inline_keyboard":
+            return (attachment.get("payload") or {}).get("buttons") or []
+    return []
+
+
+CHAT_PAGE = Path(__file__).with_name("fake_max_chat.html")
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "FakeMaxBotApi/1.0"
     protocol_version = "HTTP/1.1"
@@ -439,8 +455,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.close_connection = True
             return self._json(413, {"code": "too.large", "message": "Body too large"})
+        if path == "/chat" and method == "GET":
+            return self._page()
         if path.startswith("/control/"):
-            return self._control(path, raw)
+            return self._control(path, raw, query)
         is_file = path.startswith("/files/") and method == "GET"
         if not is_file and not self._authorised(query):
             return self._json(
@@ -562,34 +580,96 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(content)
         return None
 
-    def _control(self, path, raw):
+    def _page(self):
+        content = CHAT_PAGE.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def _control(self, path, raw, query=None):
+        """Scenario controls, and what the demo's chat page calls."""
         fake = self.server.fake
         try:
             data = json.loads(raw or b"{}")
         except ValueError:
             return self._json(400, {"error": "malformed JSON"})
+        if not isinstance(data, dict):
+            return self._json(400, {"error": "not an object"})
+        try:
+            return self._json(200, self._controlled(fake, path, data, query or {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            return self._json(400, {"error": f"{exc.__class__.__name__}: {exc}"})
+        except LookupError:
+            return self._json(404, {"error": "unknown control"})
+
+    def _controlled(self, fake, path, data, query):
+        user = data.get("user") or {}
         if path == "/control/reset":
             fake.reset()
-        elif path == "/control/fail":
+            return {"ok": True}
+        if path == "/control/fail":
             fake.fail_next(int(data.pop("count", 1)), **data)
-        elif path == "/control/say":
-            update = fake.resident_message(
-                int(data["user_id"]), data.get("text", ""), **data.get("user", {})
-            )
-            return self._json(200, {"results": fake.deliver(update)})
-        elif path == "/control/state":
+            return {"ok": True}
+        if path == "/control/state":
             with fake.lock:
-                return self._json(
-                    200,
-                    {
-                        "messages": fake.messages[-50:],
-                        "subscriptions": fake.subscriptions,
-                        "invalid": fake.invalid[-20:],
-                    },
+                return {
+                    "messages": fake.messages[-50:],
+                    "subscriptions": fake.subscriptions,
+                    "invalid": fake.invalid[-20:],
+                }
+        if path == "/control/dialog":
+            user_id = int((query.get("user_id") or [data.get("user_id")])[0])
+            with fake.lock:
+                entries = [e for e in fake.chat_log if e[0] == user_id]
+            return {
+                "entries": [
+                    {"who": who, "text": text, "buttons": buttons}
+                    for _user, who, text, buttons in entries[-100:]
+                ]
+            }
+        user_id = int(data["user_id"])
+        if path == "/control/start":
+            update = fake.resident_starts(user_id, data.get("payload"), **user)
+            shown = "/start"
+        elif path == "/control/say":
+            attachments = []
+            if data.get("file"):
+                file = data["file"]
+                content = base64.b64decode(file["content"])
+                kind = (
+                    "image" if (file.get("type") or "").startswith("image/") else "file"
                 )
+                attachments.append(
+                    fake.file_attachment(file["name"], content, kind, file.get("type"))
+                )
+            update = fake.resident_message(
+                user_id, data.get("text", ""), attachments, **user
+            )
+            shown = data.get("text", "") + (
+                f" [{data['file']['name']}]" if data.get("file") else ""
+            )
+        elif path == "/control/press":
+            update = fake.resident_presses(user_id, data["payload"], **user)
+            shown = f"[{data.get('label') or data['payload']}]"
+        elif path == "/control/contact":
+            contact = fake.contact_attachment(
+                user_id, data["phone"], data.get("name") or "Жилец"
+            )
+            update = fake.resident_message(user_id, "", [contact], **user)
+            shown = f"☎ {data['phone']}"
+        elif path == "/control/group":
+            update = fake.group_message(
+                int(data["chat_id"]), user_id, data.get("text", ""), **user
+            )
+            shown = None
         else:
-            return self._json(404, {"error": "unknown control"})
-        return self._json(200, {"ok": True})
+            raise LookupError(path)
+        if shown is not None:
+            with fake.lock:
+                fake.chat_log.append((user_id, "me", shown, []))
+        return {"results": fake.deliver(update)}
 
     def do_GET(self):
         self._route("GET")
