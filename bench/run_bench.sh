@@ -7,13 +7,18 @@
 #   bench/run_bench.sh operations [N] N answers sent to the fake GIS ZhKKh,
 #                                     without faults and with 30 % of its
 #                                     calls failing; exactly-once counted
+#   bench/run_bench.sh max [N]        MAX webhook: latency at 200 requests/s
+#                                     against trivial routes (and OCA
+#                                     mail_gateway_telegram with
+#                                     BENCH_TELEGRAM=1), N updates delivered
+#                                     twice, N fuzzed deliveries
 # (bench/bench_calculator.py needs no database.)
 set -euo pipefail
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$addon_dir/scripts/lib.sh"
 kind=import
-case "${1:-}" in import|sweep|operations) kind=$1; shift ;; esac
+case "${1:-}" in import|sweep|operations|max) kind=$1; shift ;; esac
 case $kind in sweep) default=100000 ;; operations) default=1000 ;; *) default=10000 ;; esac
 count=${1:-$default}
 odoo_importable || { echo "The benchmark needs Odoo 19 importable by $python." >&2; exit 2; }
@@ -37,6 +42,14 @@ if [ "$kind" = sweep ]; then
     "$python" -m pip install --quiet --disable-pip-version-check odoo-addon-helpdesk-mgmt-sla
     modules=$modules,helpdesk_mgmt_sla
 fi
+if [ "$kind" = max ] && [ "${BENCH_TELEGRAM:-0}" = 1 ]; then
+    # OCA's Telegram gateway, for comparison: its webhook works synchronously.
+    if "$python" -m pip install --quiet --disable-pip-version-check odoo-addon-mail-gateway-telegram; then
+        modules=$modules,mail_gateway_telegram
+    else
+        echo "mail_gateway_telegram could not be installed: not measured" >&2
+    fi
+fi
 "$python" -m odoo -c "$work/odoo.conf" -i "$modules" --stop-after-init --log-level=warn
 if [ "$kind" = sweep ]; then
     "$python" "$addon_dir/bench/bench_sweep.py" -c "$work/odoo.conf" --count "$count"
@@ -44,6 +57,12 @@ if [ "$kind" = sweep ]; then
 fi
 
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if [ "$kind" = max ]; then
+    (cd "$addon_dir" && exec "$python" -m tools.fake_max --port "$port" --token bench-max-token) &
+    fake_pid=$!
+    "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count"
+    exit $?
+fi
 # The fake runs in its own process: its memory and CPU are not the import's.
 (cd "$addon_dir" && exec "$python" -m tools.fake_gis --port "$port" --processing-polls 0) &
 fake_pid=$!

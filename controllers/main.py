@@ -69,7 +69,9 @@ class MaxGatewayController(GatewayController):
         try:
             if (httprequest.content_length or 0) > limit:
                 raise RequestEntityTooLarge()
-            raw = httprequest.get_data(cache=False)
+            # Cached: Odoo replays the request after a serialization
+            # failure (two deliveries of one update at the same instant).
+            raw = httprequest.get_data(cache=True)
         except RequestEntityTooLarge:
             _logger.warning(
                 "MAX webhook: body over %s bytes refused (gateway %s)",

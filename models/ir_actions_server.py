@@ -135,7 +135,11 @@ class IrActionsServer(models.Model):
 
     def _run_action_max_message_multi(self, eval_context=None):
         records = eval_context.get("records") or eval_context.get("record")
-        if not records or records._name != "helpdesk.ticket" or not self.max_template_id:
+        if (
+            not records
+            or records._name != "helpdesk.ticket"
+            or not self.max_template_id
+        ):
             return False
         for ticket in records:
             dialog = ticket._max_dialog_for_notices()

@@ -4,6 +4,36 @@ from odoo import api, fields, models
 
 from ..tools import max_dialog
 
+KEYS = [
+    ("welcome", "Greeting"),
+    ("not_official", "Not the official channel"),
+    ("menu_emergency", "Button: emergency"),
+    ("menu_new", "Button: new request"),
+    ("menu_mine", "Button: my requests"),
+    ("menu_official", "Button: official request"),
+    ("menu_contacts", "Button: contacts and hours"),
+    ("menu_back", "Button: back to the menu"),
+    ("describe", "Ask to describe the request"),
+    ("emergency", "Emergency registered"),
+    ("registered", "Request registered"),
+    ("added", "Added to the open request"),
+    ("ask_contact", "Ask for the phone number"),
+    ("contact_button", "Button: share the phone number"),
+    ("contact_refused", "Contact refused (not the sender's own)"),
+    ("contact_thanks", "Phone number received"),
+    ("ask_house", "Ask for the building"),
+    ("house_other", "Button: another address"),
+    ("ask_flat", "Ask for the flat"),
+    ("complete", "Everything received"),
+    ("official", "How to file an official request"),
+    ("official_button", "Button: GIS ZhKKh chatbot"),
+    ("contacts", "Contacts and hours"),
+    ("notices_off", "Notices switched off"),
+    ("notices_on", "Notices switched on"),
+    ("notices_off_button", "Button: stop notices"),
+    ("unsupported", "Not understood"),
+]
+
 
 class MaxBotText(models.Model):
     """One thing the MAX bot says (a message or a button label), edited by
@@ -20,7 +50,7 @@ class MaxBotText(models.Model):
     company_id = fields.Many2one(related="gateway_id.company_id", store=True)
     sequence = fields.Integer(default=10)
     key = fields.Selection(
-        selection="_key_selection",
+        selection=KEYS,
         required=True,
         help="Where the bot uses the text. In texts, {number} is the request "
         "number and {phone} the dispatcher's phone.",
@@ -32,94 +62,64 @@ class MaxBotText(models.Model):
     )
 
     @api.model
-    def _key_selection(self):
-        return [
-            ("welcome", self.env._("Greeting")),
-            ("not_official", self.env._("Not the official channel")),
-            ("menu_emergency", self.env._("Button: emergency")),
-            ("menu_new", self.env._("Button: new request")),
-            ("menu_mine", self.env._("Button: my requests")),
-            ("menu_official", self.env._("Button: official request")),
-            ("menu_contacts", self.env._("Button: contacts and hours")),
-            ("menu_back", self.env._("Button: back to the menu")),
-            ("describe", self.env._("Ask to describe the request")),
-            ("emergency", self.env._("Emergency registered")),
-            ("registered", self.env._("Request registered")),
-            ("added", self.env._("Added to the open request")),
-            ("ask_contact", self.env._("Ask for the phone number")),
-            ("contact_button", self.env._("Button: share the phone number")),
-            ("contact_refused", self.env._("Contact refused (not the sender's own)")),
-            ("contact_thanks", self.env._("Phone number received")),
-            ("ask_house", self.env._("Ask for the building")),
-            ("house_other", self.env._("Button: another address")),
-            ("ask_flat", self.env._("Ask for the flat")),
-            ("complete", self.env._("Everything received")),
-            ("official", self.env._("How to file an official request")),
-            ("official_button", self.env._("Button: GIS ZhKKh chatbot")),
-            ("contacts", self.env._("Contacts and hours")),
-            ("notices_off", self.env._("Notices switched off")),
-            ("notices_on", self.env._("Notices switched on")),
-            ("notices_off_button", self.env._("Button: stop notices")),
-            ("unsupported", self.env._("Not understood")),
-        ]
-
-    @api.model
     def _default_texts(self):
         """The bot's texts in the context's language (Russian for residents)."""
-        return {
-            "welcome": self.env._(
-                "Hello! This is the bot of your management organisation. "
-                "Report an emergency, leave a request or follow your requests here."
-            ),
-            "not_official": self.env._(
-                "Please note: this bot is not the official channel. Legally "
-                "significant requests are filed through the GIS ZhKKh chatbot "
-                "in MAX: there they are registered with a number and a legal "
-                "deadline."
-            ),
-            "menu_emergency": self.env._("🚨 Emergency"),
-            "menu_new": self.env._("New request"),
-            "menu_mine": self.env._("My requests"),
-            "menu_official": self.env._("Official request (GIS ZhKKh)"),
-            "menu_contacts": self.env._("Contacts and hours"),
-            "menu_back": self.env._("Menu"),
-            "describe": self.env._(
-                "Describe the problem in one message; you may attach photos and files."
-            ),
-            "emergency": self.env._(
-                "Emergency request No. {number} is registered and passed to the "
-                "dispatcher. If there is danger to people, call the dispatcher "
-                "now: {phone}."
-            ),
-            "registered": self.env._("Your request is registered as No. {number}."),
-            "added": self.env._("Added to your request No. {number}."),
-            "ask_contact": self.env._(
-                "To reach you and find your flat, please share your phone "
-                "number with the button below."
-            ),
-            "contact_button": self.env._("Share my phone number"),
-            "contact_refused": self.env._(
-                "We can only accept your own phone number: please use the button."
-            ),
-            "contact_thanks": self.env._("Thank you, we have your phone number."),
-            "ask_house": self.env._("Which building do you live in?"),
-            "house_other": self.env._("Another address"),
-            "ask_flat": self.env._("What is your flat number?"),
-            "complete": self.env._("Thank you, we have everything we need."),
-            "official": self.env._(
-                "A legally significant request is filed through the GIS ZhKKh "
-                "chatbot in MAX. It is registered there with a number and we must "
-                "answer it within the legal deadline."
-            ),
-            "official_button": self.env._("Open the GIS ZhKKh chatbot"),
-            "contacts": self.env._("Emergency dispatcher, around the clock: {phone}."),
-            "notices_off": self.env._("You will not receive notices any more."),
-            "notices_on": self.env._("You will receive notices again."),
-            "notices_off_button": self.env._("Stop notices"),
-            "unsupported": self.env._(
-                "Please choose from the menu or write your request."
-            ),
-        }
+        texts = {}
+        texts["welcome"] = self.env._(
+            "Hello! This is the bot of your management organisation. "
+            "Report an emergency, leave a request or follow your requests here."
+        )
+        texts["not_official"] = self.env._(
+            "Please note: this bot is not the official channel. Legally "
+            "significant requests are filed through the GIS ZhKKh chatbot "
+            "in MAX: there they are registered with a number and a legal "
+            "deadline."
+        )
+        texts["menu_emergency"] = self.env._("🚨 Emergency")
+        texts["menu_new"] = self.env._("New request")
+        texts["menu_mine"] = self.env._("My requests")
+        texts["menu_official"] = self.env._("Official request (GIS ZhKKh)")
+        texts["menu_contacts"] = self.env._("Contacts and hours")
+        texts["menu_back"] = self.env._("Menu")
+        texts["describe"] = self.env._(
+            "Describe the problem in one message; you may attach photos and files."
+        )
+        texts["emergency"] = self.env._(
+            "Emergency request No. {number} is registered and passed to the "
+            "dispatcher. If there is danger to people, call the dispatcher "
+            "now: {phone}."
+        )
+        texts["registered"] = self.env._("Your request is registered as No. {number}.")
+        texts["added"] = self.env._("Added to your request No. {number}.")
+        texts["ask_contact"] = self.env._(
+            "To reach you and find your flat, please share your phone "
+            "number with the button below."
+        )
+        texts["contact_button"] = self.env._("Share my phone number")
+        texts["contact_refused"] = self.env._(
+            "We can only accept your own phone number: please use the button."
+        )
+        texts["contact_thanks"] = self.env._("Thank you, we have your phone number.")
+        texts["ask_house"] = self.env._("Which building do you live in?")
+        texts["house_other"] = self.env._("Another address")
+        texts["ask_flat"] = self.env._("What is your flat number?")
+        texts["complete"] = self.env._("Thank you, we have everything we need.")
+        texts["official"] = self.env._(
+            "A legally significant request is filed through the GIS ZhKKh "
+            "chatbot in MAX. It is registered there with a number and we must "
+            "answer it within the legal deadline."
+        )
+        texts["official_button"] = self.env._("Open the GIS ZhKKh chatbot")
+        texts["contacts"] = self.env._(
+            "Emergency dispatcher, around the clock: {phone}."
+        )
+        texts["notices_off"] = self.env._("You will not receive notices any more.")
+        texts["notices_on"] = self.env._("You will receive notices again.")
+        texts["notices_off_button"] = self.env._("Stop notices")
+        texts["unsupported"] = self.env._(
+            "Please choose from the menu or write your request."
+        )
+        return texts
 
     def _as_texts(self):
         """The conversation module's ``Texts``, the bot's own where set."""

@@ -35,9 +35,11 @@ class MaxBroadcast(models.Model):
         string="Bot",
         required=True,
         domain=[("gateway_type", "=", "max")],
-        default=lambda self: self.env["mail.gateway"]
-        .sudo()
-        .search([("gateway_type", "=", "max")], limit=1),
+        default=lambda self: (
+            self.env["mail.gateway"]
+            .sudo()
+            .search([("gateway_type", "=", "max")], limit=1)
+        ),
     )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company

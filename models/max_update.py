@@ -132,11 +132,24 @@ class MaxUpdate(models.Model):
     @api.model
     def _enqueue_chat(self, gateway, chat_key, eta=PROCESS_DELAY):
         # One waiting job per chat: it takes every pending update of the chat.
+        identity_key = f"max-chat-{gateway.id}-{chat_key}"
+        # The webhook's hot path: in a burst the chat's job is already
+        # waiting, and one indexed query (queue_job's partial index on
+        # identity_key) saves creating a job record to find that out.
+        self.env.cr.execute(
+            """SELECT 1 FROM queue_job
+               WHERE identity_key = %s AND identity_key IS NOT NULL
+                 AND state IN ('pending', 'enqueued', 'wait_dependencies')
+               LIMIT 1""",
+            [identity_key],
+        )
+        if self.env.cr.fetchone():
+            return None
         return (
             self.sudo()
             .with_delay(
                 eta=eta,
-                identity_key=f"max-chat-{gateway.id}-{chat_key}",
+                identity_key=identity_key,
                 description=f"MAX: process chat updates ({gateway.name})",
             )
             ._job_process_chat(gateway.id, chat_key)
@@ -213,6 +226,20 @@ class MaxUpdate(models.Model):
         for gateway, chat_key in {(u.gateway_id, u.chat_key) for u in failed}:
             self._enqueue_chat(gateway, chat_key, eta=0)
         return True
+
+    @api.model
+    def _cron_resume(self, age_seconds=60):
+        """Queue again the chats whose updates wait with no job: a job may
+        have read the chat just before an update it was counted on for
+        committed, or been lost with its worker."""
+        limit = fields.Datetime.subtract(fields.Datetime.now(), seconds=age_seconds)
+        stale = self._read_group(
+            [("state", "=", "pending"), ("create_date", "<", limit)],
+            ["gateway_id", "chat_key"],
+        )
+        for gateway, chat_key in stale:
+            self._enqueue_chat(gateway, chat_key, eta=0)
+        return len(stale)
 
     @api.model
     def _cron_purge(self, days=90):

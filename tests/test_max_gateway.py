@@ -15,9 +15,7 @@ class TestMaxGateway(MaxCase):
         self.fake.subscriptions.clear()  # MAX gave up after 8 h of failures
         self.env["mail.gateway"]._cron_max_check_subscriptions()
         self.assertEqual(len(self.fake.subscriptions), 1)
-        self.assertEqual(
-            self.fake.subscriptions[0]["url"], self.gateway.webhook_url
-        )
+        self.assertEqual(self.fake.subscriptions[0]["url"], self.gateway.webhook_url)
         self.assertTrue(self.gateway.max_subscribed)
         self.assertTrue(self.gateway.max_checked_at)
         self.fake.fail_next(20, path="/subscriptions", status=500)
@@ -52,7 +50,8 @@ class TestMaxGateway(MaxCase):
         welcome = self.gateway.max_text_ids.filtered(lambda t: t.key == "welcome")
         self.assertTrue(welcome)
         self.assertEqual(
-            len(self.gateway.max_text_ids), len(self.env["max.bot.text"]._key_selection())
+            len(self.gateway.max_text_ids),
+            len(self.env["max.bot.text"]._fields["key"].selection),
         )
         manager = new_test_user(
             self.env,
@@ -73,7 +72,9 @@ class TestMaxGateway(MaxCase):
             login="max_dispatcher",
             groups="helpdesk_mgmt.group_helpdesk_user",
         )
-        self.assertEqual(dialog.with_user(dispatcher).read(["name"])[0]["name"], "Жилец")
+        self.assertEqual(
+            dialog.with_user(dispatcher).read(["name"])[0]["name"], "Жилец"
+        )
         with self.assertRaises(AccessError):
             self.env["max.update"].with_user(dispatcher).search([])
         with self.assertRaises(AccessError):
@@ -133,3 +134,24 @@ class TestMaxGateway(MaxCase):
         self.assertIn("delivered", notice.message_ids[0].body)
         # Throttled by the client (25 requests/s): no burst beyond the limit.
         self.assertFalse(self.fake.invalid, self.fake.invalid)
+
+    def test_a_new_bot_speaks_russian(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"].search(
+            [("name", "=", "helpdesk_gis_zhkh_max")]
+        )._update_translations(["ru_RU"])
+        self.gateway.max_text_ids.unlink()
+        self.gateway._max_seed_texts()
+        self.deliver(self.fake.resident_starts(RESIDENT))
+        welcome = self.texts()[-1]
+        self.assertTrue(welcome.startswith("Здравствуйте!"), welcome)
+        self.assertIn("ГИС ЖКХ", welcome)
+        dialog = self.dialog()
+        dialog.partner_id.lang = "ru_RU"
+        self.deliver(self.fake.resident_message(RESIDENT, "Нет отопления"))
+        ticket = dialog.ticket_ids
+        ticket.stage_id = self.env.ref(
+            "helpdesk_mgmt.helpdesk_ticket_stage_in_progress"
+        )
+        self.run_jobs()
+        self.assertIn(f"Ваша заявка № {ticket.number}", self.texts()[-1])

@@ -103,9 +103,7 @@ class TestMaxWebhook(MaxCase):
         comments = ticket.message_ids.filtered(
             lambda m: m.message_type == "comment"
         ).sorted("id")
-        self.assertEqual(
-            [c.body.striptags() for c in comments], ["Первое", "Второе"]
-        )
+        self.assertEqual([c.body.striptags() for c in comments], ["Первое", "Второе"])
 
     def test_a_failing_update_is_kept_and_can_be_replayed(self):
         update = self.fake.resident_message(RESIDENT, "Сломан звонок")
@@ -142,3 +140,19 @@ class TestMaxWebhook(MaxCase):
         self.assertEqual(alerts[-1].state, "ticket")
         self.assertEqual(alerts[-1].ticket_id.priority, "3")
         self.assertFalse(alerts[-1].activity_ids)
+
+    def test_an_update_left_without_a_job_is_resumed(self):
+        self.deliver(self.fake.resident_message(RESIDENT, "Сосулька"), run=False)
+        # The job was lost (a killed worker): only the update remains.
+        self.env["queue.job"].search([]).unlink()
+        stored = self.env["max.update"].search([])
+        self.assertEqual(self.env["max.update"]._cron_resume(), 0)  # too recent
+        # create_date is not writable through the ORM.
+        self.env.cr.execute(
+            "UPDATE max_update SET create_date = '2020-01-01' WHERE id = %s",
+            [stored.id],
+        )
+        self.assertEqual(self.env["max.update"]._cron_resume(), 1)
+        self.run_jobs()
+        self.assertEqual(stored.state, "done")
+        self.assertEqual(len(self.dialog().ticket_ids), 1)

@@ -114,7 +114,8 @@ def read_body(raw, max_bytes=MAX_BODY_BYTES):
         raise UpdateError(f"body larger than {max_bytes} bytes")
     try:
         data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: a hostile body nested thousands of levels deep.
         raise UpdateError(f"malformed JSON: {exc.__class__.__name__}") from exc
     if not isinstance(data, dict):
         raise UpdateError("the update is not a JSON object")

@@ -120,7 +120,15 @@ def test_malformed_updates_are_refused_with_a_reason(data):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"{", b"\xff\xfe", b"[1, 2]", b"null", b"x" * (1024 * 1024 + 1)],
+    [
+        b"",
+        b"{",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b"null",
+        b"x" * (1024 * 1024 + 1),
+        b"[" * 100000 + b"]" * 100000,  # nested past the parser's recursion
+    ],
 )
 def test_bodies_that_are_not_an_update(raw):
     with pytest.raises(UpdateError):

@@ -1,0 +1,464 @@
+"""MAX webhook benchmarks, against a real Odoo HTTP server and the fake MAX.
+
+Run through ``bench/run_bench.sh max [N]`` (fresh database, fake MAX in its
+own process, Odoo started by this script). Prints, from one run:
+
+(a) latency of the webhook at 200 requests/s on loopback, p50 and p99, and
+    the same for two trivial Odoo routes in the same run (``/web/health``,
+    no database; ``/web/manifest.webmanifest``, public, with the database),
+    as ratios; and OCA ``mail_gateway_telegram``'s synchronous webhook when
+    that addon is installed;
+(b) N updates each delivered twice, concurrently, with the job runner on:
+    how many were processed (exactly N expected) and the time until the
+    queue is empty;
+(c) N fuzzed deliveries: status codes (no 5xx expected) and whether the
+    invalid ones created anything.
+"""
+
+import argparse
+import concurrent.futures
+import importlib.util
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from fake_control import control  # bench/, beside this script
+
+import odoo
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+ADDON_DIR = Path(__file__).resolve().parents[1]
+TOKEN = "bench-max-token"
+RATE = 200
+
+
+def load_tools():
+    """The addon's plain-Python tools, without importing Odoo's addon."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_tools",
+        ADDON_DIR / "tools" / "__init__.py",
+        submodule_search_locations=[str(ADDON_DIR / "tools")],
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_tools"] = module
+    spec.loader.exec_module(module)
+    for name in ("fake_max", "max_updates"):
+        importlib.import_module(f"bench_tools.{name}")
+    return module
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+class OdooServer:
+    """``python -m odoo`` in its own process: the real HTTP stack."""
+
+    def __init__(self, conf, port, channels):
+        self.port = port
+        env = dict(os.environ, ODOO_QUEUE_JOB_CHANNELS=channels)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "odoo",
+                "-c",
+                conf,
+                "--http-port",
+                str(port),
+                "--max-cron-threads",
+                "0",
+                "--load",
+                "base,web,queue_job",
+                "--log-level",
+                "warn",
+            ],
+            env=env,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url("/web/health"), timeout=2).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.5)
+        raise RuntimeError("Odoo did not start")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def open_loop(send, count, rate=RATE, workers=64):
+    """Fire ``send(i)`` at ``rate`` per second (not waiting for answers);
+    return the latencies in ms and the status codes."""
+    latencies, statuses = [], []
+    lock = threading.Lock()
+    start = time.perf_counter()
+
+    def one(index):
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        began = time.perf_counter()
+        status = send(index)
+        elapsed = (time.perf_counter() - began) * 1000
+        with lock:
+            latencies.append(elapsed)
+            statuses.append(status)
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, range(count)))
+    return latencies, statuses
+
+
+def report(name, latencies, statuses, floor=None):
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    codes = {code: statuses.count(code) for code in sorted(set(statuses), key=str)}
+    line = f"  {name:<34} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  {codes}"
+    if floor:
+        line += f"  ratio p50 {p50 / floor[0]:.2f}  p99 {p99 / floor[1]:.2f}"
+    print(line, flush=True)
+    return p50, p99
+
+
+def setup(env, fake, base_url):
+    env["ir.config_parameter"].set_param("web.base.url", base_url)
+    gateway = env["mail.gateway"].create(
+        {
+            "name": "Bench MAX bot",
+            "gateway_type": "max",
+            "token": TOKEN,
+            "max_api_url": fake,
+        }
+    )
+    gateway.action_max_subscribe()
+    return gateway.webhook_url, gateway.webhook_secret
+
+
+def telegram_setup(env, base_url):
+    if "mail.gateway.telegram" not in env:
+        return None
+    gateway = env["mail.gateway"].create(
+        {
+            "name": "Bench Telegram bot",
+            "gateway_type": "telegram",
+            "token": "123456:BENCH-telegram-token",
+            "webhook_key": "bench-telegram",
+            "webhook_secret": "bench-telegram-secret",
+            "integrated_webhook_state": "integrated",
+        }
+    )
+    return gateway.webhook_url
+
+
+def telegram_update(index):
+    return {
+        "update_id": index,
+        "message": {
+            "message_id": index,
+            "date": int(time.time()),
+            "chat": {"id": 500000 + index % 500, "type": "private", "first_name": "A"},
+            "from": {"id": 500000 + index % 500, "is_bot": False, "first_name": "A"},
+            "text": f"Сообщение {index}",
+        },
+    }
+
+
+def part_latency(server, tools, webhook, secret, telegram_url, seconds):
+    fake = tools.fake_max.FakeMax(TOKEN)
+    count = RATE * seconds
+    print(f"(a) latency at {RATE} requests/s, {count} requests each", flush=True)
+    session = threading.local()
+
+    def http():
+        if not hasattr(session, "s"):
+            session.s = requests.Session()
+        return session.s
+
+    def get(path):
+        return lambda _i: http().get(server.url(path), timeout=30).status_code
+
+    health = report("trivial route /web/health", *open_loop(get("/web/health"), count))
+    manifest = report(
+        "trivial route /web/manifest.webmanifest",
+        *open_loop(get("/web/manifest.webmanifest"), count),
+    )
+    headers = {"Content-Type": "application/json", "X-Max-Bot-Api-Secret": secret}
+    bodies = [
+        json.dumps(fake.resident_message(80000 + i % 500, f"Сообщение {i}")).encode()
+        for i in range(count)
+    ]
+
+    def post(index):
+        return (
+            http().post(webhook, data=bodies[index], headers=headers, timeout=30)
+        ).status_code
+
+    report("MAX webhook (stores, queues)", *open_loop(post, count), floor=manifest)
+    print(
+        f"  (against /web/health: see the p50/p99 above; floor {health[0]:.2f} / "
+        f"{health[1]:.2f} ms)",
+        flush=True,
+    )
+    if telegram_url:
+        telegram_headers = {
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": "bench-telegram-secret",
+        }
+
+        def post_telegram(index):
+            return (
+                http()
+                .post(
+                    telegram_url,
+                    data=json.dumps(telegram_update(index)),
+                    headers=telegram_headers,
+                    timeout=30,
+                )
+                .status_code
+            )
+
+        report(
+            "mail_gateway_telegram (synchronous)",
+            *open_loop(post_telegram, count),
+            floor=manifest,
+        )
+    else:
+        print("  mail_gateway_telegram: not installed, not measured", flush=True)
+
+
+def queue_empty(env):
+    env.invalidate_all()
+    busy = env["queue.job"].search_count(
+        [("state", "in", ("pending", "enqueued", "started", "wait_dependencies"))]
+    )
+    pending = env["max.update"].search_count([("state", "=", "pending")])
+    return busy == 0 and pending == 0
+
+
+def part_duplicates(registry, server, tools, webhook, secret, count):
+    fake = tools.fake_max.FakeMax(TOKEN)
+    residents = max(1, count // 10)
+    updates = [
+        fake.resident_message(90000 + i % residents, f"Сообщение {i}")
+        for i in range(count)
+    ]
+    deliveries = [json.dumps(u).encode() for u in updates] * 2
+    random.Random(8).shuffle(deliveries)
+    headers = {"Content-Type": "application/json", "X-Max-Bot-Api-Secret": secret}
+    print(
+        f"(b) {count} updates from {residents} residents, each delivered twice, "
+        "16 senders, job runner on",
+        flush=True,
+    )
+    local = threading.local()
+
+    def post(body):
+        if not hasattr(local, "s"):
+            local.s = requests.Session()
+        return local.s.post(webhook, data=body, headers=headers, timeout=60).status_code
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(post, deliveries))
+    delivered = time.perf_counter() - started
+    print(
+        f"  delivered {len(deliveries)} in {delivered:.1f} s "
+        f"({len(deliveries) / delivered:.0f}/s): "
+        f"{ {code: statuses.count(code) for code in set(statuses)} }",
+        flush=True,
+    )
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        while not queue_empty(env):
+            cr.commit()  # see the runner's work
+            time.sleep(2)
+        elapsed = time.perf_counter() - started
+        done = env["max.update"].search_count([("state", "=", "done")])
+        failed = env["max.update"].search_count([("state", "=", "failed")])
+        comments = env["mail.message"].search_count(
+            [("gateway_type", "=", "max"), ("model", "=", "helpdesk.ticket")]
+        )
+        jobs_failed = env["queue.job"].search_count([("state", "=", "failed")])
+    print(
+        f"  processed {done} updates (failed {failed}), {comments} resident "
+        f"messages in tickets; queue empty after {elapsed:.1f} s; failed jobs "
+        f"{jobs_failed}; exactly once: {done == count and comments == count}",
+        flush=True,
+    )
+
+
+def fuzzed(rng, fake, tools, index):
+    """A delivery: (body bytes, secret ok, expected to be stored)."""
+    valid = fake.resident_message(70000 + index % 300, f"Фраза {index}")
+    choice = rng.random()
+    if choice < 0.15:
+        body = json.dumps(valid).encode()
+    elif choice < 0.30:
+        data = json.loads(json.dumps(valid))
+        target = rng.choice([data, data["message"], data["message"]["body"]])
+        target.pop(rng.choice(list(target)), None)
+        body = json.dumps(data).encode()
+    elif choice < 0.45:
+        data = json.loads(json.dumps(valid))
+        target = rng.choice(
+            [data, data["message"], data["message"]["body"], data["message"]["sender"]]
+        )
+        key = rng.choice(list(target))
+        target[key] = rng.choice(
+            [None, 1, -1, 2**70, "x", True, [], {}, [1, "a"], {"a": {}}, 1.5]
+        )
+        body = json.dumps(data).encode()
+    elif choice < 0.55:
+        raw = json.dumps(valid).encode()
+        body = raw[: rng.randrange(len(raw))]
+    elif choice < 0.65:
+        body = bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 300)))
+    elif choice < 0.70:
+        body = b"[" * 50000 + b"]" * 50000
+    elif choice < 0.75:
+        body = json.dumps({"update_type": "x" * 10000, "timestamp": 1}).encode()
+    elif choice < 0.80:
+        body = b'{"a": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    elif choice < 0.90:
+        return json.dumps(valid).encode(), False
+    else:
+        data = json.loads(json.dumps(valid))
+        data["update_type"] = rng.choice(
+            ["message_created", "message_callback", "bot_started", "chat_title_changed"]
+        )
+        body = json.dumps(data).encode()
+    return body, True
+
+
+def expected_stored(tools, body):
+    try:
+        update = tools.max_updates.parse_update(tools.max_updates.read_body(body))
+    except (tools.max_updates.UpdateError, TypeError, ValueError):
+        return None
+    if not update.known:
+        return None
+    if update.chat_type in ("chat", "channel"):
+        chat = update.chat_id
+    else:
+        chat = update.user.user_id if update.user else update.chat_id
+    return update.key if chat is not None else None
+
+
+def part_fuzz(registry, server, tools, webhook, secret, count):
+    rng = random.Random(2026)
+    fake = tools.fake_max.FakeMax(TOKEN)
+    cases = [fuzzed(rng, fake, tools, i) for i in range(count)]
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        before = env["max.update"].search_count([])
+        before_keys = set(env["max.update"].search([]).mapped("dedup_key"))
+    expected = {
+        key
+        for body, secret_ok in cases
+        if secret_ok and (key := expected_stored(tools, body))
+    } - before_keys
+    local = threading.local()
+
+    def post(case):
+        body, secret_ok = case
+        if not hasattr(local, "s"):
+            local.s = requests.Session()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Max-Bot-Api-Secret": secret if secret_ok else "forged-secret",
+        }
+        try:
+            response = local.s.post(webhook, data=body, headers=headers, timeout=60)
+        except requests.RequestException as error:
+            return error.__class__.__name__, ""
+        return response.status_code, response.text
+
+    print(f"(c) {count} fuzzed deliveries, 8 senders", flush=True)
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(post, cases))
+    elapsed = time.perf_counter() - started
+    statuses = [status for status, _text in results]
+    tracebacks = sum("Traceback" in text for _status, text in results)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        stored = env["max.update"].search_count([]) - before
+    codes = {code: statuses.count(code) for code in sorted(set(statuses), key=str)}
+    print(
+        f"  in {elapsed:.1f} s: {codes}; 5xx: "
+        f"{sum(isinstance(s, int) and s >= 500 for s in statuses)}; tracebacks "
+        f"returned: {tracebacks}; stored {stored}, expected {len(expected)} "
+        f"(the valid, distinct ones): {stored == len(expected)}",
+        flush=True,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("--fake", required=True)
+    parser.add_argument("--count", type=int, default=10000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument(
+        "--parts", default="latency,duplicates,fuzz", help="comma-separated"
+    )
+    args = parser.parse_args()
+    config.parse_config(["-c", args.config])
+    tools = load_tools()
+    control(args.fake, "reset")
+    db_name = config["db_name"]
+    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        webhook, secret = setup(env, args.fake, base_url)
+        telegram_url = telegram_setup(env, base_url)
+    parts = args.parts.split(",")
+    if "latency" in parts:
+        # Jobs wait: the webhook alone is measured (the runner is off).
+        server = OdooServer(args.config, port, "root:0")
+        try:
+            part_latency(server, tools, webhook, secret, telegram_url, args.seconds)
+        finally:
+            server.stop()
+        with registry.cursor() as cr:
+            # Start (b) from an empty queue.
+            cr.execute("DELETE FROM queue_job")
+            cr.execute("DELETE FROM max_update")
+    if "duplicates" in parts:
+        server = OdooServer(args.config, port, "root:2")
+        try:
+            part_duplicates(registry, server, tools, webhook, secret, args.count)
+        finally:
+            server.stop()
+    if "fuzz" in parts:
+        server = OdooServer(args.config, port, "root:0")
+        try:
+            part_fuzz(registry, server, tools, webhook, secret, args.count)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
