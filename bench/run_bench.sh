@@ -60,7 +60,7 @@ port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
 if [ "$kind" = max ]; then
     (cd "$addon_dir" && exec "$python" -m tools.fake_max --port "$port" --token bench-max-token) &
     fake_pid=$!
-    "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count"
+    "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count" --parts "${BENCH_PARTS:-latency,duplicates,fuzz}"
     exit $?
 fi
 # The fake runs in its own process: its memory and CPU are not the import's.

@@ -419,7 +419,10 @@ class MaxDialog(models.Model):
                     # An expired button answer must not hold the real ones.
                     continue
                 return str(error)
-        self.last_error = False
+        if self.last_error:
+            # Written only when it changes: the chat's processing job writes
+            # this dialog too, and a needless write would make them conflict.
+            self.last_error = False
         return f"{len(messages)} message(s) sent"
 
     def _send_one(self, client, message):

@@ -4,6 +4,8 @@ import json
 import logging
 import zlib
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -209,6 +211,10 @@ class MaxUpdate(models.Model):
                 # retried later, in order, nothing half done.
                 raise RetryableJobError(str(error), seconds=30) from error
             self._failed(error)
+        except psycopg2.OperationalError:
+            # A concurrent update (serialization failure, lock): the job is
+            # retried as a whole by queue_job, not this update marked failed.
+            raise
         except Exception as error:  # pylint: disable=broad-except
             # Kept, visible and replayable; the chat's other updates go on.
             _logger.exception("MAX update %s could not be processed", self.id)

@@ -221,20 +221,23 @@ def _message(update, data):
     update.attachments = [_attachment(a) for a in attachments]
 
 
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
 def dedup_key(data):
-    """What makes a delivery the same update as another one."""
+    """What makes a delivery the same update as another one. Reads untrusted
+    JSON: anything of the wrong type falls back to a hash of the whole."""
     update_type = data.get("update_type")
     if update_type in MESSAGE_TYPES:
-        message = data.get("message") or {}
-        mid = ((message.get("body") or {}) if isinstance(message, dict) else {}).get(
-            "mid"
-        ) or data.get("message_id")
-        if mid:
+        body = _dict(_dict(data.get("message")).get("body"))
+        mid = body.get("mid") or data.get("message_id")
+        if isinstance(mid, str) and mid:
             return f"{update_type}:{mid}"
     if update_type == "message_callback":
-        callback = data.get("callback") or {}
-        if isinstance(callback, dict) and callback.get("callback_id"):
-            return f"callback:{callback['callback_id']}"
+        callback_id = _dict(data.get("callback")).get("callback_id")
+        if isinstance(callback_id, str) and callback_id:
+            return f"callback:{callback_id}"
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return f"{update_type}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 

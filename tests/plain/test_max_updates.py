@@ -171,6 +171,47 @@ def test_fuzzed_updates_never_crash(data):
     assert update.key and isinstance(update.timestamp, int)
 
 
+def _paths(value, prefix=()):
+    """Every path to a value inside nested dicts and lists."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _paths(child, (*prefix, index))
+
+
+@settings(max_examples=500)
+@given(st.data(), json_values)
+def test_any_part_of_a_real_update_replaced_never_crashes(fake, data, value):
+    """Real updates with one nested value replaced by anything: the reader
+    refuses with an UpdateError or reads an update, nothing else (a crash
+    here is a 500 at the webhook)."""
+    photo = fake.file_attachment("a.jpg", b"J", "image")
+    contact = fake.contact_attachment(RESIDENT, "+79160000001")
+    update = data.draw(
+        st.sampled_from(
+            [
+                fake.resident_message(RESIDENT, "текст", [photo, contact]),
+                fake.resident_presses(RESIDENT, "m:menu"),
+                fake.resident_starts(RESIDENT, "x"),
+                fake.group_message(-5, RESIDENT, "потоп"),
+            ]
+        )
+    )
+    path = data.draw(st.sampled_from(list(_paths(update))[1:]))
+    target = update
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    try:
+        parsed = parse_update(update)
+    except UpdateError:
+        return
+    assert isinstance(parsed.key, str) and parsed.key
+
+
 def test_a_contact_proves_the_senders_own_number(fake):
     own = fake.contact_attachment(RESIDENT, "+79165550001", "Анна Петрова")
     update = parse_update(fake.resident_message(RESIDENT, "", [own]))
