@@ -93,7 +93,7 @@ class MaxUpdate(models.Model):
                 )
                 continue
             rows.append((update, chat_key, data))
-        new_chats, new = {}, 0
+        new = 0
         for update, chat_key, data in rows:
             # ON CONFLICT: a duplicate delivery must not abort the transaction
             # of the webhook (nor cost a savepoint).
@@ -119,7 +119,6 @@ class MaxUpdate(models.Model):
                 )
             )
             if self.env.cr.fetchone():
-                new_chats[chat_key] = True
                 new += 1
             else:
                 _logger.info(
@@ -127,17 +126,14 @@ class MaxUpdate(models.Model):
                     gateway.id,
                     update.update_type,
                 )
-        for chat_key in new_chats:
-            self._enqueue_chat(gateway, chat_key)
+        if new:
+            self._ensure_dispatch(gateway)
         return new
 
     @api.model
-    def _enqueue_chat(self, gateway, chat_key, eta=PROCESS_DELAY):
-        # One waiting job per chat: it takes every pending update of the chat.
-        identity_key = f"max-chat-{gateway.id}-{chat_key}"
-        # The webhook's hot path: in a burst the chat's job is already
-        # waiting, and one indexed query (queue_job's partial index on
-        # identity_key) saves creating a job record to find that out.
+    def _waiting_job(self, identity_key):
+        """Whether a job with this identity waits to run: one query on
+        queue_job's partial index on identity_key."""
         self.env.cr.execute(
             """SELECT 1 FROM queue_job
                WHERE identity_key = %s AND identity_key IS NOT NULL
@@ -145,7 +141,51 @@ class MaxUpdate(models.Model):
                LIMIT 1""",
             [identity_key],
         )
-        if self.env.cr.fetchone():
+        return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _ensure_dispatch(self, gateway, eta=None):
+        """The webhook's hot path queues nothing but this one job per bot,
+        and only when none waits: under a flood of new chats a request costs
+        an INSERT and one indexed query, not the creation of a job."""
+        identity_key = f"max-dispatch-{gateway.id}"
+        if self._waiting_job(identity_key):
+            return None
+        return (
+            self.sudo()
+            .with_delay(
+                eta=eta,
+                identity_key=identity_key,
+                description=f"MAX: dispatch updates ({gateway.name})",
+            )
+            ._job_dispatch(gateway.id)
+        )
+
+    @api.model
+    def _job_dispatch(self, gateway_id):
+        """Job: one processing job per chat that has pending updates."""
+        gateway = self.env["mail.gateway"].browse(gateway_id).exists()
+        if not gateway:
+            return "Gateway deleted"
+        chats = [
+            chat_key
+            for (chat_key,) in self._read_group(
+                [("gateway_id", "=", gateway_id), ("state", "=", "pending")],
+                ["chat_key"],
+            )
+        ]
+        queued = [c for c in chats if self._enqueue_chat(gateway, c, eta=0)]
+        if queued:
+            # Updates a webhook committed while this job read the chats are
+            # picked up by a follow-up a moment later.
+            self._ensure_dispatch(gateway, eta=PROCESS_DELAY)
+        return f"{len(queued)} chat(s) queued of {len(chats)} pending"
+
+    @api.model
+    def _enqueue_chat(self, gateway, chat_key, eta=PROCESS_DELAY):
+        # One waiting job per chat: it takes every pending update of the chat.
+        identity_key = f"max-chat-{gateway.id}-{chat_key}"
+        if self._waiting_job(identity_key):
             return None
         return (
             self.sudo()
@@ -243,8 +283,8 @@ class MaxUpdate(models.Model):
             [("state", "=", "pending"), ("create_date", "<", limit)],
             ["gateway_id", "chat_key"],
         )
-        for gateway, chat_key in stale:
-            self._enqueue_chat(gateway, chat_key, eta=0)
+        for gateway in {gateway for gateway, _chat_key in stale}:
+            self._ensure_dispatch(gateway)
         return len(stale)
 
     @api.model
