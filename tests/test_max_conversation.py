@@ -167,3 +167,26 @@ class TestMaxConversation(MaxCase):
         ticket.user_id = self.env.ref("base.user_demo")
         self.run_jobs()
         self.assertEqual(self.texts()[before:], [])
+
+    def test_staff_reply_with_a_file_and_a_long_text(self):
+        self.deliver(self.fake.resident_message(RESIDENT, "Пришлите акт"))
+        ticket = self.dialog().ticket_ids
+        before = len(self.fake.messages)
+        attachment = self.env["ir.attachment"].create(
+            {"name": "акт.pdf", "raw": b"%PDF-1.4 act", "mimetype": "application/pdf"}
+        )
+        long_text = "Акт осмотра. " * 400  # over 4000 characters
+        ticket.message_post(
+            body=long_text,
+            attachment_ids=attachment.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.run_jobs()
+        sent = self.fake.messages[before:]
+        self.assertEqual(len(sent), 2)  # the text in two parts, the file last
+        self.assertTrue(all(len(m["body"]["text"]) <= 4000 for m in sent))
+        files = sent[-1]["body"]["attachments"]
+        self.assertEqual(files[0]["type"], "file")
+        self.assertIn(b"%PDF-1.4 act", self.fake.uploads.values())
+        self.assertFalse(self.fake.invalid, self.fake.invalid)
