@@ -4,7 +4,7 @@
     "name": "Helpdesk: GIS ZhKKh appeals and MAX",
     "summary": "Residents' appeals from GIS ZhKKh (ГИС ЖКХ) as helpdesk tickets "
     "with legal deadlines",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "After-Sales",
     "website": "https://github.com/OCA/helpdesk",
     "author": "helpdesk_gis_zhkh_max authors, Odoo Community Association (OCA)",
@@ -48,10 +48,19 @@
         "views/max_update_views.xml",
         "views/max_broadcast_views.xml",
         "views/mail_gateway_views.xml",
+        "views/helpdesk_deadline_cockpit_views.xml",
         "views/menus.xml",
         "data/helpdesk_deadline_rule_data.xml",
         "data/base_automation_data.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "helpdesk_gis_zhkh_max/static/src/cockpit/*",
+        ],
+        "web.assets_tests": [
+            "helpdesk_gis_zhkh_max/static/tests/tours/*",
+        ],
+    },
     "demo": [
         "demo/gis_zhkh_demo.xml",
         "demo/max_demo.xml",

@@ -5,6 +5,7 @@ from . import gis_zhkh_backend
 from . import gis_zhkh_house
 from . import gis_zhkh_message
 from . import gis_zhkh_operation
+from . import helpdesk_deadline_cockpit
 from . import helpdesk_deadline_milestone
 from . import helpdesk_deadline_rule
 from . import helpdesk_production_calendar

@@ -82,6 +82,16 @@ class HelpdeskTicketDeadline(models.Model):
     category_id = fields.Many2one("helpdesk.ticket.category")
     user_id = fields.Many2one("res.users", string="Performer")
     house_id = fields.Many2one("gis.zhkh.house")
+    source = fields.Selection(
+        [
+            ("gis", "GIS ZhKKh (official)"),
+            ("max", "MAX (non-official)"),
+            ("other", "Other channels"),
+        ],
+        default="other",
+        index=True,
+        help="Where the ticket came from: the cockpit shows them apart.",
+    )
     gis_deadline = fields.Date(related="ticket_id.gis_deadline")
 
     _ticket_milestone_unique = models.Constraint(
@@ -216,6 +226,28 @@ class HelpdeskTicketDeadline(models.Model):
         return None
 
     @api.model
+    def _source_of(self, ticket):
+        if ticket.gis_appeal_guid:
+            return "gis"
+        max_channel = self.env.ref(
+            "helpdesk_gis_zhkh_max.channel_max", raise_if_not_found=False
+        )
+        if max_channel and ticket.channel_id == max_channel:
+            return "max"
+        return "other"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env["helpdesk.deadline.cockpit"]._notify_changed()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"state", "deadline", "source", "team_id"}.intersection(vals):
+            self.env["helpdesk.deadline.cockpit"]._notify_changed()
+        return result
+
     def _values_of(self, ticket, milestone, start, computed, tz, now, record):
         """The stored values of one milestone of a ticket."""
         deadline = computed
@@ -271,6 +303,7 @@ class HelpdeskTicketDeadline(models.Model):
             "category_id": ticket.category_id.id,
             "user_id": ticket.user_id.id,
             "house_id": ticket.gis_house_id.id,
+            "source": self._source_of(ticket),
         }
         if record and record.deadline != values["deadline"]:
             # A new deadline (an extension): warn again before it.
@@ -370,6 +403,7 @@ class HelpdeskTicketDeadline(models.Model):
         )
         if breached or self.env.cr.rowcount:
             self.invalidate_model(["state", "breached", "on_time"])
+            self.env["helpdesk.deadline.cockpit"]._notify_changed()
         return breached, self.env.cr.rowcount
 
     def _escalation_user(self):

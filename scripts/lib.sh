@@ -93,3 +93,22 @@ copy_addon() {
     tar -C "$1" --exclude=.git --exclude=.ci --exclude=.demo --exclude=__pycache__ -cf - . \
         | tar -C "$2/helpdesk_gis_zhkh_max" -xf -
 }
+
+# Headless Chromium for the browser tests (Odoo tours): the Debian package,
+# installed when missing. Without it the tours would be skipped: fail instead.
+ensure_chromium() {
+    local browser
+    for browser in chromium chromium-browser google-chrome; do
+        command -v "$browser" >/dev/null 2>&1 && return 0
+    done
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "Installing Chromium (Debian package chromium) for the browser tests"
+        apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1 \
+                && apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; } \
+            || true
+    fi
+    command -v chromium >/dev/null 2>&1 && return 0
+    echo "ERROR: Chromium is missing and could not be installed: the browser tests cannot run" >&2
+    return 2
+}

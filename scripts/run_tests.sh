@@ -65,6 +65,7 @@ fi
 
 banner "Odoo $("$python" -c 'import odoo.release as r; print(r.version)') suite (pytest-odoo, real PostgreSQL)"
 [ "${SKIP_INSTALL:-0}" = 1 ] || ensure_oca_dependencies
+ensure_chromium
 ensure_pg_role
 
 work=$(mktemp -d)

@@ -8,3 +8,5 @@ from . import test_max_conversation
 from . import test_max_webhook
 from . import test_max_gateway
 from . import test_max_bridge
+from . import test_cockpit
+from . import test_tours

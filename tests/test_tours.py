@@ -1,0 +1,38 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import datetime
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestTours(HttpCase):
+    """The dispatcher's and the manager's paths, in headless Chromium."""
+
+    def test_dispatcher_opens_a_breached_appeal_and_localises_the_accident(self):
+        today = fields.Date.context_today(self.env["res.users"])
+        ticket = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Tour accident: water in the basement",
+                "description": "<p>Water</p>",
+                "category_id": self.env.ref(
+                    "helpdesk_gis_zhkh_max.category_emergency"
+                ).id,
+                "gis_appeal_guid": "d2c1b0a9-tour-0000-0000-000000000001",
+                "gis_appeal_number": "777001",
+                "gis_received_date": today - datetime.timedelta(days=40),
+                "gis_deadline": today - datetime.timedelta(days=10),
+            }
+        )
+        states = {d.kind: d.state for d in ticket.deadline_ids}
+        self.assertEqual(states["answer"], "breached")
+        self.assertEqual(states["localisation"], "running")
+        self.start_tour(
+            "/odoo/action-helpdesk_gis_zhkh_max.action_deadline_cockpit",
+            "hgzm_dispatcher_cockpit",
+            login="admin",
+        )
+        self.assertTrue(ticket.localised_at)
+        localisation = ticket.deadline_ids.filtered(lambda d: d.kind == "localisation")
+        self.assertEqual(localisation.state, "met")
