@@ -39,7 +39,7 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
     @api.model
     def _bucket_domain(self, bucket, moments=None):
         """The milestones of a figure (on ``helpdesk.ticket.deadline``)."""
-        now, in_2h, end_of_today = moments or self._moments()
+        _now, in_2h, end_of_today = moments or self._moments()
         open_ticket = Domain("ticket_id.stage_id.closed", "=", False)
         if bucket == "breached":
             return open_ticket & Domain("state", "=", "breached")
@@ -118,7 +118,7 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
     def _dimension_lines(self, name, lines):
         _field, model = DIMENSIONS[name]
         records = self.env[model].browse([key for key in lines if key]).exists()
-        names = dict((record.id, record.display_name) for record in records.sudo())
+        names = {record.id: record.display_name for record in records.sudo()}
         result = []
         for key, figures in lines.items():
             if not any(figures.values()):
