@@ -16,6 +16,7 @@
         "base_automation",
         "phone_validation",
         "mail_gateway",
+        "report_xlsx",
     ],
     "external_dependencies": {
         "python": ["requests", "lxml", "phonenumbers", "holidays", "certifi"],
@@ -37,6 +38,8 @@
         "views/gis_zhkh_operation_views.xml",
         "views/ir_actions_server_views.xml",
         "wizards/gis_zhkh_operation_wizard_views.xml",
+        "wizards/helpdesk_request_journal_views.xml",
+        "report/request_journal_reports.xml",
         "views/gis_appeal_theme_views.xml",
         "views/gis_zhkh_house_views.xml",
         "views/helpdesk_ticket_views.xml",
@@ -56,6 +59,7 @@
     "assets": {
         "web.assets_backend": [
             "helpdesk_gis_zhkh_max/static/src/cockpit/*",
+            "helpdesk_gis_zhkh_max/static/src/report/*",
         ],
         "web.assets_tests": [
             "helpdesk_gis_zhkh_max/static/tests/tours/*",

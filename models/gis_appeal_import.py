@@ -270,8 +270,21 @@ class GisAppealImport(models.AbstractModel):
             "gis_parent_guid": appeal.parent_guid or False,
             "gis_attachment_info": "\n".join(attachments) or False,
             "gis_draft_answer_guid": self._draft_answer_guid(appeal),
+            **self._assessment_values(appeal),
             "gis_fingerprint": appeal.fingerprint(),
             "gis_last_sync": fields.Datetime.now(),
+        }
+
+    @api.model
+    def _assessment_values(self, appeal):
+        """The resident's latest assessment of the answer, if any."""
+        assessments = [e for e in appeal.history if e.kind == "assessment"]
+        if not assessments:
+            return {"gis_assessment": False, "gis_assessment_comment": False}
+        latest = max(assessments, key=lambda e: e.change_date)
+        return {
+            "gis_assessment": latest.data.get("result") or "unknown",
+            "gis_assessment_comment": (latest.data.get("comment") or "")[:250] or False,
         }
 
     @api.model

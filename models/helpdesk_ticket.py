@@ -127,6 +127,22 @@ class HelpdeskTicket(models.Model):
         "its answer, redirection or latest change): a deadline met by a GIS "
         "status is met from that day's start.",
     )
+    gis_assessment = fields.Selection(
+        [
+            ("received", "Answer received"),
+            ("partly_received", "Answer partly received"),
+            ("not_satisfied", "Not satisfied"),
+            ("unknown", "Assessed"),
+        ],
+        string="Resident's assessment",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="How the resident assessed the answer in GIS ZhKKh (the latest).",
+    )
+    gis_assessment_comment = fields.Char(
+        string="Assessment comment", readonly=True, copy=False
+    )
     gis_house_id = fields.Many2one(
         "gis.zhkh.house", string="House", copy=False, index="btree_not_null"
     )

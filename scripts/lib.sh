@@ -38,11 +38,11 @@ PY
 ensure_oca_dependencies() {
     "$python" - <<'PY' && return 0
 import importlib.util, sys
-wanted = ("helpdesk_mgmt", "queue_job", "mail_gateway")
+wanted = ("helpdesk_mgmt", "queue_job", "mail_gateway", "report_xlsx")
 sys.exit(0 if all(importlib.util.find_spec(f"odoo.addons.{m}") for m in wanted) else 1)
 PY
     "$python" -m pip install --quiet --disable-pip-version-check \
-        odoo-addon-helpdesk-mgmt odoo-addon-queue-job odoo-addon-mail-gateway
+        odoo-addon-helpdesk-mgmt odoo-addon-queue-job odoo-addon-mail-gateway odoo-addon-report-xlsx
 }
 
 # Make sure the PostgreSQL role exists (Odoo refuses to run as "postgres").

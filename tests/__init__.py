@@ -10,3 +10,4 @@ from . import test_max_gateway
 from . import test_max_bridge
 from . import test_cockpit
 from . import test_tours
+from . import test_journal

@@ -167,6 +167,8 @@ class TestImport(GisCase):
         self.assertEqual(ticket.gis_deadline, new_deadline)
         self.assertTrue(ticket.gis_rolled_over)
         self.assertEqual(ticket.gis_status, "in_work")
+        self.assertEqual(ticket.gis_assessment, "not_satisfied")
+        self.assertEqual(ticket.gis_assessment_comment, "Течёт снова")
         new_messages = ticket.message_ids[: len(ticket.message_ids) - notes_before]
         bodies = " ".join(new_messages.mapped("body"))
         for text in ("Нужен выезд", "A-77", "Стояк заменён", "Течёт снова"):

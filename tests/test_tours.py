@@ -1,6 +1,7 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import datetime
+from unittest import mock
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
@@ -36,3 +37,30 @@ class TestTours(HttpCase):
         self.assertTrue(ticket.localised_at)
         localisation = ticket.deadline_ids.filtered(lambda d: d.kind == "localisation")
         self.assertEqual(localisation.state, "met")
+
+    def test_manager_exports_the_journal_to_xlsx(self):
+        self.env["helpdesk.ticket"].create(
+            {"name": "Tour journal request", "description": "<p>Лифт</p>"}
+        )
+        produced = []
+        report_class = type(
+            self.env["report.helpdesk_gis_zhkh_max.request_journal_xlsx"]
+        )
+        original = report_class.create_xlsx_report
+
+        def spy(report, docids, data):
+            # The real export runs; the test only keeps what it produced.
+            content, kind = original(report, docids, data)
+            produced.append((kind, content))
+            return content, kind
+
+        with mock.patch.object(report_class, "create_xlsx_report", spy):
+            self.start_tour(
+                "/odoo/action-helpdesk_gis_zhkh_max.action_deadline_cockpit",
+                "hgzm_manager_journal",
+                login="admin",
+            )
+        self.assertEqual(len(produced), 1)
+        kind, content = produced[0]
+        self.assertEqual(kind, "xlsx")
+        self.assertTrue(content.startswith(b"PK"))  # a zip: an XLSX file

@@ -1,1 +1,2 @@
 from . import gis_zhkh_operation_wizard
+from . import helpdesk_request_journal

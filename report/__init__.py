@@ -1,0 +1,2 @@
+from . import request_journal_xlsx
+from . import request_journal_pdf
