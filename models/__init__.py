@@ -8,6 +8,7 @@ from . import gis_zhkh_operation
 from . import helpdesk_deadline_cockpit
 from . import helpdesk_deadline_milestone
 from . import helpdesk_deadline_rule
+from . import helpdesk_integration_health
 from . import helpdesk_production_calendar
 from . import helpdesk_production_calendar_day
 from . import helpdesk_ticket_deadline

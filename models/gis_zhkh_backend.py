@@ -47,7 +47,7 @@ def gis_today():
 class GisZhkhBackend(models.Model):
     _name = "gis.zhkh.backend"
     _description = "GIS ZhKKh Connection"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name, id"
 
     name = fields.Char(required=True, tracking=True)
@@ -241,6 +241,21 @@ class GisZhkhBackend(models.Model):
         readonly=True,
         copy=False,
         help="Appeals registered up to this date (Moscow time) have been imported.",
+    )
+    health_state = fields.Selection(
+        [("ok", "OK"), ("degraded", "Degraded"), ("down", "Down")],
+        string="Health",
+        readonly=True,
+        copy=False,
+    )
+    health_reason = fields.Char(readonly=True, copy=False)
+    health_down_since = fields.Datetime(readonly=True, copy=False)
+    health_notified = fields.Boolean(readonly=True, copy=False)
+    health_alert_minutes = fields.Integer(
+        string="Alert when down for (minutes)",
+        default=60,
+        help="The responsible person gets one activity and one e-mail when "
+        "this stays down that long; again only after it recovered.",
     )
     next_import_at = fields.Datetime(string="Next import", readonly=True, copy=False)
     last_success_at = fields.Datetime(string="Last success", readonly=True, copy=False)
@@ -767,6 +782,9 @@ class GisZhkhBackend(models.Model):
     def _record_success(self):
         # Forget the code, not the message: the next failure notifies again.
         self.write({"last_success_at": fields.Datetime.now(), "last_error_code": False})
+
+    def _health_responsible(self):
+        return self.responsible_user_id
 
     def _record_error(self, error, message):
         """Keep the error on the connection and tell the responsible once."""

@@ -107,6 +107,7 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
                     line[bucket] += count
         return {
             "now": fields.Datetime.to_string(now),
+            "health": self.env["helpdesk.integration.health"].health_data(),
             "totals": totals,
             "dimensions": {
                 name: self._dimension_lines(name, lines)

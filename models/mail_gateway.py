@@ -30,7 +30,8 @@ max_sleep = time.sleep
 
 
 class MailGateway(models.Model):
-    _inherit = "mail.gateway"
+    # Activities: the responsible person is told when the bot is down.
+    _inherit = ["mail.gateway", "mail.thread", "mail.activity.mixin"]
 
     gateway_type = fields.Selection(
         selection_add=[("max", "MAX")], ondelete={"max": "cascade"}
@@ -120,6 +121,31 @@ class MailGateway(models.Model):
         help="Larger files residents send are not downloaded; the ticket says so.",
     )
     max_dialog_count = fields.Integer(compute="_compute_max_dialog_count")
+    max_responsible_user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        help="Told when the bot is down (one activity and one e-mail).",
+    )
+    health_state = fields.Selection(
+        [("ok", "OK"), ("degraded", "Degraded"), ("down", "Down")],
+        string="Health",
+        readonly=True,
+        copy=False,
+    )
+    health_reason = fields.Char(readonly=True, copy=False)
+    health_down_since = fields.Datetime(readonly=True, copy=False)
+    health_notified = fields.Boolean(readonly=True, copy=False)
+    health_alert_minutes = fields.Integer(
+        string="Alert when down for (minutes)",
+        default=60,
+        help="The responsible person gets one activity and one e-mail when "
+        "this stays down that long; again only after it recovered.",
+    )
+
+    def _health_responsible(self):
+        return self.max_responsible_user_id or self.env.ref(
+            "base.user_admin", raise_if_not_found=False
+        )
 
     def _compute_max_dialog_count(self):
         counts = dict(

@@ -11,3 +11,4 @@ from . import test_max_bridge
 from . import test_cockpit
 from . import test_tours
 from . import test_journal
+from . import test_health

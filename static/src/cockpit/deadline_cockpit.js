@@ -30,6 +30,11 @@ export class DeadlineCockpit extends Component {
             {key: "max", label: _t("MAX")},
             {key: "other", label: _t("Other")},
         ];
+        this.stateLabels = {
+            ok: _t("OK"),
+            degraded: _t("Degraded"),
+            down: _t("Down"),
+        };
         this.dimensions = [
             {key: "team", label: _t("By team")},
             {key: "house", label: _t("By building")},

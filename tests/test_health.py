@@ -1,0 +1,124 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import datetime
+from unittest import mock
+
+from odoo import fields
+from odoo.tests.common import TransactionCase
+
+
+class TestIntegrationHealth(TransactionCase):
+    """One state per GIS connection and MAX bot, and one alert per outage."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.health = cls.env["helpdesk.integration.health"]
+        # Jobs left by the demo data are not this test's.
+        cls.env["queue.job"].search([]).unlink()
+        cls.admin = cls.env.ref("base.user_admin")
+        cls.backend = cls.env["gis.zhkh.backend"].create(
+            {
+                "name": "Health GIS",
+                "endpoint_url": "http://127.0.0.1:9",
+                "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                "responsible_user_id": cls.admin.id,
+                "import_interval": 15,
+                "health_alert_minutes": 30,
+            }
+        )
+        cls.gateway = cls.env["mail.gateway"].create(
+            {
+                "name": "Health bot",
+                "gateway_type": "max",
+                "token": "health-token_0123456789",
+                "max_api_url": "http://127.0.0.1:9",
+                "max_responsible_user_id": cls.admin.id,
+                "integrated_webhook_state": "integrated",
+                "max_subscribed": True,
+            }
+        )
+
+    def status(self, record):
+        return next(
+            line
+            for line in self.health.health_data()
+            if line["id"] == record.id
+            and line["kind"] == ("gis" if record._name == "gis.zhkh.backend" else "max")
+        )
+
+    def test_states_and_reasons(self):
+        now = fields.Datetime.now()
+        self.backend.write({"last_success_at": now})
+        self.assertEqual(self.status(self.backend)["state"], "ok")
+        self.backend.write(
+            {
+                "last_error_at": now + datetime.timedelta(seconds=1),
+                "last_error": "HTTP 503",
+            }
+        )
+        status = self.status(self.backend)
+        self.assertEqual(status["state"], "down")
+        self.assertIn("HTTP 503", status["reason"])
+        self.assertEqual(self.status(self.gateway)["state"], "ok")
+        self.gateway.max_subscribed = False
+        self.assertEqual(self.status(self.gateway)["state"], "down")
+        self.gateway.max_subscribed = True
+        self.env["max.update"].create(
+            {
+                "gateway_id": self.gateway.id,
+                "dedup_key": "x:1",
+                "update_type": "message_created",
+                "chat_key": "u1",
+                "payload": "{}",
+                "state": "failed",
+            }
+        )
+        self.assertEqual(self.status(self.gateway)["state"], "degraded")
+        cockpit = self.env["helpdesk.deadline.cockpit"].cockpit_data()
+        self.assertIn(self.backend.id, [h["id"] for h in cockpit["health"]])
+
+    def test_one_alert_per_outage(self):
+        now = fields.Datetime.now()
+        self.backend.write(
+            {
+                "last_success_at": now - datetime.timedelta(hours=3),
+                "last_error_at": now,
+                "last_error": "Timeout",
+            }
+        )
+        activities = self.env["mail.activity"].search_count
+        mails = self.env["mail.mail"].search_count
+        before = (activities([("res_model", "=", "gis.zhkh.backend")]), mails([]))
+        self.health._cron_check()
+        self.assertEqual(self.backend.health_state, "down")
+        # Not yet: down for less than the alert delay.
+        self.assertEqual(
+            (activities([("res_model", "=", "gis.zhkh.backend")]), mails([])), before
+        )
+        later = now + datetime.timedelta(minutes=31)
+        with mock.patch.object(fields.Datetime, "now", return_value=later):
+            self.health._cron_check()
+            self.health._cron_check()
+        self.assertEqual(
+            activities([("res_model", "=", "gis.zhkh.backend")]), before[0] + 1
+        )
+        self.assertGreaterEqual(mails([]), before[1] + 1)
+        self.assertTrue(self.backend.health_notified)
+        # Recovers, fails anew: told again.
+        self.backend.write({"last_success_at": later + datetime.timedelta(minutes=1)})
+        with mock.patch.object(
+            fields.Datetime, "now", return_value=later + datetime.timedelta(minutes=2)
+        ):
+            self.health._cron_check()
+        self.assertEqual(self.backend.health_state, "ok")
+        self.assertFalse(self.backend.health_notified)
+        self.backend.write({"last_error_at": later + datetime.timedelta(minutes=3)})
+        with mock.patch.object(
+            fields.Datetime, "now", return_value=later + datetime.timedelta(minutes=40)
+        ):
+            self.health._cron_check()
+            self.health._cron_check()
+        self.assertEqual(
+            activities([("res_model", "=", "gis.zhkh.backend")]), before[0] + 2
+        )
