@@ -7,6 +7,9 @@
 #   bench/run_bench.sh operations [N] N answers sent to the fake GIS ZhKKh,
 #                                     without faults and with 30 % of its
 #                                     calls failing; exactly-once counted
+#   bench/run_bench.sh cockpit [N]    the cockpit's figures over N open tickets
+#                                     (3N milestones) against one read_group,
+#                                     and a month's journal (10,000) to XLSX
 #   bench/run_bench.sh max [N]        MAX webhook: latency at 200 requests/s
 #                                     against trivial routes (and OCA
 #                                     mail_gateway_telegram with
@@ -18,8 +21,8 @@ addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$addon_dir/scripts/lib.sh"
 kind=import
-case "${1:-}" in import|sweep|operations|max) kind=$1; shift ;; esac
-case $kind in sweep) default=100000 ;; operations) default=1000 ;; *) default=10000 ;; esac
+case "${1:-}" in import|sweep|operations|max|cockpit) kind=$1; shift ;; esac
+case $kind in sweep|cockpit) default=100000 ;; operations) default=1000 ;; *) default=10000 ;; esac
 count=${1:-$default}
 odoo_importable || { echo "The benchmark needs Odoo 19 importable by $python." >&2; exit 2; }
 ensure_oca_dependencies
@@ -53,6 +56,10 @@ fi
 "$python" -m odoo -c "$work/odoo.conf" -i "$modules" --stop-after-init --log-level=warn
 if [ "$kind" = sweep ]; then
     "$python" "$addon_dir/bench/bench_sweep.py" -c "$work/odoo.conf" --count "$count"
+    exit $?
+fi
+if [ "$kind" = cockpit ]; then
+    "$python" "$addon_dir/bench/bench_cockpit.py" -c "$work/odoo.conf" --count "$count"
     exit $?
 fi
 

@@ -11,7 +11,7 @@ BUCKETS = ("breached", "at_risk", "due_2h", "due_today")
 SOURCES = ("gis", "max", "other")
 DIMENSIONS = {
     "team": ("team_id", "helpdesk.ticket.team"),
-    "house": ("house_id", "gis.zhkh.house"),
+    "house": ("gis_house_id", "gis.zhkh.house"),
     "category": ("category_id", "helpdesk.ticket.category"),
 }
 BUS_TYPE = "helpdesk_gis_zhkh_max/deadlines_changed"
@@ -38,60 +38,77 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
 
     @api.model
     def _bucket_domain(self, bucket, moments=None):
-        """The milestones of a figure (on ``helpdesk.ticket.deadline``)."""
+        """The open tickets of a figure: by their worst deadline state (the
+        badge) and their next running deadline."""
         _now, in_2h, end_of_today = moments or self._moments()
-        open_ticket = Domain("ticket_id.stage_id.closed", "=", False)
-        if bucket == "breached":
-            return open_ticket & Domain("state", "=", "breached")
-        if bucket == "at_risk":
-            return open_ticket & Domain("state", "=", "at_risk")
-        running = open_ticket & Domain("state", "in", ("running", "at_risk"))
+        domain = Domain("stage_id.closed", "=", False)
+        if bucket in ("breached", "at_risk"):
+            return domain & Domain("deadline_state", "=", bucket)
         if bucket == "due_2h":
-            return running & Domain("deadline", "<=", in_2h)
+            return domain & Domain("next_deadline", "<=", in_2h)
         if bucket == "due_today":
-            return running & Domain("deadline", "<", end_of_today)
+            return domain & Domain("next_deadline", "<", end_of_today)
         raise ValueError(bucket)
 
     @api.model
-    def cockpit_data(self):
-        """Figures for the cockpit, as the current user may see them."""
-        Deadline = self.env["helpdesk.ticket.deadline"]
-        moments = self._moments()
-        now, in_2h, end_of_today = moments
-        # Every milestone that can count in a figure, record rules applied.
-        query = Deadline._search(
-            Domain("ticket_id.stage_id.closed", "=", False)
-            & Domain("state", "in", ("running", "at_risk", "breached"))
+    def _source_domain(self, source):
+        max_channel = self.env.ref("helpdesk_gis_zhkh_max.channel_max")
+        if source == "gis":
+            return Domain("gis_appeal_guid", "!=", False)
+        not_gis = Domain("gis_appeal_guid", "=", False)
+        if source == "max":
+            return not_gis & Domain("channel_id", "=", max_channel.id)
+        return not_gis & Domain("channel_id", "!=", max_channel.id)
+
+    @api.model
+    def _figures(self, moments):
+        """Rows of (source, team, house, category, *bucket counts) of the
+        open tickets the user may see: one pass over the tickets, as the
+        ticket carries its badge and next deadline."""
+        Ticket = self.env["helpdesk.ticket"]
+        _now, in_2h, end_of_today = moments
+        query = Ticket._search(
+            Domain("stage_id.closed", "=", False)
+            & (
+                Domain("deadline_state", "in", ("breached", "at_risk"))
+                | Domain("next_deadline", "<", end_of_today)
+            )
         )
         table = query.table
 
         def column(name):
-            return Deadline._field_to_sql(table, name, query)
+            return Ticket._field_to_sql(table, name, query)
 
-        state, deadline, ticket = (
-            column("state"),
-            column("deadline"),
-            column("ticket_id"),
+        max_channel = self.env.ref("helpdesk_gis_zhkh_max.channel_max")
+        source = SQL(
+            "CASE WHEN %s IS NOT NULL THEN 'gis' WHEN %s = %s THEN 'max' "
+            "ELSE 'other' END",
+            column("gis_appeal_guid"),
+            column("channel_id"),
+            max_channel.id,
         )
-        running = SQL("%s IN ('running', 'at_risk')", state)
-        filters = {
-            "breached": SQL("%s = 'breached'", state),
-            "at_risk": SQL("%s = 'at_risk'", state),
-            "due_2h": SQL("%s AND %s <= %s", running, deadline, in_2h),
-            "due_today": SQL("%s AND %s < %s", running, deadline, end_of_today),
-        }
         keys = [
-            column("source"),
+            source,
             column("team_id"),
-            column("house_id"),
+            column("gis_house_id"),
             column("category_id"),
         ]
-        query.groupby = SQL(", ").join(keys)
+        state, next_deadline = column("deadline_state"), column("next_deadline")
         counts = [
-            SQL("COUNT(DISTINCT %s) FILTER (WHERE %s)", ticket, filters[bucket])
-            for bucket in BUCKETS
+            SQL("COUNT(*) FILTER (WHERE %s = 'breached')", state),
+            SQL("COUNT(*) FILTER (WHERE %s = 'at_risk')", state),
+            SQL("COUNT(*) FILTER (WHERE %s <= %s)", next_deadline, in_2h),
+            SQL("COUNT(*) FILTER (WHERE %s < %s)", next_deadline, end_of_today),
         ]
-        rows = self.env.execute_query(query.select(*keys, *counts))
+        query.groupby = SQL(", ").join(keys)
+        return self.env.execute_query(query.select(*keys, *counts))
+
+    @api.model
+    def cockpit_data(self):
+        """Figures for the cockpit, as the current user may see them."""
+        moments = self._moments()
+        now = moments[0]
+        rows = self._figures(moments)
         totals = {bucket: dict.fromkeys(("all", *SOURCES), 0) for bucket in BUCKETS}
         by_dimension = {name: {} for name in DIMENSIONS}
         for source, team, house, category, *figures in rows:
@@ -139,12 +156,11 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
         """The tickets behind a figure of the cockpit."""
         if bucket not in BUCKETS:
             raise ValueError(bucket)
-        milestones = self._bucket_domain(bucket)
+        domain = self._bucket_domain(bucket)
         if source in SOURCES:
-            milestones &= Domain("source", "=", source)
+            domain &= self._source_domain(source)
         if dimension in DIMENSIONS:
-            milestones &= Domain(DIMENSIONS[dimension][0], "=", res_id or False)
-        deadlines = self.env["helpdesk.ticket.deadline"].search(milestones)
+            domain &= Domain(DIMENSIONS[dimension][0], "=", res_id or False)
         labels = {
             "breached": self.env._("Breached"),
             "at_risk": self.env._("At risk"),
@@ -156,7 +172,7 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
             "name": labels[bucket],
             "res_model": "helpdesk.ticket",
             "views": [(False, "list"), (False, "form")],
-            "domain": [("id", "in", deadlines.ticket_id.ids)],
+            "domain": list(domain),
             "context": {"create": False},
         }
 

@@ -301,18 +301,22 @@ class HelpdeskTicket(models.Model):
         "helpdesk.ticket.deadline", "ticket_id", string="Legal deadlines"
     )
     # Computed as superuser: whoever may open the ticket sees its badge.
+    # Stored: the cockpit, filters and lists read them on every ticket; the
+    # sweep's set-based refresh keeps them in step (_refresh_ticket_summary).
     deadline_state = fields.Selection(
         STATES,
         string="Deadline status",
         compute="_compute_deadline_summary",
         compute_sudo=True,
-        search="_search_deadline_state",
+        store=True,
+        index=True,
         help="The worst state of the ticket's legal deadlines.",
     )
     next_deadline = fields.Datetime(
         compute="_compute_deadline_summary",
         compute_sudo=True,
-        search="_search_next_deadline",
+        store=True,
+        index=True,
         help="The earliest legal deadline still running.",
     )
     deadline_needs_reaction = fields.Boolean(
@@ -412,6 +416,32 @@ class HelpdeskTicket(models.Model):
                 max(states, key=STATE_WEIGHT.get) if states else False
             )
 
+    def _refresh_ticket_summary(self):
+        """deadline_state and next_deadline of these tickets, in one
+        statement: after the sweep's set-based update of their milestones."""
+        if not self.ids:
+            return
+        self.env.cr.execute(
+            """
+            UPDATE helpdesk_ticket t
+               SET deadline_state = s.worst, next_deadline = s.next
+              FROM (SELECT ticket_id,
+                           CASE MAX(CASE state WHEN 'breached' THEN 3
+                                               WHEN 'at_risk' THEN 2
+                                               WHEN 'running' THEN 1 ELSE 0 END)
+                               WHEN 3 THEN 'breached' WHEN 2 THEN 'at_risk'
+                               WHEN 1 THEN 'running' ELSE 'met' END AS worst,
+                           MIN(deadline) FILTER (
+                               WHERE state IN ('running', 'at_risk')) AS next
+                      FROM helpdesk_ticket_deadline
+                     WHERE ticket_id = ANY(%s)
+                  GROUP BY ticket_id) s
+             WHERE t.id = s.ticket_id
+            """,
+            [self.ids],
+        )
+        self.invalidate_recordset(["deadline_state", "next_deadline"])
+
     @api.depends("deadline_ids.kind", "deadline_ids.state")
     def _compute_deadline_needs(self):
         for ticket in self:
@@ -419,29 +449,6 @@ class HelpdeskTicket(models.Model):
             kinds = set(running.mapped("kind"))
             ticket.deadline_needs_reaction = "reaction" in kinds
             ticket.deadline_needs_localisation = "localisation" in kinds
-
-    def _search_deadline_state(self, operator, value):
-        """Tickets whose worst deadline state (the badge) is ``value``."""
-        if operator not in ("=", "in"):
-            return NotImplemented
-        values = [value] if operator == "=" else list(value)
-        result = Domain.FALSE
-        for state in values:
-            worse = [s for s, w in STATE_WEIGHT.items() if w > STATE_WEIGHT[state]]
-            domain = Domain("deadline_ids", "any", [("state", "=", state)])
-            if worse:
-                domain &= Domain("deadline_ids", "not any", [("state", "in", worse)])
-            result |= domain
-        return result
-
-    def _search_next_deadline(self, operator, value):
-        return [
-            (
-                "deadline_ids",
-                "any",
-                [("state", "in", OPEN_STATES), ("deadline", operator, value)],
-            )
-        ]
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -82,16 +82,6 @@ class HelpdeskTicketDeadline(models.Model):
     category_id = fields.Many2one("helpdesk.ticket.category")
     user_id = fields.Many2one("res.users", string="Performer")
     house_id = fields.Many2one("gis.zhkh.house")
-    source = fields.Selection(
-        [
-            ("gis", "GIS ZhKKh (official)"),
-            ("max", "MAX (non-official)"),
-            ("other", "Other channels"),
-        ],
-        default="other",
-        index=True,
-        help="Where the ticket came from: the cockpit shows them apart.",
-    )
     gis_deadline = fields.Date(related="ticket_id.gis_deadline")
 
     _ticket_milestone_unique = models.Constraint(
@@ -226,16 +216,6 @@ class HelpdeskTicketDeadline(models.Model):
         return None
 
     @api.model
-    def _source_of(self, ticket):
-        if ticket.gis_appeal_guid:
-            return "gis"
-        max_channel = self.env.ref(
-            "helpdesk_gis_zhkh_max.channel_max", raise_if_not_found=False
-        )
-        if max_channel and ticket.channel_id == max_channel:
-            return "max"
-        return "other"
-
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
@@ -244,7 +224,7 @@ class HelpdeskTicketDeadline(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"state", "deadline", "source", "team_id"}.intersection(vals):
+        if {"state", "deadline", "team_id"}.intersection(vals):
             self.env["helpdesk.deadline.cockpit"]._notify_changed()
         return result
 
@@ -303,7 +283,6 @@ class HelpdeskTicketDeadline(models.Model):
             "category_id": ticket.category_id.id,
             "user_id": ticket.user_id.id,
             "house_id": ticket.gis_house_id.id,
-            "source": self._source_of(ticket),
         }
         if record and record.deadline != values["deadline"]:
             # A new deadline (an extension): warn again before it.
@@ -389,22 +368,27 @@ class HelpdeskTicketDeadline(models.Model):
                SET state = 'breached', breached = TRUE, on_time = 0
              WHERE done_at IS NULL AND state IN ('running', 'at_risk')
                AND deadline < %(now)s
+            RETURNING ticket_id
             """,
             {"now": now},
         )
-        breached = self.env.cr.rowcount
+        breached = self.env.cr.fetchall()
         self.env.cr.execute(
             """
             UPDATE helpdesk_ticket_deadline
                SET state = 'at_risk'
              WHERE done_at IS NULL AND state = 'running' AND warn_at <= %(now)s
+            RETURNING ticket_id
             """,
             {"now": now},
         )
-        if breached or self.env.cr.rowcount:
+        at_risk = self.env.cr.fetchall()
+        if breached or at_risk:
             self.invalidate_model(["state", "breached", "on_time"])
+            ticket_ids = {row[0] for row in breached + at_risk}
+            self.env["helpdesk.ticket"].browse(ticket_ids)._refresh_ticket_summary()
             self.env["helpdesk.deadline.cockpit"]._notify_changed()
-        return breached, self.env.cr.rowcount
+        return len(breached), len(at_risk)
 
     def _escalation_user(self):
         return self.rule_id.escalation_user_id or self.ticket_id.team_id.user_id
