@@ -31,6 +31,7 @@ max_sleep = time.sleep
 
 class MailGateway(models.Model):
     # Activities: the responsible person is told when the bot is down.
+    _name = "mail.gateway"
     _inherit = ["mail.gateway", "mail.thread", "mail.activity.mixin"]
 
     gateway_type = fields.Selection(

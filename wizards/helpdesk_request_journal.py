@@ -95,28 +95,25 @@ class HelpdeskRequestJournal(models.TransientModel):
     def _columns(self):
         """(key, heading) of the journal, in order."""
         kinds = dict(KINDS)
-        return [
-            ("seq", self.env._("No.")),
-            ("number", self.env._("Request No.")),
-            ("gis_number", self.env._("GIS ZhKKh No.")),
-            ("received", self.env._("Received (date and time)")),
-            ("channel", self.env._("Channel")),
-            ("applicant", self.env._("Applicant")),
-            ("address", self.env._("Address")),
-            ("content", self.env._("Content")),
-            ("category", self.env._("Category")),
-            ("performer", self.env._("Performer")),
-            ("actions", self.env._("Actions taken")),
-            *[
-                (
-                    f"milestone_{kind}",
-                    self.env._("%(kind)s: met or breached", kind=kinds[kind]),
-                )
-                for kind in JOURNAL_KINDS
-            ],
-            ("completed", self.env._("Completed")),
-            ("assessment", self.env._("Resident's assessment (GIS)")),
-        ]
+        headings = {}
+        headings["seq"] = self.env._("No.")
+        headings["number"] = self.env._("Request No.")
+        headings["gis_number"] = self.env._("GIS ZhKKh No.")
+        headings["received"] = self.env._("Received (date and time)")
+        headings["channel"] = self.env._("Channel")
+        headings["applicant"] = self.env._("Applicant")
+        headings["address"] = self.env._("Address")
+        headings["content"] = self.env._("Content")
+        headings["category"] = self.env._("Category")
+        headings["performer"] = self.env._("Performer")
+        headings["actions"] = self.env._("Actions taken")
+        for kind in JOURNAL_KINDS:
+            headings[f"milestone_{kind}"] = self.env._(
+                "%(kind)s: met or breached", kind=kinds[kind]
+            )
+        headings["completed"] = self.env._("Completed")
+        headings["assessment"] = self.env._("Resident's assessment (GIS)")
+        return list(headings.items())
 
     @api.model
     def _line_context(self):

@@ -2,6 +2,7 @@
 // Copyright 2026 The helpdesk_gis_zhkh_max authors
 // License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import {Component, onWillStart, onWillUnmount, useState} from "@odoo/owl";
+import {deserializeDateTime, formatDateTime} from "@web/core/l10n/dates";
 import {_t} from "@web/core/l10n/translation";
 import {registry} from "@web/core/registry";
 import {useService} from "@web/core/utils/hooks";
@@ -30,6 +31,7 @@ export class DeadlineCockpit extends Component {
             {key: "max", label: _t("MAX")},
             {key: "other", label: _t("Other")},
         ];
+        this.kindLabels = {gis: _t("GIS ZhKKh"), max: _t("MAX")};
         this.stateLabels = {
             ok: _t("OK"),
             degraded: _t("Degraded"),
@@ -57,6 +59,11 @@ export class DeadlineCockpit extends Component {
             "cockpit_data",
             []
         );
+    }
+
+    /** A server datetime (UTC) in the user's time zone. */
+    localTime(value) {
+        return value ? formatDateTime(deserializeDateTime(value)) : "—";
     }
 
     scheduleReload() {
