@@ -81,12 +81,14 @@ class MaxGatewayController(GatewayController):
             return self._max_answer(413)
         try:
             data = max_updates.read_body(raw)
-            max_updates.parse_update(data)
+            update = max_updates.parse_update(data)
         except (max_updates.UpdateError, TypeError, ValueError) as error:
             _logger.warning(
                 "MAX webhook: update refused (gateway %s): %s", bot_data["id"], error
             )
             return self._max_answer(400, error=str(error))
         gateway = service.env["mail.gateway"].browse(bot_data["id"])
-        service._receive_update(gateway, data)
+        # Read once, here: stored as read (mail_gateway's _receive_update
+        # would read it again).
+        service.env["max.update"]._store_updates(gateway, [(data, update)])
         return self._max_answer(200)

@@ -1,3 +1,4 @@
+from . import helpdesk_integration_health_mixin
 from . import gis_appeal_import
 from . import gis_appeal_theme
 from . import gis_zhkh_answerer

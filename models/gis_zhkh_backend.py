@@ -47,7 +47,11 @@ def gis_today():
 class GisZhkhBackend(models.Model):
     _name = "gis.zhkh.backend"
     _description = "GIS ZhKKh Connection"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "helpdesk.integration.health.mixin",
+    ]
     _order = "sequence, name, id"
 
     name = fields.Char(required=True, tracking=True)
@@ -241,21 +245,6 @@ class GisZhkhBackend(models.Model):
         readonly=True,
         copy=False,
         help="Appeals registered up to this date (Moscow time) have been imported.",
-    )
-    health_state = fields.Selection(
-        [("ok", "OK"), ("degraded", "Degraded"), ("down", "Down")],
-        string="Health",
-        readonly=True,
-        copy=False,
-    )
-    health_reason = fields.Char(readonly=True, copy=False)
-    health_down_since = fields.Datetime(readonly=True, copy=False)
-    health_notified = fields.Boolean(readonly=True, copy=False)
-    health_alert_minutes = fields.Integer(
-        string="Alert when down for (minutes)",
-        default=60,
-        help="The responsible person gets one activity and one e-mail when "
-        "this stays down that long; again only after it recovered.",
     )
     next_import_at = fields.Datetime(string="Next import", readonly=True, copy=False)
     last_success_at = fields.Datetime(string="Last success", readonly=True, copy=False)

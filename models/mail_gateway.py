@@ -7,7 +7,7 @@ from pathlib import Path
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config
+from odoo.tools import config, plaintext2html
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -32,7 +32,12 @@ max_sleep = time.sleep
 class MailGateway(models.Model):
     # Activities: the responsible person is told when the bot is down.
     _name = "mail.gateway"
-    _inherit = ["mail.gateway", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "mail.gateway",
+        "mail.thread",
+        "mail.activity.mixin",
+        "helpdesk.integration.health.mixin",
+    ]
 
     gateway_type = fields.Selection(
         selection_add=[("max", "MAX")], ondelete={"max": "cascade"}
@@ -127,21 +132,6 @@ class MailGateway(models.Model):
         string="Responsible",
         help="Told when the bot is down (one activity and one e-mail).",
     )
-    health_state = fields.Selection(
-        [("ok", "OK"), ("degraded", "Degraded"), ("down", "Down")],
-        string="Health",
-        readonly=True,
-        copy=False,
-    )
-    health_reason = fields.Char(readonly=True, copy=False)
-    health_down_since = fields.Datetime(readonly=True, copy=False)
-    health_notified = fields.Boolean(readonly=True, copy=False)
-    health_alert_minutes = fields.Integer(
-        string="Alert when down for (minutes)",
-        default=60,
-        help="The responsible person gets one activity and one e-mail when "
-        "this stays down that long; again only after it recovered.",
-    )
 
     def _health_responsible(self):
         return self.max_responsible_user_id or self.env.ref(
@@ -232,6 +222,30 @@ class MailGateway(models.Model):
             token=gateway.token or "",
             houses=[(house.id, house.name) for house in houses],
         )
+
+    def _max_ticket_values(self, name, text, urgent=False):
+        """A ticket of this bot: channel MAX (non-official), the bot's team
+        and category (its emergency category and top priority if urgent)."""
+        self.ensure_one()
+        gateway = self.sudo()
+        category = (
+            gateway.max_emergency_category_id if urgent else gateway.max_category_id
+        )
+        values = {
+            "name": name,
+            "description": plaintext2html(text or name),
+            "channel_id": self.env.ref("helpdesk_gis_zhkh_max.channel_max").id,
+            "category_id": category.id,
+            "company_id": gateway.company_id.id or self.env.company.id,
+        }
+        if urgent:
+            values["priority"] = "3"
+        team = gateway.max_team_id
+        # helpdesk_mgmt moves a ticket to its team's company: only a team of
+        # the bot's company (or of none) may take it.
+        if team and (not team.company_id or team.company_id == gateway.company_id):
+            values["team_id"] = team.id
+        return values
 
     def _max_keywords(self):
         return [

@@ -160,7 +160,9 @@ class MaxBroadcast(models.Model):
         self.ensure_one()
         if self.state != "sending":
             return f"Nothing to do: {self.state}"
-        lines = self.line_ids.filtered(lambda line: line.state == "queued")[:batch]
+        Line = self.env["max.broadcast.line"]
+        queued = [("broadcast_id", "=", self.id), ("state", "=", "queued")]
+        lines = Line.search(queued, limit=batch, order="id")
         client = self.gateway_id._max_client(retries=1)
         config = self.gateway_id._max_config()
         keyboard = _keyboard(
@@ -195,7 +197,7 @@ class MaxBroadcast(models.Model):
         if postponed:
             self._enqueue(eta=RETRY_SECONDS)
             return "Postponed"
-        if self.line_ids.filtered(lambda line: line.state == "queued"):
+        if Line.search_count(queued, limit=1):
             self._enqueue()
             return f"{len(lines)} sent, more to go"
         self.state = "done"

@@ -125,26 +125,16 @@ class MaxChatAlert(models.Model):
     def action_create_ticket(self):
         tickets = self.env["helpdesk.ticket"]
         for alert in self.filtered(lambda a: a.state == "new"):
-            gateway = alert.gateway_id
+            name = self.env._(
+                "From a house chat: %(text)s", text=(alert.text or "")[:60]
+            )
             ticket = (
                 self.env["helpdesk.ticket"]
                 .with_context(max_inbound=True)
                 .create(
-                    {
-                        "name": self.env._(
-                            "From a house chat: %(text)s", text=(alert.text or "")[:60]
-                        ),
-                        "description": plaintext2html(
-                            f"{alert.author_name or ''}:\n{alert.text or ''}"
-                        ),
-                        "channel_id": self.env.ref(
-                            "helpdesk_gis_zhkh_max.channel_max"
-                        ).id,
-                        "category_id": gateway.max_emergency_category_id.id,
-                        "priority": "3",
-                        "company_id": gateway.company_id.id or self.env.company.id,
-                        "team_id": gateway.max_team_id.id,
-                    }
+                    alert.gateway_id._max_ticket_values(
+                        name, f"{alert.author_name or ''}:\n{alert.text or ''}", True
+                    )
                 )
             )
             alert.write({"state": "ticket", "ticket_id": ticket.id})

@@ -199,33 +199,23 @@ class MaxDialog(models.Model):
         return ticket
 
     def _ticket_values(self, action):
-        gateway = self.gateway_id
         title = (action.text or "").strip().splitlines()[0][:80] if action.text else ""
         if action.urgent:
             title = self.env._("Emergency (MAX): %(text)s", text=title or self.name)
-            category = gateway.max_emergency_category_id
         else:
             title = title or self.env._("Request from MAX")
-            category = gateway.max_category_id
-        values = {
-            "name": title,
-            "description": plaintext2html(action.text or title),
-            "partner_id": self.partner_id.id,
-            "partner_name": self.partner_id.name,
-            "channel_id": self.env.ref("helpdesk_gis_zhkh_max.channel_max").id,
-            "category_id": category.id,
-            "max_dialog_id": self.id,
-            # Auto-assignment would give it to the bot's technical user.
-            "user_id": False,
-            "company_id": gateway.company_id.id or self.env.company.id,
-            "gis_house_id": self.house_id.id,
-            "gis_premise_number": self.flat or False,
-        }
-        if action.urgent:
-            values["priority"] = "3"
-        team = gateway.max_team_id
-        if team and (not team.company_id or team.company_id == gateway.company_id):
-            values["team_id"] = team.id
+        values = self.gateway_id._max_ticket_values(title, action.text, action.urgent)
+        values.update(
+            {
+                "partner_id": self.partner_id.id,
+                "partner_name": self.partner_id.name,
+                "max_dialog_id": self.id,
+                # Auto-assignment would give it to the bot's technical user.
+                "user_id": False,
+                "gis_house_id": self.house_id.id,
+                "gis_premise_number": self.flat or False,
+            }
+        )
         return values
 
     def _file(self, action, update):

@@ -74,16 +74,24 @@ class MaxUpdate(models.Model):
 
     @api.model
     def _store_deliveries(self, gateway, deliveries):
-        """Keep each valid, known update once and queue its chat; log and
-        drop the rest. Returns how many updates were new."""
-        self.check_access("create")
-        rows = []
+        """Read raw deliveries (long polling), log and drop the unreadable
+        ones, store the rest (``_store_updates``)."""
+        parsed = []
         for data in deliveries:
             try:
-                update = max_updates.parse_update(data)
+                parsed.append((data, max_updates.parse_update(data)))
             except (max_updates.UpdateError, TypeError, ValueError) as error:
                 _logger.warning("MAX gateway %s: update refused: %s", gateway.id, error)
-                continue
+        return self._store_updates(gateway, parsed)
+
+    @api.model
+    def _store_updates(self, gateway, parsed):
+        """Keep each known update of ``parsed`` (``(data, Update)`` pairs,
+        read already) once and queue the dispatch. Returns how many updates
+        were new."""
+        self.check_access("create")
+        rows = []
+        for data, update in parsed:
             chat_key = self._chat_key(update)
             if not update.known or not chat_key:
                 _logger.info(

@@ -3,6 +3,8 @@
 import datetime
 import io
 
+from openpyxl import load_workbook
+
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests.common import TransactionCase
@@ -80,7 +82,6 @@ class TestRequestJournal(TransactionCase):
         self.assertEqual(len(headings), len(lines[0]))
 
     def test_xlsx_export(self):
-        from openpyxl import load_workbook
 
         journal = self.journal()
         content, kind = self.env["ir.actions.report"]._render(

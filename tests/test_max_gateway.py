@@ -3,6 +3,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user
 
+from ..tools import max_dialog
 from .common import view_fields
 from .max_common import RESIDENT, MaxCase
 
@@ -49,10 +50,12 @@ class TestMaxGateway(MaxCase):
     def test_texts_are_edited_without_code(self):
         welcome = self.gateway.max_text_ids.filtered(lambda t: t.key == "welcome")
         self.assertTrue(welcome)
-        self.assertEqual(
-            len(self.gateway.max_text_ids),
-            len(self.env["max.bot.text"]._fields["key"].selection),
-        )
+        keys = [
+            key for key, _label in self.env["max.bot.text"]._fields["key"].selection
+        ]
+        # Every text the conversation uses can be edited, and only those.
+        self.assertEqual(set(keys), set(max_dialog.TEXT_FIELDS))
+        self.assertEqual(set(self.gateway.max_text_ids.mapped("key")), set(keys))
         manager = new_test_user(
             self.env,
             login="max_texts_manager",
@@ -132,7 +135,7 @@ class TestMaxGateway(MaxCase):
         ]
         self.assertEqual(len(got), 1)
         self.assertIn("delivered", notice.message_ids[0].body)
-        # Throttled by the client (25 requests/s): no burst beyond the limit.
+        # Every request the notice made was a valid one for the API.
         self.assertFalse(self.fake.invalid, self.fake.invalid)
 
     def test_a_new_bot_speaks_russian(self):

@@ -1,7 +1,10 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import datetime
+import io
 from unittest import mock
+
+from openpyxl import load_workbook
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
@@ -39,7 +42,7 @@ class TestTours(HttpCase):
         self.assertEqual(localisation.state, "met")
 
     def test_manager_exports_the_journal_to_xlsx(self):
-        self.env["helpdesk.ticket"].create(
+        ticket = self.env["helpdesk.ticket"].create(
             {"name": "Tour journal request", "description": "<p>Лифт</p>"}
         )
         produced = []
@@ -63,4 +66,6 @@ class TestTours(HttpCase):
         self.assertEqual(len(produced), 1)
         kind, content = produced[0]
         self.assertEqual(kind, "xlsx")
-        self.assertTrue(content.startswith(b"PK"))  # a zip: an XLSX file
+        sheet = load_workbook(io.BytesIO(content)).active
+        numbers = [row[1] for row in sheet.iter_rows(min_row=5, values_only=True)]
+        self.assertIn(ticket.number, numbers)

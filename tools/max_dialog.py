@@ -47,36 +47,6 @@ STEP_FLAT = "flat"
 STEP_DESCRIBE = "describe"
 STEPS = (STEP_NONE, STEP_CONTACT, STEP_HOUSE, STEP_FLAT, STEP_DESCRIBE)
 
-TEXT_FIELDS = (
-    "welcome",
-    "not_official",
-    "menu_emergency",
-    "menu_new",
-    "menu_mine",
-    "menu_official",
-    "menu_contacts",
-    "menu_back",
-    "describe",
-    "emergency",
-    "registered",
-    "added",
-    "ask_contact",
-    "contact_button",
-    "contact_refused",
-    "contact_thanks",
-    "ask_house",
-    "house_other",
-    "ask_flat",
-    "complete",
-    "official",
-    "official_button",
-    "contacts",
-    "notices_off",
-    "notices_on",
-    "notices_off_button",
-    "unsupported",
-)
-
 
 @dataclasses.dataclass
 class Texts:
@@ -113,6 +83,9 @@ class Texts:
     notices_on: str = "You will receive notices again."
     notices_off_button: str = "Stop notices"
     unsupported: str = "Please use the buttons or write your request."
+
+
+TEXT_FIELDS = tuple(field.name for field in dataclasses.fields(Texts))
 
 
 @dataclasses.dataclass
