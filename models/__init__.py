@@ -23,6 +23,7 @@ from . import max_broadcast
 from . import max_broadcast_line
 from . import max_chat_alert
 from . import max_dialog
+from . import max_gis_bridge
 from . import max_update
 from . import res_company
 from . import res_partner

@@ -134,7 +134,9 @@ class GisAppealImport(models.AbstractModel):
         for appeal in appeals:
             ticket = existing.get(appeal.guid)
             if ticket and ticket.sudo().gis_operation_ids:
-                ticket.sudo()._gis_check_operations(appeal, exported_at)
+                self.env["gis.zhkh.operation"].sudo()._confirm_by_import(
+                    ticket.sudo(), appeal, exported_at
+                )
         return {
             "created": len(new),
             "updated": len(changed),

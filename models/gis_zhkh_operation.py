@@ -1,12 +1,17 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import base64
+import dataclasses
+import hashlib
+import json
 import logging
 import uuid
 
+from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -136,6 +141,222 @@ class GisZhkhOperation(models.Model):
             )
 
     # ------------------------------------------------------------------
+    # Queueing from a ticket (its wizard, a server action)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _plain_for(self, ticket, operation, values):
+        """The operation ``values`` describe, for ``ticket``'s appeal."""
+        ticket = ticket.sudo()
+        answerer_guid = False
+        if ticket.gis_backend_id:
+            answerer_guid = ticket.gis_backend_id._answerer_for(ticket.user_id)[0]
+        answer_guid = values.get("answer_guid")
+        if operation == "delete_answer" and not answer_guid:
+            answer_guid = ticket.gis_draft_answer_guid
+
+        def text(name):
+            # What is sent is what is compared: " x" and "x" are one request.
+            return (values.get(name) or "").strip() or None
+
+        return gis_operations.Operation(
+            operation=operation,
+            appeal_guid=ticket.gis_appeal_guid,
+            answerer_guid=answerer_guid,
+            text=text("text"),
+            answer_guid=answer_guid or None,
+            execution_date=fields.Date.to_date(values.get("execution_date")),
+            comment=text("comment"),
+            cause=text("cause"),
+            receiver_guid=text("receiver_guid"),
+            performer_guid=text("performer_guid"),
+            date_of_appointment=fields.Date.to_date(values.get("date_of_appointment")),
+        )
+
+    @api.model
+    def _problems_for(self, ticket, plain):
+        """Why ``plain`` cannot go to GIS ZhKKh for ``ticket``, in words for
+        the user; [] when it can."""
+        ticket = ticket.sudo()
+        problems = gis_operations.check(
+            plain,
+            status=ticket.gis_status,
+            deadline=ticket.gis_deadline,
+            today=ticket._gis_local_today(),
+        )
+        if ticket.gis_appeal_guid and not ticket.gis_backend_id.active:
+            problems.insert(0, gis_operations.Problem("not_from_gis", "appeal_guid"))
+        return list(dict.fromkeys(self._problem_text(ticket, p) for p in problems))
+
+    @api.model
+    def _problem_text(self, ticket, problem):
+        labels = {
+            "text": self.env._("The answer"),
+            "comment": self.env._("The comment"),
+            "cause": self.env._("The cause"),
+            "execution_date": self.env._("The new deadline"),
+            "receiver_guid": self.env._("The receiver organisation's GUID"),
+            "answerer_guid": self.env._("The AnswererGUID"),
+            "performer_guid": self.env._("The performer's AnswererGUID"),
+            "date_of_appointment": self.env._("The planned date"),
+        }
+        field = labels.get(problem.field, problem.field)
+        deadline = ticket.sudo().gis_deadline
+        if problem.code == "no_answerer" and ticket.user_id:
+            no_answerer = self.env._(
+                "Nobody answers this ticket in GIS ZhKKh: give %(user)s an "
+                "AnswererGUID on the connection, or set its default answerer.",
+                user=ticket.user_id.name,
+            )
+        else:
+            no_answerer = self.env._(
+                "Nobody answers this ticket in GIS ZhKKh: assign the ticket to a "
+                "user who has an AnswererGUID on the connection, or set its "
+                "default answerer."
+            )
+        texts = {
+            "not_from_gis": self.env._(
+                "This ticket is not an appeal received from GIS ZhKKh."
+            ),
+            "no_answerer": no_answerer,
+            "appeal_withdrawn": self.env._(
+                "The resident withdrew the appeal in GIS ZhKKh: it takes no more "
+                "answers or actions."
+            ),
+            "appeal_executed": self.env._(
+                "The appeal is already executed in GIS ZhKKh."
+            ),
+            "length": self.env._(
+                "%(field)s must have %(low)s to %(high)s characters (it has "
+                "%(length)s).",
+                field=field,
+                low=problem.low,
+                high=problem.high,
+                length=problem.length,
+            ),
+            "bad_characters": self.env._(
+                "%(field)s contains characters GIS ZhKKh cannot receive.", field=field
+            ),
+            "bad_guid": self.env._(
+                "%(field)s is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).",
+                field=field,
+            ),
+            "required": self.env._("%(field)s is required.", field=field),
+            "not_after_deadline": self.env._(
+                "The new deadline must come after the current one (%(deadline)s).",
+                deadline=deadline.strftime("%d.%m.%Y") if deadline else "",
+            ),
+            "not_in_future": self.env._(
+                "%(field)s must be in the future.", field=field
+            ),
+            "no_draft_answer": self.env._(
+                "There is no draft answer to delete in GIS ZhKKh."
+            ),
+            "unknown_operation": self.env._("Unknown GIS ZhKKh operation."),
+        }
+        return texts.get(problem.code, problem.code)
+
+    @api.model
+    def _content_key(self, ticket, plain):
+        """What makes an operation itself: the ticket and what is sent."""
+        values = [getattr(plain, f.name) for f in dataclasses.fields(plain)]
+        payload = json.dumps([ticket.id, *values], ensure_ascii=False, default=str)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    @api.model
+    def _queue_for(self, ticket, operation, values=None, source="manual"):
+        """Queue ``operation`` on ``ticket``'s appeal, checked first.
+
+        The same request already queued or sent is returned, not queued
+        again; so is the one GIS last accepted of this kind when it is the
+        same (a rule firing twice sends nothing new). After a different one
+        was accepted, the same request is new again: appointing A, then B,
+        then A sends A twice. Raises ``UserError`` with every reason it
+        cannot be sent."""
+        ticket.ensure_one()
+        # Whoever cannot change the ticket cannot act on its appeal.
+        ticket.check_access("write")
+        plain = self._plain_for(ticket, operation, values or {})
+        problems = self._problems_for(ticket, plain)
+        if problems:
+            raise UserError("\n".join(problems))
+        ticket = ticket.sudo()
+        operations = self.sudo()
+        content = self._content_key(ticket, plain)
+        last = operations.search(
+            [
+                ("ticket_id", "=", ticket.id),
+                ("operation", "=", operation),
+                ("state", "=", "accepted"),
+            ],
+            order="done_at desc, id desc",
+            limit=1,
+        )
+        if last and last.key.split("-")[0] == content:
+            return last
+        key = f"{content}-{last.id or 0}"
+        existing = operations.search(
+            [("key", "=", key), ("state", "in", ACTIVE_STATES)], limit=1
+        )
+        if existing:
+            return existing
+        try:
+            with self.env.cr.savepoint():
+                record = operations.create(
+                    {
+                        "ticket_id": ticket.id,
+                        "backend_id": ticket.gis_backend_id.id,
+                        "appeal_guid": plain.appeal_guid,
+                        "operation": operation,
+                        "key": key,
+                        "source": source,
+                        "requested_by_id": self.env.user.id,
+                        "answerer_guid": plain.answerer_guid,
+                        "text": plain.text,
+                        "answer_guid": plain.answer_guid,
+                        "execution_date": plain.execution_date,
+                        "comment": plain.comment,
+                        "cause": plain.cause,
+                        "receiver_guid": plain.receiver_guid,
+                        "performer_guid": plain.performer_guid,
+                        "date_of_appointment": plain.date_of_appointment,
+                    }
+                )
+        except pg_errors.UniqueViolation as error:
+            # The same click, at the same moment, in another transaction.
+            raise UserError(
+                self.env._("This operation is already queued for GIS ZhKKh.")
+            ) from error
+        record._enqueue_prepare()
+        ticket._message_log(
+            body=Markup("%s <b>%s</b>")
+            % (self.env._("Queued for GIS ZhKKh:"), record._operation_name())
+        )
+        return record.with_context(gis_operation_new=True)
+
+    def _notice(self):
+        """What the user who asked for this operation is told."""
+        self.ensure_one()
+        name = self._operation_name()
+        if self.state == "accepted":
+            return self.env._(
+                "GIS ZhKKh has already accepted «%(operation)s» as it is: nothing "
+                "new is sent.",
+                operation=name,
+            )
+        if not self.env.context.get("gis_operation_new"):
+            return self.env._(
+                "«%(operation)s» is already on its way to GIS ZhKKh: it is not "
+                "sent twice.",
+                operation=name,
+            )
+        return self.env._(
+            "«%(operation)s» is queued for GIS ZhKKh. The ticket shows when GIS "
+            "ZhKKh accepts it.",
+            operation=name,
+        )
+
+    # ------------------------------------------------------------------
     # Plain operation
     # ------------------------------------------------------------------
 
@@ -220,12 +441,18 @@ class GisZhkhOperation(models.Model):
         if self.state != "queued" or self.request_xml:
             return f"Nothing to do: {self.state}, prepared {bool(self.request_xml)}"
         backend = self.backend_id.with_company(self.company_id)
-        problems = self.ticket_id._gis_operation_problems(self._plain())
+        problems = self._problems_for(self.ticket_id, self._plain())
         if problems:
             # The appeal changed since the operation was queued (withdrawn,
             # executed in GIS...): it is not sent.
             self._reject(
-                "LOCAL", "\n".join(problems), conflict=self.ticket_id.gis_status
+                "LOCAL",
+                "\n".join(problems),
+                conflict=self.env._(
+                    "Not sent: the appeal changed in GIS ZhKKh after "
+                    "«%(operation)s» was queued.",
+                    operation=self._operation_name(),
+                ),
             )
             return "Not sent: " + "; ".join(problems)
         self.write(
@@ -361,10 +588,15 @@ class GisZhkhOperation(models.Model):
         for record, items in outcome.items():
             expected = gis_operations.result_roles(record.operation)
             errors = [e for item in items.values() for e in item.errors]
+            answer = items.get("answer")
             if errors:
+                # "Answer and mark executed": GIS may take the answer and
+                # refuse the rest; the answer it took is kept.
+                answered = answer if answer and not answer.errors else None
                 record._reject(
                     ", ".join(e.code for e in errors if e.code) or "GIS",
                     "\n".join(e.description or e.code for e in errors),
+                    answer_guid=answered.guid if answered else False,
                 )
             elif set(items) != set(expected):
                 record._reject(
@@ -372,7 +604,6 @@ class GisZhkhOperation(models.Model):
                     self.env._("GIS ZhKKh did not say what became of this operation."),
                 )
             else:
-                answer = items.get("answer")
                 record._accept(
                     answer_guid=answer.guid if answer else False,
                     number=answer.unique_number if answer else False,
@@ -396,22 +627,119 @@ class GisZhkhOperation(models.Model):
                 "last_error": False,
             }
         )
-        self.ticket_id._gis_operation_accepted(self)
+        ticket = self.ticket_id
+        values = {}
+        answering = answer_guid or self.operation in gis_operations.ANSWERING
+        if answering and not ticket.gis_answered_at:
+            # GIS took the organisation's answer: that meets the answer
+            # deadline (helpdesk.ticket.deadline._done_at_of).
+            values["gis_answered_at"] = now
+        if self.operation == "delete_answer":
+            values["gis_draft_answer_guid"] = False
+        if values:
+            ticket.write(values)
+        body = Markup("%s <b>%s</b>") % (
+            self.env._("GIS ZhKKh accepted:"),
+            self._operation_name(),
+        )
+        if answer_guid:
+            body += Markup(" (AnswerGUID %s)") % answer_guid
+        ticket._message_log(body=body)
         # The next import checks the open appeals at once: it confirms.
         self.backend_id.sudo().last_refresh_at = False
 
-    def _reject(self, code, text, conflict=None):
+    def _reject(self, code, text, conflict=None, answer_guid=False):
+        """GIS (or our last check) refused the operation. ``answer_guid``:
+        the answer part of an "answer and mark executed" GIS did accept."""
         self.ensure_one()
+        now = fields.Datetime.now()
         self.write(
             {
                 "state": "rejected",
-                "done_at": fields.Datetime.now(),
+                "done_at": now,
                 "error_code": code,
                 "error_message": text,
                 "conflict": conflict or False,
+                "result_answer_guid": answer_guid,
             }
         )
-        self.ticket_id._gis_operation_rejected(self)
+        ticket = self.ticket_id
+        if answer_guid:
+            if not ticket.gis_answered_at:
+                ticket.gis_answered_at = now
+            text = self.env._(
+                "GIS ZhKKh accepted the answer (AnswerGUID %(guid)s) but refused "
+                "to mark the appeal executed: %(code)s %(message)s. Mark it "
+                "executed on its own; do not send the answer again.",
+                guid=answer_guid,
+                code=code or "",
+                message=text or "",
+            )
+        else:
+            text = self.env._(
+                "GIS ZhKKh refused «%(operation)s»: %(code)s %(message)s",
+                operation=self._operation_name(),
+                code=code or "",
+                message=text or "",
+            )
+        ticket._message_log(body=text)
+        self._tell_responsible(ticket, text)
+
+    @api.model
+    def _tell_responsible(self, ticket, text):
+        """An activity for whoever must act on ``ticket``: its user, or the
+        connection's responsible."""
+        user = ticket.user_id or ticket.sudo().gis_backend_id.responsible_user_id
+        if user:
+            ticket.activity_schedule(
+                "helpdesk_gis_zhkh_max.mail_activity_gis_operation_rejected",
+                user_id=user.id,
+                note=text,
+            )
+
+    @api.model
+    def _confirm_by_import(self, ticket, appeal, exported_at):
+        """An import after accepted operations: confirm what GIS shows, or
+        flag, never silently, what it shows against them."""
+        pending = ticket.gis_operation_ids.filtered(
+            lambda op: (
+                op.state == "accepted"
+                and not op.confirmed
+                and not op.conflict
+                and op.done_at
+                and exported_at
+                and exported_at >= op.done_at
+            )
+        )
+        statuses = dict(ticket._fields["gis_status"]._description_selection(self.env))
+        for operation in pending:
+            plain = operation._plain()
+            if operation.result_answer_guid:
+                plain.answer_guid = operation.result_answer_guid
+            if appeal.status == "withdrawn":
+                conflict = self.env._(
+                    "The resident withdrew the appeal in GIS ZhKKh after "
+                    "«%(operation)s» was accepted.",
+                    operation=operation._operation_name(),
+                )
+            elif gis_operations.effect_seen(plain, appeal):
+                operation.confirmed = True
+                continue
+            else:
+                conflict = self.env._(
+                    "GIS ZhKKh accepted «%(operation)s» but does not show it: the "
+                    "appeal is «%(status)s» there. Check the appeal in GIS ZhKKh.",
+                    operation=operation._operation_name(),
+                    status=statuses.get(appeal.status)
+                    or appeal.raw_status
+                    or self.env._("unknown"),
+                )
+            operation.conflict = conflict
+            ticket.gis_conflict = "\n".join(
+                filter(None, [ticket.gis_conflict, conflict])
+            )
+            ticket._message_log(body=conflict)
+            self._tell_responsible(ticket, conflict)
 
     def _operation_name(self):
         self.ensure_one()

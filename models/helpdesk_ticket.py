@@ -1,27 +1,22 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The ticket's GIS ZhKKh facts and legal deadline summary.
+"""The ticket's fields: GIS ZhKKh facts, legal deadline summary, MAX.
 
-The import itself lives in ``gis.appeal.import``, the deadline engine in
-``helpdesk.ticket.deadline``, resident matching in ``res.partner``.
+Behaviour lives with its concern: the import in ``gis.appeal.import``, the
+deadline engine in ``helpdesk.ticket.deadline``, resident matching in
+``res.partner``, operations sent to GIS in ``gis.zhkh.operation``, MAX
+notices and the link to GIS appeals in ``max.gis.bridge``. What is left
+here are the fields, their computes, the hooks that call those, and the
+buttons of the form.
 """
 
-import dataclasses
 import datetime
-import hashlib
-import json
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
-from psycopg2 import errors as pg_errors
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.fields import Domain
 
-from ..tools import gis_operations
 from ..tools.deadlines import earliest_moment, end_of_day
-from .gis_zhkh_operation import ACTIVE_STATES
 from .helpdesk_ticket_deadline import OPEN_STATES, STATE_WEIGHT, STATES
 
 # GIS ZhKKh dates are days of the building's calendar; without a building
@@ -454,7 +449,7 @@ class HelpdeskTicket(models.Model):
     def create(self, vals_list):
         tickets = super().create(vals_list)
         self.env["helpdesk.ticket.deadline"]._sync_tickets(tickets)
-        tickets.filtered("gis_appeal_guid")._max_bridge_new_appeals()
+        self.env["max.gis.bridge"]._new_appeals(tickets)
         return tickets
 
     def write(self, vals):
@@ -466,7 +461,7 @@ class HelpdeskTicket(models.Model):
         result = super().write(vals)
         if stage_before:
             moved = self.filtered(lambda t: t.stage_id != stage_before.get(t.id))
-            moved._max_stage_notice()
+            self.env["max.gis.bridge"]._stage_notices(moved)
         if not self.env.context.get("deadline_sync_off") and (
             DEADLINE_TRIGGERS.intersection(vals)
             or self.env["helpdesk.deadline.milestone"]
@@ -497,29 +492,6 @@ class HelpdeskTicket(models.Model):
         for ticket in self:
             ticket.max_delivery_failed = ticket.id in failed
 
-    def _max_dialog_for_notices(self):
-        """The MAX dialog that hears about this ticket: its own, or the
-        resident's identified dialog (a GIS appeal of a bot user)."""
-        self.ensure_one()
-        ticket = self.sudo()
-        if ticket.max_dialog_id:
-            return ticket.max_dialog_id
-        if not ticket.partner_id:
-            return ticket.max_dialog_id
-        return (
-            self.env["max.dialog"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "=", ticket.partner_id.id),
-                    ("identified", "=", True),
-                    ("company_id", "in", (ticket.company_id.id, False)),
-                ],
-                order="last_message_at desc",
-                limit=1,
-            )
-        )
-
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
         if (
@@ -534,137 +506,17 @@ class HelpdeskTicket(models.Model):
                 dialog._deliver_staff_message(message)
         return result
 
-    def _max_bridge_new_appeals(self):
-        """A new GIS appeal of a MAX bot user: tell them (once) its number and
-        deadline, and offer the dispatcher to link it with the MAX request
-        it looks like."""
-        template = self.env.ref(
-            "helpdesk_gis_zhkh_max.mail_template_max_gis_registered",
-            raise_if_not_found=False,
-        )
-        for ticket in self.sudo():
-            candidate = ticket._max_link_candidate()
-            if candidate:
-                ticket.max_link_ticket_id = candidate
-            dialog = ticket._max_dialog_for_notices()
-            if (
-                template
-                and dialog
-                and dialog.notices
-                and not dialog.stopped
-                and not ticket.max_gis_notified
-            ):
-                dialog._send_template(template, ticket)
-                ticket.max_gis_notified = True
-
-    def _max_link_candidate(self):
-        """The open MAX request of the same resident (and building and flat,
-        where both tickets know them) received within the bot's window."""
+    def _max_dialog_for_notices(self):
+        """The MAX dialog that hears about this ticket (may be empty)."""
         self.ensure_one()
-        if not self.partner_id:
-            return self.browse()
-        received = self.gis_received_date or fields.Date.context_today(self)
-        candidates = self.search(
-            [
-                ("id", "!=", self.id),
-                ("max_dialog_id", "!=", False),
-                ("gis_appeal_guid", "=", False),
-                ("partner_id", "=", self.partner_id.id),
-                ("company_id", "=", self.company_id.id),
-                ("stage_id.closed", "=", False),
-            ],
-            order="create_date desc",
-        )
-        for candidate in candidates:
-            days = candidate.max_dialog_id.gateway_id.max_link_days or 7
-            created = candidate.create_date.date()
-            if abs((received - created).days) > days:
-                continue
-            if (
-                self.gis_house_id
-                and candidate.gis_house_id
-                and self.gis_house_id != candidate.gis_house_id
-            ):
-                continue
-            if (
-                self.gis_premise_number
-                and candidate.gis_premise_number
-                and self.gis_premise_number.strip().lower()
-                != candidate.gis_premise_number.strip().lower()
-            ):
-                continue
-            return candidate
-        return self.browse()
-
-    def _gis_identity_fields(self):
-        """What makes a ticket a GIS appeal: moved as a whole when linking."""
-        return [
-            name
-            for name, field in self._fields.items()
-            if name.startswith("gis_")
-            and field.store
-            and not field.compute
-            and not field.related
-            and field.type not in ("one2many", "many2many")
-            and name not in ("gis_house_id", "gis_premise_number")
-        ]
+        dialogs = self.env["max.gis.bridge"]._dialogs_for_notices(self)
+        return dialogs.get(self.id) or self.env["max.dialog"]
 
     def action_max_link_gis(self):
-        """Link this GIS appeal to the MAX request it duplicates: the MAX
-        ticket becomes the appeal (GIS number, deadline, operations,
-        exchanges), this one is archived. One ticket, no work done twice."""
+        """Link this GIS appeal to the MAX request it duplicates: one
+        ticket, no work done twice."""
         self.ensure_one()
-        max_ticket = self.sudo().max_link_ticket_id
-        if not max_ticket or not self.gis_appeal_guid:
-            raise UserError(self.env._("There is no MAX request to link."))
-        if max_ticket.gis_appeal_guid:
-            raise UserError(
-                self.env._(
-                    "MAX request %(number)s is already linked to a GIS appeal.",
-                    number=max_ticket.number,
-                )
-            )
-        names = self._gis_identity_fields()
-        values = self._convert_to_write({name: self[name] for name in names})
-        for name in ("gis_house_id", "gis_premise_number"):
-            if self[name] and not max_ticket[name]:
-                values[name] = self._convert_to_write({name: self[name]})[name]
-        number = self.gis_appeal_number
-        # The appeal's key is unique: free it before the MAX ticket takes it.
-        self.with_context(gis_import=True).write(
-            {
-                "gis_appeal_guid": False,
-                "gis_backend_id": False,
-                "max_link_ticket_id": False,
-            }
-        )
-        self.flush_recordset()
-        max_ticket.with_context(gis_import=True).write(values)
-        self.env["gis.zhkh.operation"].sudo().search(
-            [("ticket_id", "=", self.id)]
-        ).ticket_id = max_ticket
-        self.env["gis.zhkh.message"].sudo().search(
-            [("ticket_id", "=", self.id)]
-        ).ticket_id = max_ticket
-        max_ticket.message_post(
-            body=self.env._(
-                "Linked to GIS ZhKKh appeal No. %(number)s (ticket %(ticket)s, now "
-                "archived): this ticket carries its number and legal deadline.",
-                number=number,
-                ticket=self.number,
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
-        self.message_post(
-            body=self.env._(
-                "Linked to MAX request %(ticket)s, which now carries GIS ZhKKh "
-                "appeal No. %(number)s.",
-                ticket=max_ticket.number,
-                number=number,
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
-        self.active = False
+        max_ticket = self.env["max.gis.bridge"]._link(self)
         return {
             "type": "ir.actions.act_window",
             "res_model": "helpdesk.ticket",
@@ -675,24 +527,6 @@ class HelpdeskTicket(models.Model):
     def action_max_dismiss_link(self):
         self.sudo().max_link_ticket_id = False
         return True
-
-    def _max_stage_notice(self):
-        template = self.env.ref(
-            "helpdesk_gis_zhkh_max.mail_template_max_stage_notice",
-            raise_if_not_found=False,
-        )
-        if not template:
-            return
-        for ticket in self:
-            dialog = ticket._max_dialog_for_notices()
-            if (
-                not dialog
-                or not dialog.notices
-                or dialog.stopped
-                or not dialog.gateway_id.max_stage_notices
-            ):
-                continue
-            dialog._send_template(template, ticket)
 
     def action_mark_reacted(self):
         self.filtered(lambda t: not t.reacted_at).reacted_at = fields.Datetime.now()
@@ -726,240 +560,12 @@ class HelpdeskTicket(models.Model):
     def _gis_local_today(self):
         return datetime.datetime.now(self._local_tz()).date()
 
-    def _gis_plain_operation(self, operation, values):
-        """The operation ``values`` describe, for this ticket's appeal."""
-        self.ensure_one()
-        ticket = self.sudo()
-        answerer_guid = False
-        if ticket.gis_backend_id:
-            answerer_guid = ticket.gis_backend_id._answerer_for(ticket.user_id)[0]
-        answer_guid = values.get("answer_guid")
-        if operation == "delete_answer" and not answer_guid:
-            answer_guid = ticket.gis_draft_answer_guid
-        return gis_operations.Operation(
-            operation=operation,
-            appeal_guid=ticket.gis_appeal_guid,
-            answerer_guid=answerer_guid,
-            text=values.get("text"),
-            answer_guid=answer_guid or None,
-            execution_date=fields.Date.to_date(values.get("execution_date")),
-            comment=values.get("comment"),
-            cause=values.get("cause"),
-            receiver_guid=values.get("receiver_guid"),
-            performer_guid=values.get("performer_guid"),
-            date_of_appointment=fields.Date.to_date(values.get("date_of_appointment")),
-        )
-
-    def _gis_operation_problems(self, plain):
-        """Why ``plain`` (a ``gis_operations.Operation``) cannot go to GIS
-        ZhKKh for this ticket, in words for the user; [] when it can."""
-        self.ensure_one()
-        ticket = self.sudo()
-        problems = gis_operations.check(
-            plain,
-            status=ticket.gis_status,
-            deadline=ticket.gis_deadline,
-            today=ticket._gis_local_today(),
-        )
-        if ticket.gis_appeal_guid and not ticket.gis_backend_id.active:
-            problems.insert(0, gis_operations.Problem("not_from_gis", "appeal_guid"))
-        return list(dict.fromkeys(self._gis_problem_text(p) for p in problems))
-
-    def _gis_problem_text(self, problem):
-        labels = {
-            "text": self.env._("The answer"),
-            "comment": self.env._("The comment"),
-            "cause": self.env._("The cause"),
-            "execution_date": self.env._("The new deadline"),
-            "receiver_guid": self.env._("The receiver organisation's GUID"),
-            "answerer_guid": self.env._("The AnswererGUID"),
-            "performer_guid": self.env._("The performer's AnswererGUID"),
-            "date_of_appointment": self.env._("The planned date"),
-        }
-        field = labels.get(problem.field, problem.field)
-        deadline = self.sudo().gis_deadline
-        texts = {
-            "not_from_gis": self.env._(
-                "This ticket is not an appeal received from GIS ZhKKh."
-            ),
-            "no_answerer": self.env._(
-                "Nobody answers this ticket in GIS ZhKKh: give %(user)s an "
-                "AnswererGUID on the connection, or set its default answerer.",
-                user=self.user_id.name or self.env._("the ticket's user"),
-            ),
-            "appeal_withdrawn": self.env._(
-                "The resident withdrew the appeal in GIS ZhKKh: it takes no more "
-                "answers or actions."
-            ),
-            "appeal_executed": self.env._(
-                "The appeal is already executed in GIS ZhKKh."
-            ),
-            "length": self.env._(
-                "%(field)s must have %(low)s to %(high)s characters (it has "
-                "%(length)s).",
-                field=field,
-                low=problem.low,
-                high=problem.high,
-                length=problem.length,
-            ),
-            "bad_characters": self.env._(
-                "%(field)s contains characters GIS ZhKKh cannot receive.", field=field
-            ),
-            "bad_guid": self.env._(
-                "%(field)s is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).",
-                field=field,
-            ),
-            "required": self.env._("%(field)s is required.", field=field),
-            "not_after_deadline": self.env._(
-                "The new deadline must come after the current one (%(deadline)s).",
-                deadline=deadline.strftime("%d.%m.%Y") if deadline else "",
-            ),
-            "not_in_future": self.env._(
-                "%(field)s must be in the future.", field=field
-            ),
-            "no_draft_answer": self.env._(
-                "There is no draft answer to delete in GIS ZhKKh."
-            ),
-            "unknown_operation": self.env._("Unknown GIS ZhKKh operation."),
-        }
-        return texts.get(problem.code, problem.code)
-
-    @api.model
-    def _gis_operation_key(self, ticket, plain):
-        """What makes an operation itself: the ticket and what is sent."""
-        payload = json.dumps(
-            [ticket.id, *dataclasses_values(plain)], ensure_ascii=False, default=str
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
     def _gis_queue_operation(self, operation, values=None, source="manual"):
-        """Queue ``operation`` on this ticket's appeal, checked first; the
-        same operation already queued or done is returned, not queued again.
-        Raises ``UserError`` with every reason it cannot be sent."""
-        self.ensure_one()
-        # Whoever cannot change the ticket cannot act on its appeal.
-        self.check_access("write")
-        plain = self._gis_plain_operation(operation, values or {})
-        problems = self._gis_operation_problems(plain)
-        if problems:
-            raise UserError("\n".join(problems))
-        ticket = self.sudo()
-        operations = self.env["gis.zhkh.operation"].sudo()
-        key = self._gis_operation_key(ticket, plain)
-        existing = operations.search(
-            [("key", "=", key), ("state", "in", ACTIVE_STATES)], limit=1
+        """Queue ``operation`` on this ticket's appeal (see
+        ``gis.zhkh.operation._queue_for``)."""
+        return self.env["gis.zhkh.operation"]._queue_for(
+            self, operation, values, source
         )
-        if existing:
-            return existing
-        try:
-            with self.env.cr.savepoint():
-                record = operations.create(
-                    {
-                        "ticket_id": ticket.id,
-                        "backend_id": ticket.gis_backend_id.id,
-                        "appeal_guid": plain.appeal_guid,
-                        "operation": operation,
-                        "key": key,
-                        "source": source,
-                        "requested_by_id": self.env.user.id,
-                        "answerer_guid": plain.answerer_guid,
-                        "text": plain.text and plain.text.strip(),
-                        "answer_guid": plain.answer_guid,
-                        "execution_date": plain.execution_date,
-                        "comment": plain.comment and plain.comment.strip(),
-                        "cause": plain.cause and plain.cause.strip(),
-                        "receiver_guid": plain.receiver_guid,
-                        "performer_guid": plain.performer_guid,
-                        "date_of_appointment": plain.date_of_appointment,
-                    }
-                )
-        except pg_errors.UniqueViolation as error:
-            # The same click, at the same moment, in another transaction.
-            raise UserError(
-                self.env._("This operation is already queued for GIS ZhKKh.")
-            ) from error
-        record._enqueue_prepare()
-        ticket._message_log(
-            body=Markup("%s <b>%s</b>")
-            % (self.env._("Queued for GIS ZhKKh:"), record._operation_name())
-        )
-        return record
-
-    def _gis_operation_accepted(self, operation):
-        self.ensure_one()
-        values = {}
-        if operation.operation in gis_operations.ANSWERING and not self.gis_answered_at:
-            values["gis_answered_at"] = operation.done_at
-        if operation.operation == "delete_answer":
-            values["gis_draft_answer_guid"] = False
-        if values:
-            self.write(values)
-        body = Markup("%s <b>%s</b>") % (
-            self.env._("GIS ZhKKh accepted:"),
-            operation._operation_name(),
-        )
-        if operation.result_answer_guid:
-            body += Markup(" (AnswerGUID %s)") % operation.result_answer_guid
-        self._message_log(body=body)
-
-    def _gis_operation_rejected(self, operation):
-        self.ensure_one()
-        text = self.env._(
-            "GIS ZhKKh refused «%(operation)s»: %(code)s %(message)s",
-            operation=operation._operation_name(),
-            code=operation.error_code or "",
-            message=operation.error_message or "",
-        )
-        self._message_log(body=text)
-        self._gis_tell_responsible(text)
-
-    def _gis_tell_responsible(self, text):
-        user = self.user_id or self.sudo().gis_backend_id.responsible_user_id
-        if user:
-            self.activity_schedule(
-                "helpdesk_gis_zhkh_max.mail_activity_gis_operation_rejected",
-                user_id=user.id,
-                note=text,
-            )
-
-    def _gis_check_operations(self, appeal, exported_at):
-        """An import after accepted operations: confirm what GIS shows, or
-        flag, never silently, what it shows against them."""
-        self.ensure_one()
-        pending = self.gis_operation_ids.filtered(
-            lambda op: (
-                op.state == "accepted"
-                and not op.confirmed
-                and not op.conflict
-                and op.done_at
-                and exported_at
-                and exported_at >= op.done_at
-            )
-        )
-        for operation in pending:
-            plain = operation._plain()
-            if operation.result_answer_guid:
-                plain.answer_guid = operation.result_answer_guid
-            if appeal.status == "withdrawn":
-                conflict = self.env._(
-                    "The resident withdrew the appeal in GIS ZhKKh after "
-                    "«%(operation)s» was accepted.",
-                    operation=operation._operation_name(),
-                )
-            elif gis_operations.effect_seen(plain, appeal):
-                operation.confirmed = True
-                continue
-            else:
-                conflict = self.env._(
-                    "GIS ZhKKh accepted «%(operation)s» but does not show it: the "
-                    "appeal is %(status)s there. Check the appeal in GIS ZhKKh.",
-                    operation=operation._operation_name(),
-                    status=appeal.raw_status or appeal.status or "?",
-                )
-            operation.conflict = conflict
-            self.gis_conflict = "\n".join(filter(None, [self.gis_conflict, conflict]))
-            self._message_log(body=conflict)
-            self._gis_tell_responsible(conflict)
 
     def action_gis_dismiss_conflict(self):
         self.write({"gis_conflict": False})
@@ -999,19 +605,22 @@ class HelpdeskTicket(models.Model):
         return res
 
     def _stage_mail_allowed(self):
-        """Whether a stage's e-mail template may mail the resident. Never
-        while importing; for GIS appeals only when the connection opts in:
-        the official answer goes through GIS ZhKKh."""
+        """Whether a stage's e-mail template may mail the resident. Not a
+        MAX resident: the bot tells them, in their language. Otherwise as
+        ``_gis_stage_notice_allowed``."""
+        if self.sudo().max_dialog_id:
+            return False
+        return self._gis_stage_notice_allowed()
+
+    def _gis_stage_notice_allowed(self):
+        """Whether the resident may hear of a stage change outside GIS ZhKKh.
+        Never while importing; for GIS appeals only when the connection opts
+        in: the official answer goes through GIS ZhKKh."""
         if self.env.context.get("gis_import"):
             return False
         if not self.gis_appeal_guid:
             return True
         return bool(self.sudo().gis_backend_id.stage_mail_to_residents)
-
-
-def dataclasses_values(plain):
-    """The values of a plain operation, in field order."""
-    return [getattr(plain, f.name) for f in dataclasses.fields(plain)]
 
 
 def gis_operations_selection(env):

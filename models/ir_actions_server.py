@@ -110,9 +110,13 @@ class IrActionsServer(models.Model):
         if not records or records._name != "helpdesk.ticket":
             return False
         automated = bool(self.base_automation_id)
-        for ticket in records.filtered("gis_appeal_guid"):
+        # A rule watching every ticket passes over those not from GIS; run by
+        # hand on one, the action says why nothing is sent.
+        tickets = records.filtered("gis_appeal_guid") if automated else records
+        operation = False
+        for ticket in tickets:
             try:
-                ticket._gis_queue_operation(
+                operation = ticket._gis_queue_operation(
                     self.gis_zhkh_operation,
                     self._gis_zhkh_values(ticket),
                     source="automation" if automated else "manual",
@@ -126,12 +130,28 @@ class IrActionsServer(models.Model):
                     "Automation rule %(rule)s could not send «%(operation)s» to "
                     "GIS ZhKKh: %(reason)s",
                     rule=self.base_automation_id.name,
-                    operation=dict(OPERATIONS).get(self.gis_zhkh_operation),
+                    operation=dict(
+                        self._fields["gis_zhkh_operation"]._description_selection(
+                            self.env
+                        )
+                    ).get(self.gis_zhkh_operation),
                     reason=error.args[0],
                 )
                 ticket.sudo()._message_log(body=text)
-                ticket.sudo()._gis_tell_responsible(text)
-        return False
+                self.env["gis.zhkh.operation"].sudo()._tell_responsible(
+                    ticket.sudo(), text
+                )
+        if automated or not operation:
+            return False
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("GIS ZhKKh"),
+                "message": operation._notice(),
+                "type": "info",
+            },
+        }
 
     def _run_action_max_message_multi(self, eval_context=None):
         records = eval_context.get("records") or eval_context.get("record")

@@ -111,12 +111,8 @@ class GisZhkhOperationWizard(models.TransientModel):
             "tag": "display_notification",
             "params": {
                 "title": self.env._("GIS ZhKKh"),
-                "message": self.env._(
-                    "«%(operation)s» is queued: GIS ZhKKh's answer will show on "
-                    "the ticket.",
-                    operation=operation._operation_name(),
-                ),
-                "type": "success",
+                "message": operation._notice(),
+                "type": "success" if operation.state != "accepted" else "info",
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
