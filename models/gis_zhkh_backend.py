@@ -544,12 +544,29 @@ class GisZhkhBackend(models.Model):
         due = self.search(
             ["|", ("next_import_at", "=", False), ("next_import_at", "<=", now)]
         )
+        queued = 0
         for backend in due:
+            # An import job may hold the connection's row for a long
+            # exchange: pass over it (its next turn comes at the next run)
+            # rather than wait, or fail the whole run on its lock.
+            try:
+                with self.env.cr.savepoint():
+                    self.env.cr.execute(
+                        "SELECT id FROM gis_zhkh_backend WHERE id = %s "
+                        "FOR NO KEY UPDATE SKIP LOCKED",
+                        [backend.id],
+                    )
+                    if not self.env.cr.fetchone():
+                        continue
+                    backend.next_import_at = now + datetime.timedelta(
+                        minutes=backend.import_interval
+                    )
+                    backend.flush_recordset(["next_import_at"])
+            except pg_errors.SerializationFailure:
+                continue
             backend._enqueue_import()
-            backend.next_import_at = now + datetime.timedelta(
-                minutes=backend.import_interval
-            )
-        return len(due)
+            queued += 1
+        return queued
 
     def _import_window(self):
         """The creation-date window of the next import (Moscow dates)."""
@@ -595,29 +612,39 @@ class GisZhkhBackend(models.Model):
         """Take this connection's turn to talk to GIS ZhKKh, or raise
         ``RetryableJobError`` when another job has it.
 
-        The connection's row stays locked until the transaction ends: one
-        exchange at a time per connection, whatever the job runner's
-        channels say (queue_job sets capacities in its configuration only).
-        Touching the row makes a job that started before the holder
-        committed fail on its lock and start again with fresh data, instead
-        of creating contacts, houses or themes the holder has just created.
+        The rows of all the company's connections stay locked until the
+        transaction ends: one exchange at a time per company, whatever the
+        job runner's channels say (queue_job sets capacities in its
+        configuration only), since the company's connections share its
+        contacts, houses and themes. Touching the rows makes a job that
+        started before the holder committed fail on its lock and start again
+        with fresh data, instead of creating what the holder has just
+        created.
         """
         self.ensure_one()
+        cr = self.env.cr
+        self.env.flush_all()
         try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM gis_zhkh_backend WHERE id = %s "
-                    "FOR NO KEY UPDATE NOWAIT",
-                    [self.id],
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    "SELECT id FROM gis_zhkh_backend WHERE company_id = %s "
+                    "ORDER BY id FOR NO KEY UPDATE NOWAIT",
+                    [self.company_id.id],
+                )
+                cr.execute(
+                    "UPDATE gis_zhkh_backend SET last_exchange_at = CASE WHEN id = %s "
+                    "THEN now() AT TIME ZONE 'UTC' ELSE last_exchange_at END "
+                    "WHERE company_id = %s",
+                    [self.id, self.company_id.id],
                 )
         except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as error:
             raise RetryableJobError(
-                f"GIS ZhKKh connection {self.id} is busy with another exchange",
+                f"GIS ZhKKh connections of company {self.company_id.id} are busy "
+                "with another exchange",
                 seconds=LOCKED_RETRY_SECONDS,
                 ignore_retry=True,
             ) from error
-        self.sudo().last_exchange_at = fields.Datetime.now()
-        self.env.flush_all()
+        self.invalidate_model(["last_exchange_at"])
 
     def _exchanges_in_flight(self):
         """Exports of this connection GIS has not answered yet (within the

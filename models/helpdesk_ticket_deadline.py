@@ -201,6 +201,16 @@ class HelpdeskTicketDeadline(models.Model):
         stages = milestone.stop_stage_ids
         field = milestone.stop_field_id
         statuses = milestone._gis_status_set()
+        if ticket.gis_appeal_guid and (
+            ticket.gis_status in statuses
+            or ticket.gis_status == "withdrawn"
+            or (milestone.kind == "answer" and ticket.gis_status == "executed")
+        ):
+            # GIS ZhKKh's day, not the hour our import came by (the import
+            # also moves the ticket's stage, which would say "now"): an
+            # appeal answered in the GIS cabinet is answered, a withdrawn
+            # one asks nothing more.
+            return ticket._gis_status_moment(now)
         if (
             stages
             and ticket.stage_id in stages
@@ -210,9 +220,6 @@ class HelpdeskTicketDeadline(models.Model):
         if field and ticket[field.name]:
             value = ticket[field.name]
             return value if isinstance(value, datetime.datetime) else now
-        if statuses and ticket.gis_status in statuses:
-            # The day GIS gives, not the hour our import came by.
-            return ticket._gis_status_moment(now)
         return None
 
     @api.model

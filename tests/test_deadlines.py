@@ -285,9 +285,12 @@ class TestDeadlines(GisCase):
     def test_met_on_the_gis_day_whatever_the_import_lag(self):
         # GIS dates are days of the building's calendar: the answer sent on
         # the last day meets the deadline there, even when the import that
-        # brings it runs days later.
-        self.env.ref("helpdesk_gis_zhkh_max.rule_c2").milestone_ids.write(
-            {"stop_gis_statuses": "executed"}
+        # brings it runs days later. The shipped rules as they are: an
+        # appeal executed in GIS is answered.
+        self.assertFalse(
+            self.env.ref("helpdesk_gis_zhkh_max.rule_c2").milestone_ids.mapped(
+                "stop_gis_statuses"
+            )[0]
         )
         for zone, met_utc in (
             ("Europe/Kaliningrad", datetime.datetime(2026, 11, 15, 22, 0)),
@@ -328,6 +331,39 @@ class TestDeadlines(GisCase):
                 self.assertEqual(answer.done_at, met_utc)
                 self.assertEqual(answer.state, "met")
                 self.assertFalse(answer.breached)
+
+    def test_withdrawn_on_the_last_day_is_not_a_breach(self):
+        # The import moves a withdrawn appeal to the Cancelled stage days
+        # later; the milestone stops on GIS's day, not the import's.
+        cancelled = self.env["helpdesk.ticket.stage"].search(
+            [("closed", "=", True)], limit=1
+        )
+        self.backend.withdrawn_stage_id = cancelled
+        zone = "Asia/Kamchatka"
+        appeal = dataclasses.replace(
+            self.appeals(seed="withdrawn-late")[0],
+            create_date=D(2026, 11, 2),
+            execution_end_date=D(2026, 11, 16),
+            fias_house_guid=str(uuid.uuid4()),
+            status="withdrawn",
+            raw_status="Withdrawn",
+            withdrawn_comment="Уже не нужно",
+            history=[
+                gis_xml.HistoryEntry(
+                    change_date=D(2026, 11, 16), kind="change", data={}
+                )
+            ],
+        )
+        self.env["gis.zhkh.house"].create(
+            {"name": zone, "fias_guid": appeal.fias_house_guid, "tz": zone}
+        )
+        self.env["gis.appeal.import"]._import_appeals(self.backend, [appeal])
+        ticket = self.tickets().filtered(lambda t: t.gis_appeal_guid == appeal.guid)
+        self.assertEqual(ticket.stage_id, cancelled)
+        self.assertEqual(ticket.gis_status_date, D(2026, 11, 16))
+        answer = self.by_code(ticket)["C2/answer"]
+        self.assertEqual(answer.done_at, datetime.datetime(2026, 11, 15, 12, 0))
+        self.assertEqual(answer.state, "met")
 
     # -- warnings and escalation -------------------------------------------
 

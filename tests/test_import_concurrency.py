@@ -1,5 +1,6 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import dataclasses
 import datetime
 import uuid
 
@@ -102,10 +103,27 @@ class TestConcurrentResultImports(TransactionCase):
                     for purpose in ("window", "refresh")
                 ]
             )
+            # A second connection of the same company (another GIS account
+            # of the organisation): it shares the company's contacts and houses.
+            sibling = backend.copy(
+                {"name": "Concurrent sibling", "org_ppa_guid": str(uuid.uuid4())}
+            )
+            sibling_message = env["gis.zhkh.message"].create(
+                {
+                    "backend_id": sibling.id,
+                    "operation": "export_appeal",
+                    "purpose": "window",
+                    "state": "processing",
+                    "sent_at": datetime.datetime.now(),
+                    "ack_guid": str(uuid.uuid4()),
+                }
+            )
             self.ids = {
                 "company": company.id,
                 "backend": backend.id,
+                "sibling": sibling.id,
                 "messages": messages.ids,
+                "sibling_message": sibling_message.id,
             }
         self.addCleanup(self.drop_committed_data)
 
@@ -125,7 +143,12 @@ class TestConcurrentResultImports(TransactionCase):
             env["gis.appeal.theme"].search(
                 [("code", "in", [a.theme_code for a in self.appeals])]
             ).filtered(lambda t: t.create_date >= company.create_date).unlink()
-            env["gis.zhkh.backend"].browse(self.ids["backend"]).unlink()
+            env["gis.zhkh.message"].search(
+                [("backend_id", "in", [self.ids["backend"], self.ids["sibling"]])]
+            ).unlink()
+            env["gis.zhkh.backend"].browse(
+                [self.ids["backend"], self.ids["sibling"]]
+            ).unlink()
             company.unlink()
             partner.unlink()
 
@@ -198,3 +221,51 @@ class TestConcurrentResultImports(TransactionCase):
         first.cr.commit()
         # The same exchange fetched twice (a retried job): the second does nothing.
         self.assertIn("Nothing to do", self.import_in(second, 0))
+
+    def test_two_connections_of_one_company_take_turns(self):
+        """The same residents and buildings reach the company through two of
+        its connections at once: one contact and one house each."""
+        first, second = self.worker(), self.worker()
+        self.assertIn("3 created", self.import_in(first, 0))
+        same_people = dataclasses.replace(
+            self.result,
+            appeals=[
+                dataclasses.replace(appeal, guid=str(uuid.uuid4()))
+                for appeal in self.appeals
+            ],
+        )
+        sibling = second["gis.zhkh.message"].browse(self.ids["sibling_message"])
+        with self.assertRaises(RetryableJobError) as busy:
+            sibling._import_result(same_people)
+        self.assertTrue(busy.exception.ignore_retry)
+        first.cr.commit()
+        second.cr.rollback()
+        self.assertIn("3 created", sibling._import_result(same_people))
+        second.cr.commit()
+        self.assertEqual(self.tickets(second), 6)
+        self.assertEqual(self.duplicates(second), [])
+
+    def test_cron_passes_over_a_connection_an_import_holds(self):
+        holder, cron = self.worker(), self.worker()
+        backends = cron["gis.zhkh.backend"].browse(
+            [self.ids["backend"], self.ids["sibling"]]
+        )
+        backends.write({"next_import_at": False})
+        cron.cr.commit()
+        holder["gis.zhkh.backend"].browse(self.ids["backend"])._lock_exchanges()
+        cron.cr.execute("SET lock_timeout = '1s'")
+        with trap_jobs() as trap:
+            # Neither waits for the holder's lock nor fails on it.
+            backends._cron_import_appeals()
+            queued = sum(
+                (job.recordset for job in trap.enqueued_jobs), backends.browse()
+            )
+            self.assertFalse(queued & backends)
+            self.assertEqual(backends.mapped("next_import_at"), [False, False])
+        holder.cr.rollback()
+        with trap_jobs() as trap:
+            backends._cron_import_appeals()
+            queued = sum(
+                (job.recordset for job in trap.enqueued_jobs), backends.browse()
+            )
+            self.assertEqual(queued & backends, backends)
