@@ -61,6 +61,13 @@ class ResPartner(models.Model):
                 keys.setdefault(key, resident)
         if not keys:
             return {}
+        # One person may come with a phone and an e-mail, and with the e-mail
+        # only: in the same batch, or known by e-mail from before.
+        email_of = {}
+        for (kind, value), resident in keys.items():
+            email = email_normalize(resident.get("email") or "", strict=True)
+            if kind == "phone" and email:
+                email_of[(kind, value)] = ("email", email)
         partners = self.with_context(active_test=False)
         company_domain = [("company_id", "in", [company.id, False])]
         found = {}
@@ -69,21 +76,27 @@ class ResPartner(models.Model):
             ("email", "email_normalized"),
             ("org", "gis_org_guid"),
         ):
-            values = [value for k, value in keys if k == kind]
+            values = {value for k, value in [*keys, *email_of.values()] if k == kind}
             if not values:
                 continue
             for partner in partners.search_fetch(
-                [(field, "in", values)] + company_domain, [field], order="id desc"
+                [(field, "in", list(values))] + company_domain,
+                [field],
+                order="id desc",
             ):
                 # The oldest contact wins (ordered by id desc, last write stays).
                 found[(kind, partner[field])] = partner
-        # A resident known by e-mail who now gives a phone is the same person.
-        for (kind, value), resident in keys.items():
-            if kind == "phone" and (kind, value) not in found:
-                email = email_normalize(resident.get("email") or "", strict=True)
-                if email and ("email", email) in found:
-                    found[(kind, value)] = found[("email", email)]
-        missing = [key for key in keys if key not in found]
+        for phone_key, email_key in email_of.items():
+            if phone_key not in found and email_key in found:
+                partner = found[email_key]
+                found[phone_key] = partner
+                if not partner.phone:
+                    # Found by e-mail this time; by this phone next time.
+                    partner.phone = phone_key[1]
+        phone_of = {e: p for p, e in email_of.items()}
+        # An e-mail-only resident whose e-mail came with a phone in this batch
+        # is that phone's contact (set once the phones are resolved).
+        missing = [key for key in keys if key not in found and key not in phone_of]
         vals_list = []
         for key in missing:
             resident = keys[key]
@@ -104,4 +117,6 @@ class ResPartner(models.Model):
             )
         for key, partner in zip(missing, self.create(vals_list), strict=True):
             found[key] = partner
+        for email_key, phone_key in phone_of.items():
+            found.setdefault(email_key, found[phone_key])
         return found

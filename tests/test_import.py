@@ -279,6 +279,36 @@ class TestImport(GisCase):
         self.assertEqual(by_email.email_normalized, "resident@example.com")
         self.assertFalse(by_email.phone)  # no invalid number stored on a contact
 
+    def test_one_contact_whether_a_phone_comes_with_the_email_or_not(self):
+        find = self.env["res.partner"]._helpdesk_find_or_create_residents
+        key = self.env["res.partner"]._helpdesk_resident_key
+        both = {"name": "Жилец", "phone": "8 916 555-77-31", "email": "a31@example.com"}
+        email_only = {"name": "Жилец", "email": "A31@example.com"}
+        phone_only = {"name": "Жилец", "phone": "+7 916 555 77 31"}
+        # In one batch: one contact.
+        found = find(self.company, [both, email_only])
+        self.assertEqual(found[key(both)], found[key(email_only)])
+        self.assertEqual(
+            find(self.company, [phone_only])[key(phone_only)], found[key(both)]
+        )
+        # Known by phone, then in one batch with the e-mail and without it.
+        self.assertEqual(
+            find(self.company, [email_only, both])[key(email_only)], found[key(both)]
+        )
+        # Known by e-mail first, then with a phone: the phone is learnt, so
+        # a phone-only appeal finds the same contact.
+        first = {"name": "Жилец", "email": "b32@example.com"}
+        contact = find(self.company, [first])[key(first)]
+        later = {
+            "name": "Жилец",
+            "phone": "+7 916 555 77 32",
+            "email": "b32@example.com",
+        }
+        self.assertEqual(find(self.company, [later])[key(later)], contact)
+        self.assertEqual(contact.phone_sanitized, "+79165557732")
+        alone = {"name": "Жилец", "phone": "8 916 555 77 32"}
+        self.assertEqual(find(self.company, [alone])[key(alone)], contact)
+
     def test_organisation_applicant(self):
         org_guid = str(uuid.uuid4())
         partner = self.env["res.partner"].create(
