@@ -244,7 +244,9 @@ class GisZhkhBackend(models.Model):
         string="Imported up to",
         readonly=True,
         copy=False,
-        help="Appeals registered up to this date (Moscow time) have been imported.",
+        help="Appeals registered up to this date have been imported (a GIS date; "
+        "the window ends today in the easternmost time zone, Kamchatka's, so that "
+        "no building's today is missed).",
     )
     next_import_at = fields.Datetime(string="Next import", readonly=True, copy=False)
     last_success_at = fields.Datetime(string="Last success", readonly=True, copy=False)
@@ -569,7 +571,8 @@ class GisZhkhBackend(models.Model):
         return queued
 
     def _import_window(self):
-        """The creation-date window of the next import (Moscow dates)."""
+        """The creation-date window of the next import: GIS dates, ending
+        today on the easternmost building's calendar (see ``gis_today``)."""
         self.ensure_one()
         today = gis_today()
         if self.last_window_end:

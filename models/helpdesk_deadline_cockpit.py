@@ -28,7 +28,11 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
     @api.model
     def _moments(self):
         now = fields.Datetime.now()
-        tz = ZoneInfo(self.env.user.tz or self.env.company.partner_id.tz or "UTC")
+        # The user's day; without a zone, the company's, then Moscow's (as
+        # GIS ZhKKh dates without a building).
+        tz = ZoneInfo(
+            self.env.user.tz or self.env.company.partner_id.tz or "Europe/Moscow"
+        )
         local = now.replace(tzinfo=datetime.UTC).astimezone(tz)
         end_local = datetime.datetime.combine(
             local.date() + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz

@@ -91,6 +91,8 @@ class HelpdeskTicket(models.Model):
         [("passed", "Passed"), ("today", "Today"), ("later", "Later")],
         string="GIS deadline is",
         compute="_compute_gis_deadline_due",
+        # The building's zone: readable by whoever may open the ticket.
+        compute_sudo=True,
         search="_search_gis_deadline_due",
         help="Whether the GIS deadline of an open ticket has passed or ends "
         "today, in the building's time zone.",

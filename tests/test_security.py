@@ -112,8 +112,14 @@ class TestSecurity(GisCase):
         )
         self.ticket.partner_id = portal.partner_id
         ticket = self.ticket.with_user(portal)
-        values = ticket.read(["deadline_state", "next_deadline", "gis_appeal_number"])
+        values = ticket.read(
+            ["deadline_state", "next_deadline", "gis_appeal_number", "gis_deadline_due"]
+        )
         self.assertEqual(values[0]["gis_appeal_number"], self.appeal.number)
+        # Read in the building's zone, which a portal user may not read.
+        self.assertEqual(
+            values[0]["gis_deadline_due"], self.ticket.sudo().gis_deadline_due
+        )
         self.assertEqual(
             ticket.deadline_ids.mapped("state"),
             self.ticket.deadline_ids.mapped("state"),
