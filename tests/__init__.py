@@ -12,3 +12,8 @@ from . import test_cockpit
 from . import test_tours
 from . import test_journal
 from . import test_health
+from . import test_import_concurrency
+from . import test_lighter_calls
+from . import test_mail_privacy
+from . import test_operations
+from . import test_demo
