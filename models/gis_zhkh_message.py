@@ -101,6 +101,14 @@ class GisZhkhMessage(models.Model):
     operation_ids = fields.One2many(
         "gis.zhkh.operation", "message_id", string="Operations", readonly=True
     )
+    failed_operation_id = fields.Many2one(
+        "gis.zhkh.operation",
+        string="Failed attempt of",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="cascade",
+        help="A send of this operation that did not reach GIS ZhKKh.",
+    )
     # Proof: what went over the wire, signed as sent, with its times.
     request_xml = fields.Binary(string="Request", attachment=True, readonly=True)
     request_xml_name = fields.Char(compute="_compute_xml_names")
@@ -191,6 +199,59 @@ class GisZhkhMessage(models.Model):
                 "GIS ZhKKh: fetch the result of %(guid)s", guid=self.ack_guid
             ),
         )._job_fetch_result()
+
+    def _enqueue_recheck(self, eta=None):
+        self.ensure_one()
+        return self.with_delay(
+            eta=eta,
+            identity_key=f"gis-zhkh-recheck-{self.id}",
+            description=self.env._(
+                "GIS ZhKKh: ask again for the result of %(guid)s", guid=self.ack_guid
+            ),
+        )._job_recheck()
+
+    def _job_recheck(self):
+        """Job: one more getState for an importAnswer we stopped waiting for.
+        GIS may have finished since: its results then apply as usual."""
+        self.ensure_one()
+        waiting = self.operation_ids.filtered(lambda op: op.state == "sent")
+        if self.state != "error" or not waiting:
+            return "Nothing to do"
+        backend = self.sudo().backend_id.with_company(self.company_id)
+        exchanges = []
+        try:
+            result = backend._get_client(on_exchange=exchanges.append).get_state(
+                self.ack_guid
+            )
+            if result.done:
+                gis_client.check_result(result, self.ack_guid)
+        except GisError as error:
+            if error.transient:
+                waiting.write({"last_error": backend._error_text(error)})
+            else:
+                # GIS finished with a refusal of the whole request.
+                self._record_error(error)
+            return str(error)
+        if not result.done:
+            waiting.write(
+                {
+                    "last_error": self.env._(
+                        "GIS ZhKKh was still processing the request when asked "
+                        "again at %(moment)s (UTC); it is asked hourly.",
+                        moment=fields.Datetime.to_string(fields.Datetime.now()),
+                    )
+                }
+            )
+            return "Still processing"
+        self.write(
+            {
+                "state": "processing",
+                "error_code": False,
+                "error_message": False,
+                **self._proof_values(exchanges, "result"),
+            }
+        )
+        return self._apply_operation_results(result)
 
     def _poll_delay(self, now):
         elapsed = now - (self.sent_at or now)

@@ -2,16 +2,18 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import base64
 import dataclasses
+import datetime
 import hashlib
 import json
 import logging
+import re
 import uuid
 
 from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -34,6 +36,13 @@ OPERATIONS = [
 # (same ticket, operation and values) is not queued a second time.
 ACTIVE_STATES = ("queued", "sent", "accepted")
 LOCKED_RETRY_SECONDS = 10
+# After a failed send: (up to attempt, wait in seconds); the request is sent
+# again as is, hourly at the end, until GIS takes or refuses it.
+SEND_BACKOFF = ((2, 30), (4, 120), (6, 600), (None, 3600))
+JOB_KEY = re.compile(r"^gis-zhkh-operation-(?:prepare|send)-(\d+)")
+# A request GIS acknowledged but never finished: asked again hourly for
+# this long (GIS keeps results for a while), then left to a person.
+RECHECK_DAYS = 30
 
 
 class GisZhkhOperation(models.Model):
@@ -121,6 +130,17 @@ class GisZhkhOperation(models.Model):
     error_message = fields.Text(readonly=True)
     last_error = fields.Text(
         readonly=True, help="The last temporary failure; the operation is retried."
+    )
+    send_attempts = fields.Integer(
+        readonly=True, help="Sends that failed on the way; each is kept as proof."
+    )
+    attempt_ids = fields.One2many(
+        "gis.zhkh.message",
+        "failed_operation_id",
+        string="Failed attempts",
+        readonly=True,
+        help="Each send that did not reach GIS ZhKKh, with what was sent and "
+        "what came back: proof that the organisation tried, and when.",
     )
     confirmed = fields.Boolean(
         readonly=True, help="An import after the acceptance shows its effect."
@@ -424,10 +444,11 @@ class GisZhkhOperation(models.Model):
             ),
         )._job_prepare()
 
-    def _enqueue_send(self):
+    def _enqueue_send(self, eta=None):
         self.ensure_one()
         return self.with_delay(
-            identity_key=f"gis-zhkh-operation-send-{self.id}",
+            eta=eta,
+            identity_key=f"gis-zhkh-operation-send-{self.id}-{self.send_attempts}",
             description=self.env._(
                 "GIS ZhKKh: send %(operation)s", operation=self.display_name
             ),
@@ -500,7 +521,7 @@ class GisZhkhOperation(models.Model):
                 "importAnswer", body, self.request_message_guid
             )
         except GisError as error:
-            return self._send_failed(error)
+            return self._send_failed(error, exchanges)
         message = self.env["gis.zhkh.message"].create(
             {
                 "backend_id": backend.id,
@@ -531,24 +552,57 @@ class GisZhkhOperation(models.Model):
         message._enqueue_fetch()
         return f"Sent, MessageGUID {ack.message_guid}"
 
-    def _send_failed(self, error):
+    def _send_failed(self, error, exchanges):
+        """Keep the failed attempt as proof; send the same request again
+        later (transient failures) or report the refusal. The job ends
+        normally, so that the proof and the reason are kept."""
         _logger.warning(
             "GIS ZhKKh operation %s (%s) not sent: %s", self.id, self.operation, error
         )
-        backend = self.backend_id
-        if error.transient:
-            self.last_error = backend._error_text(error)
-            if not backend._is_last_job_attempt():
-                raise RetryableJobError(str(error)) from error
-            # Out of retries: still queued and visible; the hourly check
-            # queues it again.
+        code = error.code or error.__class__.__name__
+        proof = self.env["gis.zhkh.message"]._proof_values(exchanges, "request")
+        now = fields.Datetime.now()
+        self.env["gis.zhkh.message"].create(
+            {
+                "backend_id": self.backend_id.id,
+                "operation": "import_answer",
+                "purpose": "operation",
+                "state": "error",
+                "sent_at": now,
+                "done_at": now,
+                "message_guid": self.request_message_guid,
+                "ticket_id": self.ticket_id.id,
+                "failed_operation_id": self.id,
+                "error_code": code,
+                "error_message": str(error),
+                # No answer at all (timeout, dropped connection): what was
+                # sent is the prepared request.
+                "request_xml": self.request_xml,
+                "request_sent_at": now,
+                **proof,
+            }
+        )
+        if not error.transient:
+            self._reject(code, str(error))
             return str(error)
-        self._reject(error.code or error.__class__.__name__, str(error))
-        return str(error)
+        attempts = self.send_attempts + 1
+        self.write(
+            {
+                "send_attempts": attempts,
+                "last_error": self.backend_id._error_text(error),
+            }
+        )
+        wait = next(
+            s for limit, s in SEND_BACKOFF if limit is None or attempts <= limit
+        )
+        self._enqueue_send(eta=wait)
+        return f"Not sent ({error}); attempt {attempts}, next in {wait} s"
 
     @api.model
     def _cron_resume(self):
-        """Queue again the operations a failed or lost job left queued."""
+        """Queue again the operations a failed or lost job left queued, and
+        ask GIS again about the requests it acknowledged and never finished."""
+        self._recheck_unfinished()
         stalled = self.search([("state", "=", "queued")])
         jobs = (
             self.env["queue.job"]
@@ -564,14 +618,84 @@ class GisZhkhOperation(models.Model):
                 ]
             )
         )
-        busy = {job.identity_key.rsplit("-", 1)[1] for job in jobs}
-        resumed = stalled.filtered(lambda op: str(op.id) not in busy)
+        busy = {
+            int(match.group(1))
+            for match in (JOB_KEY.match(job.identity_key) for job in jobs)
+            if match
+        }
+        resumed = stalled.filtered(lambda op: op.id not in busy)
         for operation in resumed:
             if operation.request_xml:
                 operation._enqueue_send()
             else:
                 operation._enqueue_prepare()
         return len(resumed)
+
+    def _unfinished(self):
+        """Of these, the operations whose request GIS acknowledged but whose
+        result we stopped waiting for."""
+        return self.filtered(
+            lambda op: op.state == "sent" and op.message_id.state == "error"
+        )
+
+    @api.model
+    def _recheck_unfinished(self):
+        since = fields.Datetime.now() - datetime.timedelta(days=RECHECK_DAYS)
+        waiting = self.search(
+            [
+                ("state", "=", "sent"),
+                ("message_id.state", "=", "error"),
+                ("sent_at", ">=", since),
+            ]
+        )
+        for message in waiting.message_id:
+            message._enqueue_recheck()
+        return len(waiting)
+
+    def action_check_again(self):
+        """Ask GIS ZhKKh now about a request it acknowledged and did not
+        finish processing."""
+        self.ticket_id.check_access("write")
+        unfinished = self.sudo()._unfinished()
+        if not unfinished:
+            raise UserError(
+                self.env._("Only a sent operation GIS ZhKKh has not finished waits.")
+            )
+        for message in unfinished.message_id:
+            message._enqueue_recheck(eta=0)
+        return True
+
+    def action_cancel(self):
+        """Give up a queued operation, or one GIS never finished, after
+        checking the GIS ZhKKh cabinet: the same operation can be queued
+        again. What GIS may have applied is not undone."""
+        if not self.env.user.has_group("helpdesk_mgmt.group_helpdesk_manager"):
+            raise AccessError(
+                self.env._("Only a helpdesk manager can cancel a GIS ZhKKh operation.")
+            )
+        operations = self.sudo()
+        stuck = (
+            operations.filtered(lambda op: op.state == "queued")
+            | operations._unfinished()
+        )
+        if not stuck:
+            raise UserError(
+                self.env._(
+                    "Only a queued operation, or one GIS ZhKKh never finished, "
+                    "can be cancelled."
+                )
+            )
+        for operation in stuck:
+            operation.state = "cancelled"
+            operation.ticket_id._message_log(
+                body=self.env._(
+                    "«%(operation)s» cancelled by %(user)s: it will not be sent "
+                    "(again). Check in the GIS ZhKKh cabinet whether GIS applied it.",
+                    operation=operation._operation_name(),
+                    user=self.env.user.name,
+                )
+            )
+        return True
 
     # ------------------------------------------------------------------
     # What GIS said

@@ -8,8 +8,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..tools.gis_xml import HistoryEntry
@@ -256,43 +254,54 @@ class TestOperations(GisCase):
             record = self.queue("executed")
             trap.perform_enqueued_jobs()  # prepared
             self.fake.fail_next("lost_reply", operation="importAnswer")
-            send = trap.enqueued_jobs[0]
-            with self.assertRaises(RetryableJobError):
-                trap.perform_enqueued_jobs()  # GIS took it; the reply was lost
+            trap.perform_enqueued_jobs()  # GIS took it; the reply was lost
             self.assertEqual(record.state, "queued")
             prepared = record.request_xml
-            send.perform()  # the runner's retry
-            self.perform_all(trap)
+            self.perform_all(trap)  # the next attempt
         self.assertEqual(record.request_xml, prepared)
         self.assertEqual(record.state, "accepted")
         self.assertEqual([k for k, _g, _t in self.fake.applied], ["Executed"])
         self.assertEqual(len(self.fake.calls("importAnswer")), 2)
 
     @mute_logger(*MUTED)
-    def test_transient_failures_are_retried_then_wait_visibly(self):
+    def test_transient_failures_are_retried_with_proof_of_each_attempt(self):
         with trap_jobs() as trap:
             record = self.queue("performer")
-            trap.perform_enqueued_jobs()
+            trap.perform_enqueued_jobs()  # prepared
             self.fake.fail_next("http", operation="importAnswer", status=503)
-            send = trap.enqueued_jobs[0]
-            with self.assertRaises(RetryableJobError):
-                trap.perform_enqueued_jobs()
+            trap.perform_enqueued_jobs()
+            # Still queued, the reason shown at once, the next attempt queued
+            # after a pause, and the failed attempt kept as proof.
             self.assertEqual(record.state, "queued")
-            send.perform()  # the runner's retry
+            self.assertIn("503", record.last_error)
+            self.assertEqual(record.send_attempts, 1)
+            (retry,) = trap.enqueued_jobs
+            self.assertEqual(retry.method_name, "_job_send")
+            self.assertTrue(retry.eta)
+            (attempt,) = record.attempt_ids
+            self.assertEqual(attempt.ticket_id, self.ticket)
+            self.assertEqual(attempt.state, "error")
+            self.assertEqual(attempt.message_guid, record.request_message_guid)
+            self.assertEqual(
+                base64.b64decode(attempt.request_xml),
+                base64.b64decode(record.request_xml),
+            )
+            self.assertTrue(attempt.ack_xml)  # what GIS answered (HTTP 503)
             self.perform_all(trap)
         self.assertEqual(record.state, "accepted")
-        # Out of retries: still queued, visible, and queued again hourly.
+        self.assertFalse(record.last_error)
+        # A dropped connection: no answer at all; the request is the proof.
         with trap_jobs() as trap:
             record = self.queue("executed")
             trap.perform_enqueued_jobs()  # prepared
-        job = Job.load(self.env, record._enqueue_send().uuid)
-        job.max_retries, job.retry = 3, 2  # the last attempt
-        job.store()
-        self.fake.fail_next("drop", operation="importAnswer")
-        Job.load(self.env, job.uuid).perform()
-        self.assertEqual(record.state, "queued")
-        self.assertIn("connection failed", record.last_error)
-        self.env["queue.job"].search([("uuid", "=", job.uuid)]).state = "failed"
+            self.fake.fail_next("drop", operation="importAnswer")
+            trap.perform_enqueued_jobs()
+            self.assertIn("connection failed", record.last_error)
+            self.assertTrue(record.attempt_ids.request_xml)
+            self.assertFalse(record.attempt_ids.ack_xml)
+            # The next attempt's job is lost (a failed job, a restored
+            # database): the hourly check queues the operation again.
+            trap.enqueued_jobs.clear()
         with trap_jobs() as trap:
             self.assertEqual(self.env["gis.zhkh.operation"]._cron_resume(), 1)
             self.perform_all(trap)
@@ -339,10 +348,11 @@ class TestOperations(GisCase):
         self.assertEqual((record.state, record.error_code), ("rejected", "AUT011003"))
 
     @mute_logger(*MUTED)
-    def test_a_get_state_that_never_finishes_leaves_it_sent(self):
+    def stuck(self, operation, **values):
+        """An operation GIS acknowledged and did not finish in time."""
         self.fake.keep_processing = True
         with trap_jobs() as trap:
-            record = self.queue("executed")
+            record = self.queue(operation, **values)
             trap.perform_enqueued_jobs()
             trap.perform_enqueued_jobs()
             self.assertEqual(record.state, "sent")
@@ -353,6 +363,85 @@ class TestOperations(GisCase):
         self.assertEqual(record.state, "sent")
         self.assertIn("did not finish", record.last_error)
         self.assertEqual(record.message_id.state, "error")
+        return record
+
+    def test_a_get_state_that_never_finishes_is_asked_again(self):
+        record = self.stuck("executed")
+        # The hourly check asks GIS again: still processing, and it says so.
+        with trap_jobs() as trap:
+            self.env["gis.zhkh.operation"]._cron_resume()
+            (recheck,) = trap.enqueued_jobs
+            recheck.perform()
+        self.assertEqual(record.state, "sent")
+        self.assertIn("still processing", record.last_error)
+        # GIS finishes: the next check applies its answer as usual.
+        self.fake.keep_processing = False
+        with trap_jobs() as trap:
+            record.with_user(self.dispatcher).action_check_again()
+            self.perform_all(trap)
+        self.assertEqual(record.state, "accepted")
+        self.assertEqual(record.message_id.state, "done")
+        self.assertTrue(record.message_id.result_xml)
+        self.assertEqual([k for k, _g, _t in self.fake.applied], ["Executed"])
+
+    def test_a_manager_cancels_what_gis_never_finished(self):
+        record = self.stuck("performer")
+        with self.assertRaises(AccessError):
+            record.with_user(self.dispatcher).action_cancel()
+        manager = new_test_user(
+            self.env,
+            login="gis_operation_manager",
+            groups="helpdesk_mgmt.group_helpdesk_manager",
+        )
+        record.with_user(manager).action_cancel()
+        self.assertEqual(record.state, "cancelled")
+        self.assertIn("cancelled by", self.ticket.message_ids[0].body)
+        # Checked in the GIS cabinet: the same operation can be queued anew.
+        self.fake.keep_processing = False
+        again = self.send("performer")
+        self.assertNotEqual(again, record)
+        self.assertEqual(again.state, "accepted")
+
+    def test_a_performer_can_be_appointed_again(self):
+        other = new_test_user(
+            self.env,
+            login="gis_second_performer",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+        )
+        self.env["gis.zhkh.answerer"].create(
+            {
+                "backend_id": self.backend.id,
+                "user_id": other.id,
+                "answerer_guid": DEFAULT,
+            }
+        )
+        first = self.send("performer", performer_guid=ANSWERER)
+        # The same again (a rule firing twice): nothing new is sent.
+        self.assertEqual(self.queue("performer", performer_guid=ANSWERER), first)
+        self.assertIn("already accepted", first._notice())
+        second = self.send("performer", performer_guid=DEFAULT)
+        # Back to the first one: GIS must hear it again.
+        third = self.send("performer", performer_guid=ANSWERER)
+        self.assertEqual((first | second | third).mapped("state"), ["accepted"] * 3)
+        self.assertEqual(len(first | second | third), 3)
+        self.assertEqual(self.gis().answerer_guid, ANSWERER)
+        self.assertEqual([k for k, _g, _t in self.fake.applied], ["Performer"] * 3)
+
+    @mute_logger(*MUTED)
+    def test_answer_taken_and_execution_refused_keeps_the_answer(self):
+        self.fake.refused_actions.append(("INT002001", "Нельзя исполнить"))
+        record = self.send("answer_and_execute")
+        self.assertEqual(record.state, "rejected")
+        self.assertTrue(record.result_answer_guid)
+        self.assertTrue(self.ticket.gis_answered_at)
+        note = self.ticket.message_ids[0].body
+        self.assertIn(record.result_answer_guid, note)
+        self.assertIn("INT002001", note)
+        milestones = self.ticket.deadline_ids.filtered(lambda d: d.kind == "answer")
+        self.assertEqual(set(milestones.mapped("state")), {"met"})
+        # Marked executed on its own, the resident gets no second answer.
+        self.send("executed")
+        self.assertEqual([k for k, _g, _t in self.fake.applied], ["answer", "Executed"])
 
     # -- proof ---------------------------------------------------------------
 

@@ -426,6 +426,9 @@ class FakeGis:
         self.acks = {}
         # Every importAnswer item applied: (kind, AppealGUID, TransportGUID).
         self.applied = []
+        # (code, text) GIS answers the next AppealAction items with, while
+        # the answers of the same request go through.
+        self.refused_actions = []
         # Chaos: this share of all calls fails transiently, at random.
         self.chaos_rate = 0.0
         self.chaos = random.Random(0)
@@ -462,6 +465,7 @@ class FakeGis:
             self.processing_polls = 0
             self.acks.clear()
             self.applied.clear()
+            self.refused_actions.clear()
             self.chaos_rate = 0.0
             self.released.set()
             self.released = threading.Event()
@@ -823,6 +827,8 @@ class FakeGis:
             raise _Refused(*APPEAL_WITHDRAWN)
         if appeal.status == "executed":
             raise _Refused(*APPEAL_EXECUTED)
+        if self.refused_actions:
+            raise _Refused(*self.refused_actions.pop(0))
         kinds = [
             etree.QName(el).localname
             for el in action
