@@ -584,6 +584,115 @@ class TestOperations(GisCase):
             1,
         )
 
+    def test_deadline_at_risk_rule_escalates_to_the_team_leader(self):
+        rule = self.env.ref(
+            "helpdesk_gis_zhkh_max.automation_deadline_at_risk_activity"
+        )
+        rule.active = True
+        leader = new_test_user(
+            self.env,
+            login="gis_team_leader",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+        )
+        self.assertTrue(self.ticket.team_id)
+        self.ticket.team_id.user_id = leader
+        at_risk = self.env.ref("helpdesk_gis_zhkh_max.mail_activity_deadline_at_risk")
+        deadline = self.ticket.deadline_ids.filtered(lambda d: d.kind == "answer")
+        deadline.warn_at = datetime.datetime.now() - datetime.timedelta(minutes=1)
+        rule.last_run = datetime.datetime.now() - datetime.timedelta(hours=1)
+        # What the time-based rules' cron does (it commits: not in a test).
+        due = rule._search_time_based_automation_records(until=self.env.cr.now())
+        self.assertEqual(due, deadline)
+        for record in due:
+            rule._process(record)
+        self.ticket.invalidate_recordset(["activity_ids"])
+        activities = self.ticket.activity_ids.filtered(
+            lambda a: a.activity_type_id == at_risk and a.user_id == leader
+        )
+        self.assertEqual(len(activities), 1)
+        self.assertEqual(activities.summary, deadline.name)
+        # The sweep's own activity goes to the ticket's user: one each.
+        self.env["helpdesk.ticket.deadline"]._cron_sweep()
+        self.ticket.invalidate_recordset(["activity_ids"])
+        activities = self.ticket.activity_ids.filtered(
+            lambda a: a.activity_type_id == at_risk
+        )
+        self.assertLessEqual(len(activities.filtered(lambda a: a.user_id == leader)), 1)
+
+    def test_every_operation_from_a_server_action(self):
+        """What an integrator puts into an automation rule, run on a ticket:
+        each operation reaches GIS with the action's own settings."""
+        model = self.env.ref("helpdesk_mgmt.model_helpdesk_ticket")
+        settings = {
+            "answer": {},
+            "redirect": {
+                "gis_zhkh_comment": VALUES["redirect"]["comment"],
+                "gis_zhkh_receiver_guid": VALUES["redirect"]["receiver_guid"],
+            },
+            "rollover": {
+                "gis_zhkh_comment": VALUES["rollover"]["comment"],
+                "gis_zhkh_rollover_days": 30,
+            },
+            "answer_not_required": {
+                "gis_zhkh_cause": VALUES["answer_not_required"]["cause"]
+            },
+            "performer": {},
+            "executed": {},
+        }
+        self.ticket.gis_answer_text = ANSWER
+        for operation, values in settings.items():
+            with self.subTest(operation=operation):
+                self.setUp_fresh_appeal()
+                action = self.env["ir.actions.server"].create(
+                    {
+                        "name": f"GIS {operation}",
+                        "model_id": model.id,
+                        "state": "gis_zhkh",
+                        "gis_zhkh_operation": operation,
+                        **values,
+                    }
+                )
+                with trap_jobs() as trap:
+                    result = action.with_context(
+                        active_model="helpdesk.ticket",
+                        active_id=self.ticket.id,
+                        active_ids=self.ticket.ids,
+                    ).run()
+                    self.perform_all(trap)
+                self.assertEqual(result["params"]["type"], "info")
+                record = self.ticket.gis_operation_ids.filtered(
+                    lambda op, o=operation: op.operation == o
+                )
+                self.assertEqual(record.state, "accepted", record.error_message)
+        # Run by hand on a ticket that is not from GIS: it says so.
+        plain = self.env["helpdesk.ticket"].create(
+            {"name": "Звонок", "description": "x"}
+        )
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "GIS executed",
+                "model_id": model.id,
+                "state": "gis_zhkh",
+                "gis_zhkh_operation": "executed",
+            }
+        )
+        with self.assertRaisesRegex(UserError, "not an appeal received from GIS"):
+            action.with_context(
+                active_model="helpdesk.ticket", active_id=plain.id, active_ids=plain.ids
+            ).run()
+
+    def setUp_fresh_appeal(self):
+        """A new appeal (and ticket) from the fake GIS for the next step."""
+        appeal = self.appeals(1, seed=str(uuid.uuid4()))[0]
+        self.fake.seed([appeal])
+        self.run_import()
+        self.ticket = self.tickets().filtered(
+            lambda t: t.gis_appeal_guid == appeal.guid
+        )
+        self.ticket.user_id = self.dispatcher
+        self.ticket.gis_answer_text = ANSWER
+        self.guid = appeal.guid
+
     def test_server_action_run_by_hand_says_what_is_wrong(self):
         action = self.env["ir.actions.server"].create(
             {
