@@ -12,6 +12,8 @@ from ..tools import gis_client
 from ..tools.gis_errors import GisError
 
 _logger = logging.getLogger(__name__)
+# Exchanges purged per cron run (each drops up to six attachments).
+PURGE_BATCH = 1000
 
 # Wait between getState calls, by the time elapsed since the request: GIS
 # answers most exports within seconds, some within hours.
@@ -168,20 +170,46 @@ class GisZhkhMessage(models.Model):
         }
 
     @api.model
-    def _cron_purge_expired(self):
+    def _cron_purge_expired(self, batch=PURGE_BATCH):
         """Drop the exchanges (and their XML) kept longer than their
-        connection's retention period."""
+        connection's retention period, and the copies of what was sent kept
+        on the operations (the request, the texts); the operations' outcome
+        stays. Works in batches; the cron runs again for the rest."""
         purged = 0
         backends = self.env["gis.zhkh.backend"].with_context(active_test=False)
+        operations = self.env["gis.zhkh.operation"]
         for backend in backends.search([("retention_years", ">", 0)]):
             limit = fields.Datetime.now() - datetime.timedelta(
                 days=365.25 * backend.retention_years
             )
             expired = self.search(
-                [("backend_id", "=", backend.id), ("create_date", "<", limit)]
+                [("backend_id", "=", backend.id), ("create_date", "<", limit)],
+                limit=batch - purged,
             )
             purged += len(expired)
             expired.unlink()
+            kept = operations.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("state", "in", ("accepted", "rejected", "cancelled")),
+                    ("done_at", "<", limit),
+                    "|",
+                    "|",
+                    ("request_xml", "!=", False),
+                    ("text", "!=", False),
+                    ("comment", "!=", False),
+                ],
+                limit=batch,
+            )
+            kept.write(
+                {"request_xml": False, "text": False, "comment": False, "cause": False}
+            )
+            if purged >= batch or len(kept) >= batch:
+                # More than a batch: the rest at the cron's next call.
+                self.env.ref(
+                    "helpdesk_gis_zhkh_max.ir_cron_gis_zhkh_message_purge"
+                )._trigger()
+                break
         if purged:
             _logger.info("GIS ZhKKh: %d exchanges past their retention purged", purged)
         return purged

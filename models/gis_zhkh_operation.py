@@ -120,9 +120,8 @@ class GisZhkhOperation(models.Model):
     message_id = fields.Many2one(
         "gis.zhkh.message", string="Exchange", readonly=True, ondelete="set null"
     )
-    ack_guid = fields.Char(
-        related="message_id.ack_guid", string="GIS MessageGUID", readonly=True
-    )
+    # Kept here too: the exchange log is purged after its retention period.
+    ack_guid = fields.Char(string="GIS MessageGUID", readonly=True)
     # What GIS said.
     result_answer_guid = fields.Char(string="AnswerGUID", readonly=True)
     result_number = fields.Char(string="GIS number", readonly=True)
@@ -540,6 +539,7 @@ class GisZhkhOperation(models.Model):
                 "state": "sent",
                 "sent_at": message.sent_at,
                 "message_id": message.id,
+                "ack_guid": ack.message_guid,
                 "last_error": False,
             }
         )

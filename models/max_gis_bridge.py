@@ -217,18 +217,22 @@ class MaxGisBridge(models.AbstractModel):
             self.env[model].sudo().search(
                 [("ticket_id", "=", gis_ticket.id)]
             ).ticket_id = max_ticket
-        render = self.env["ir.qweb"]._render
+        # Whole sentences, so that translators see them whole.
         max_ticket.message_post(
-            body=render(
-                "helpdesk_gis_zhkh_max.max_link_note",
-                {"number": number, "ticket": gis_ticket.number, "is_max": True},
+            body=self.env._(
+                "Linked to GIS ZhKKh appeal No. %(number)s (ticket %(ticket)s, now "
+                "archived): this ticket carries its number and legal deadline.",
+                number=number,
+                ticket=gis_ticket.number,
             ),
             subtype_xmlid="mail.mt_note",
         )
         gis_ticket.message_post(
-            body=render(
-                "helpdesk_gis_zhkh_max.max_link_note",
-                {"number": number, "ticket": max_ticket.number, "is_max": False},
+            body=self.env._(
+                "Linked to MAX request %(ticket)s, which now carries GIS ZhKKh "
+                "appeal No. %(number)s.",
+                ticket=max_ticket.number,
+                number=number,
             ),
             subtype_xmlid="mail.mt_note",
         )

@@ -168,6 +168,88 @@ class TestOperations(GisCase):
             ],
         )
 
+    def test_every_operation_from_its_button_and_wizard(self):
+        """The dispatcher's path: the ticket's button opens the operation's
+        wizard, which says what it needs; confirming queues it."""
+        draft = str(uuid.uuid4())
+        new_deadline = (self.gis().execution_end_date or self.today) + (
+            datetime.timedelta(days=15)
+        )
+        steps = [
+            ("performer", {"date_of_appointment": self.today}),
+            ("rollover", {"execution_date": new_deadline, **VALUES["rollover"]}),
+            ("delete_answer", {}),
+            ("redirect", VALUES["redirect"]),
+            ("answer_not_required", VALUES["answer_not_required"]),
+            ("executed", {}),
+        ]
+        for operation, values in steps:
+            with self.subTest(operation=operation):
+                if operation == "delete_answer":
+                    self.gis().history.append(
+                        HistoryEntry(
+                            change_date=self.today,
+                            kind="answer",
+                            data={
+                                "answer_guid": draft,
+                                "answerer_guid": ANSWERER,
+                                "is_sent": False,
+                                "text": "Черновик",
+                            },
+                        )
+                    )
+                    self.run_import()
+                action = (
+                    self.ticket.with_user(self.dispatcher)
+                    .with_context(gis_operation=operation)
+                    .action_gis_operation_wizard()
+                )
+                self.assertEqual(action["res_model"], "gis.zhkh.operation.wizard")
+                wizard = Form(
+                    self.env[action["res_model"]]
+                    .with_user(self.dispatcher)
+                    .with_context(**action["context"])
+                )
+                self.assertEqual(wizard.operation, operation)
+                if operation == "delete_answer":
+                    self.assertEqual(wizard.answer_guid, draft)
+                for name, value in values.items():
+                    setattr(wizard, name, value)
+                with trap_jobs() as trap:
+                    notice = wizard.save().action_confirm()
+                    self.perform_all(trap)
+                self.assertIn("queued", notice["params"]["message"])
+                record = self.ticket.gis_operation_ids.filtered(
+                    lambda op, o=operation: op.operation == o
+                )
+                self.assertEqual(record.state, "accepted", record.error_message)
+        self.assertEqual(
+            [kind for kind, _g, _t in self.fake.applied],
+            [
+                "Performer",
+                "RollOverAppeal",
+                "delete_answer",
+                "RedirectAppeal",
+                "AnswerIsNotRequired",
+                "Executed",
+            ],
+        )
+
+    def test_the_user_is_told_in_russian(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"].search(
+            [("name", "=", "helpdesk_gis_zhkh_max")]
+        )._update_translations(["ru_RU"])
+        russian = self.ticket.with_user(self.dispatcher).with_context(lang="ru_RU")
+        with self.assertRaisesRegex(UserError, "Комментарий: от 20 до 1000 символов"):
+            russian._gis_queue_operation("rollover", {"comment": "Коротко"})
+        self.ticket.user_id = False
+        with self.assertRaisesRegex(UserError, "некому отвечать: назначьте заявку"):
+            self.ticket.with_context(lang="ru_RU")._gis_queue_operation("executed")
+        self.ticket.user_id = self.dispatcher
+        record = russian._gis_queue_operation("executed")
+        self.assertIn("поставлено в очередь", record._notice())
+
     def test_delete_a_draft_answer(self):
         draft = str(uuid.uuid4())
         self.gis().history.append(
@@ -484,11 +566,54 @@ class TestOperations(GisCase):
             "WHERE id = %s",
             [old.id],
         )
+        record.done_at -= datetime.timedelta(days=6 * 366)
         self.env["gis.zhkh.message"].invalidate_model()
         self.assertEqual(self.env["gis.zhkh.message"]._cron_purge_expired(), 1)
         self.assertFalse(old.exists())
         self.assertTrue(recent.exists())
-        self.assertEqual(record.state, "accepted")  # the operation stays on record
+        # The operation's outcome stays on record, its copy of what was sent
+        # (the signed request) goes with the proof.
+        self.assertEqual(record.state, "accepted")
+        self.assertFalse(record.request_xml)
+        self.assertTrue(record.ack_guid)
+
+    def test_purge_works_in_batches(self):
+        self.send("executed")
+        messages = self.env["gis.zhkh.message"].search(
+            [("backend_id", "=", self.backend.id)]
+        )
+        self.assertGreater(len(messages), 1)
+        self.env.cr.execute(
+            "UPDATE gis_zhkh_message SET create_date = now() - interval '6 years' "
+            "WHERE id IN %s",
+            [tuple(messages.ids)],
+        )
+        self.env["gis.zhkh.message"].invalidate_model()
+        purge = self.env["gis.zhkh.message"]._cron_purge_expired
+        self.assertEqual(purge(batch=1), 1)
+        self.assertEqual(len(messages.exists()), len(messages) - 1)
+        while purge(batch=1):
+            pass
+        self.assertFalse(messages.exists())
+
+    def test_a_manager_reads_the_proof_from_the_ticket(self):
+        record = self.send("executed")
+        manager = new_test_user(
+            self.env,
+            login="gis_proof_manager",
+            groups="helpdesk_mgmt.group_helpdesk_manager",
+        )
+        ticket = self.ticket.with_user(manager)
+        action = ticket.action_open_gis_exchanges()
+        exchanges = (
+            self.env["gis.zhkh.message"].with_user(manager).search(action["domain"])
+        )
+        self.assertIn(record.message_id, exchanges)
+        request = base64.b64decode(record.message_id.with_user(manager).request_xml)
+        self.assertIn(record.request_message_guid.encode(), request)
+        # A dispatcher works the ticket but does not read the exchange log.
+        with self.assertRaises(AccessError):
+            record.message_id.with_user(self.dispatcher).read(["request_xml"])
 
     # -- consistency with the next import -----------------------------------
 
