@@ -41,8 +41,10 @@ import importlib.util, sys
 wanted = ("helpdesk_mgmt", "queue_job", "mail_gateway", "report_xlsx")
 sys.exit(0 if all(importlib.util.find_spec(f"odoo.addons.{m}") for m in wanted) else 1)
 PY
+    # The versions the suite was last run with: a fresh machine tests the same.
     "$python" -m pip install --quiet --disable-pip-version-check \
-        odoo-addon-helpdesk-mgmt odoo-addon-queue-job odoo-addon-mail-gateway odoo-addon-report-xlsx
+        odoo-addon-helpdesk-mgmt==19.0.1.3.2 odoo-addon-queue-job==19.0.2.4.0.1 \
+        odoo-addon-mail-gateway==19.0.1.1.0 odoo-addon-report-xlsx==19.0.1.0.2.2
 }
 
 # Make sure the PostgreSQL role exists (Odoo refuses to run as "postgres").
