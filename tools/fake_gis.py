@@ -358,6 +358,7 @@ APPEAL_WITHDRAWN = ("INT002000", "Обращение отозвано заяви
 APPEAL_EXECUTED = ("INT002000", "Обращение уже исполнено: действие невозможно")
 ANSWER_NOT_FOUND = ("INT002000", "Ответ с указанным идентификатором не найден")
 ANSWER_ALREADY_SENT = ("INT002000", "Отправленный ответ не может быть удалён")
+ANSWER_SENT_FINAL = ("INT002000", "Отправленный ответ не может быть изменён")
 NOT_LATER = ("INT002000", "Новый срок должен быть позже текущего")
 
 
@@ -779,12 +780,36 @@ class FakeGis:
             raise _Refused(*APPEAL_WITHDRAWN)
         if appeal.status == "executed":
             raise _Refused(*APPEAL_EXECUTED)
-        self.answer_counter += 1
-        number = f"A-{self.answer_counter}"
         send = answer_el.find(_q(APPEALS_NS, "SendAnswer")) is not None
         text = answer_el.findtext(
             f"{{{APPEALS_NS}}}LoadAnswer/{{{APPEALS_NS}}}AnswerText"
         )
+        draft = next(
+            (
+                h
+                for h in appeal.history
+                if answer_guid
+                and h.kind == "answer"
+                and (h.data.get("answer_guid") or "").lower() == answer_guid.lower()
+            ),
+            None,
+        )
+        if draft is not None:
+            # A draft loaded again: GIS updates it (and sends it if asked).
+            if draft.data.get("is_sent"):
+                raise _Refused(*ANSWER_SENT_FINAL)
+            if text is not None:
+                draft.data["text"] = text
+            if send:
+                draft.data["is_sent"] = True
+                draft.data["send_date"] = today.isoformat()
+            return {
+                "kind": "answer" if send else "draft",
+                "guid": draft.data["answer_guid"],
+                "number": draft.data.get("answer_number"),
+            }
+        self.answer_counter += 1
+        number = f"A-{self.answer_counter}"
         appeal.history.append(
             HistoryEntry(
                 change_date=today,

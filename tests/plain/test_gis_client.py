@@ -333,6 +333,40 @@ def test_a_draft_answer_is_deleted_a_sent_one_is_not(server):
     assert "Черновик" not in texts and "Ответ" in texts
 
 
+def test_a_draft_loaded_again_is_updated_then_sent(server):
+    appeal = fake_gis.generate_appeals(1, seed=10, today=TODAY)[0]
+    server.fake.seed([appeal])
+    client = client_for(server)
+    answerer, guid = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def load(text, send):
+        _our, ack = client.import_answers(
+            answer_actions=[
+                gis_xml.AnswerAction(
+                    appeal_guid=appeal.guid,
+                    answers=[
+                        gis_xml.AnswerData(
+                            answerer, text=text, send=send, answer_guid=guid
+                        )
+                    ],
+                )
+            ]
+        )
+        return client.wait_for_result(ack.message_guid, sleep=no_sleep)
+
+    load("Черновик", send=False)
+    result = load("Окончательный ответ", send=True)
+    assert not result.import_results[0].errors
+    answers = [
+        h for h in server.fake.appeals[appeal.guid].history if h.kind == "answer"
+    ]
+    assert len(answers) == 1
+    assert answers[0].data["text"] == "Окончательный ответ"
+    assert answers[0].data["is_sent"]
+    # Sent: it can no longer change.
+    assert load("Исправление", send=True).import_results[0].errors
+
+
 def test_every_exchange_is_handed_over(server):
     exchanges = []
     appeal = fake_gis.generate_appeals(1, seed=9, today=TODAY)[0]
