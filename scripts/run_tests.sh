@@ -88,7 +88,13 @@ write_odoo_conf "$work/odoo.conf" "$db" "$(odoo_addons_path "$work/addons")" "$w
 
 echo "Installing $addon_name into the fresh database $db"
 "$python" -m odoo -c "$work/odoo.conf" -d "$db" -i "$addon_name" --with-demo \
-    --stop-after-init --log-level=warn
+    --stop-after-init --log-level=warn 2>&1 | tee "$work/install.log"
+# Odoo installs a module without its demo data when that data fails, and
+# says so only in a warning: the suite would then test another database.
+if grep -q "demo data failed to install" "$work/install.log"; then
+    echo "ERROR: the demo data of $addon_name failed to install (see above)" >&2
+    exit 1
+fi
 cd "$work"
 "$python" -m pytest -p no:cacheprovider --odoo-config "$work/odoo.conf" --odoo-database "$db" \
     --odoo-http -q -W ignore::DeprecationWarning \
