@@ -353,6 +353,22 @@ class GisZhkhOperation(models.Model):
         )
         return record.with_context(gis_operation_new=True)
 
+    def _notification(self, next_action=None):
+        """The client action telling the user what became of the request."""
+        self.ensure_one()
+        params = {
+            "title": self.env._("GIS ZhKKh"),
+            "message": self._notice(),
+            "type": "info" if self.state == "accepted" else "success",
+        }
+        if next_action:
+            params["next"] = next_action
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": params,
+        }
+
     def _notice(self):
         """What the user who asked for this operation is told."""
         self.ensure_one()

@@ -143,15 +143,7 @@ class IrActionsServer(models.Model):
                 )
         if automated or not operation:
             return False
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("GIS ZhKKh"),
-                "message": operation._notice(),
-                "type": "info",
-            },
-        }
+        return operation._notification()
 
     def _run_action_max_message_multi(self, eval_context=None):
         records = eval_context.get("records") or eval_context.get("record")

@@ -75,6 +75,21 @@ class TestOperations(GisCase):
             operation, dict(VALUES.get(operation, {}), **values)
         )
 
+    def draft_in_gis(self, guid):
+        """A draft answer written in the GIS ZhKKh cabinet."""
+        self.gis().history.append(
+            HistoryEntry(
+                change_date=self.today,
+                kind="answer",
+                data={
+                    "answer_guid": guid,
+                    "answerer_guid": ANSWERER,
+                    "is_sent": False,
+                    "text": "Черновик",
+                },
+            )
+        )
+
     def send(self, operation, **values):
         with trap_jobs() as trap:
             record = self.queue(operation, **values)
@@ -186,18 +201,7 @@ class TestOperations(GisCase):
         for operation, values in steps:
             with self.subTest(operation=operation):
                 if operation == "delete_answer":
-                    self.gis().history.append(
-                        HistoryEntry(
-                            change_date=self.today,
-                            kind="answer",
-                            data={
-                                "answer_guid": draft,
-                                "answerer_guid": ANSWERER,
-                                "is_sent": False,
-                                "text": "Черновик",
-                            },
-                        )
-                    )
+                    self.draft_in_gis(draft)
                     self.run_import()
                 action = (
                     self.ticket.with_user(self.dispatcher)
@@ -252,18 +256,7 @@ class TestOperations(GisCase):
 
     def test_delete_a_draft_answer(self):
         draft = str(uuid.uuid4())
-        self.gis().history.append(
-            HistoryEntry(
-                change_date=self.today,
-                kind="answer",
-                data={
-                    "answer_guid": draft,
-                    "answerer_guid": ANSWERER,
-                    "is_sent": False,
-                    "text": "Черновик",
-                },
-            )
-        )
+        self.draft_in_gis(draft)
         self.fake.update_appeal(self.guid, status="in_work", raw_status="InWork")
         self.run_import()
         self.assertEqual(self.ticket.gis_draft_answer_guid, draft)
@@ -784,7 +777,7 @@ class TestOperations(GisCase):
                         active_ids=self.ticket.ids,
                     ).run()
                     self.perform_all(trap)
-                self.assertEqual(result["params"]["type"], "info")
+                self.assertIn("queued", result["params"]["message"])
                 record = self.ticket.gis_operation_ids.filtered(
                     lambda op, o=operation: op.operation == o
                 )

@@ -106,13 +106,4 @@ class GisZhkhOperationWizard(models.TransientModel):
         if self.operation in ("answer", "answer_and_execute"):
             ticket.gis_answer_text = self.text
         operation = ticket._gis_queue_operation(self.operation, self._values())
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("GIS ZhKKh"),
-                "message": operation._notice(),
-                "type": "success" if operation.state != "accepted" else "info",
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return operation._notification({"type": "ir.actions.act_window_close"})
