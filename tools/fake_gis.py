@@ -370,7 +370,8 @@ class _Refused(Exception):
 class Failure:
     # http, fault, malformed, drop (before processing), delay, error_message,
     # lost_reply (processed, then the connection drops: the client cannot
-    # know whether GIS got the request)
+    # know whether GIS got the request), trickle (the answer comes a byte
+    # every ``delay`` seconds: no single read times out)
     kind: str
     operation: str = None  # exportAppeal, importAnswer, getState; None = any
     code: str = "EXP001000"
@@ -396,6 +397,7 @@ class Reply:
     delay: float = 0.0
     drop: bool = False
     content_type: str = "text/xml; charset=utf-8"
+    trickle: float = 0.0
 
 
 class FakeGis:
@@ -631,6 +633,12 @@ class FakeGis:
             return Reply(drop=True)
         if failure.kind == "delay":
             return Reply(delay=failure.delay)
+        if failure.kind == "trickle":
+            return Reply(
+                500,
+                fault_envelope(failure.code, failure.message),
+                trickle=failure.delay,
+            )
         raise ValueError(f"Unknown failure kind {failure.kind!r}")
 
     def _get_state(self, ack_guid):
@@ -943,13 +951,19 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         _logger.debug("fake GIS: " + format, *args)
 
-    def _send(self, status, body, content_type):
+    def _send(self, status, body, content_type, trickle=0.0):
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if not trickle:
+                self.wfile.write(body)
+            for index in range(len(body) if trickle else 0):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                if self.server.fake.released.wait(trickle):
+                    break
         except ConnectionError as exc:
             # The client gave up (its timeout) before a delayed answer.
             self.close_connection = True
@@ -997,7 +1011,7 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError as exc:
                 _logger.debug("fake GIS: connection already gone: %s", exc)
             return
-        self._send(reply.status, reply.body, reply.content_type)
+        self._send(reply.status, reply.body, reply.content_type, reply.trickle)
 
     def _control(self, path, body):
         fake = self.server.fake

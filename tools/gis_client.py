@@ -8,6 +8,8 @@ says whether retrying makes sense.
 import dataclasses
 import datetime
 import logging
+import socket
+import threading
 import time
 
 import requests
@@ -58,6 +60,20 @@ def service_url(endpoint_url):
     return endpoint_url + gis_xml.SERVICE_PATH
 
 
+def _abort(response, aborted):
+    """Shut down the connection an answer is being read from (a timer's
+    thread): the blocked read ends at once."""
+    aborted.set()
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            # Already closed: nothing is waiting on it.
+            return
+
+
 class GisAppealsClient:
     def __init__(
         self,
@@ -95,17 +111,45 @@ class GisAppealsClient:
     def _new_header(self):
         return gis_xml.RequestHeader.new(self.org_ppa_guid)
 
-    def _read_body(self, response, message_guid):
+    def _call_budget(self):
+        """Seconds a whole call may take: its connect and read timeouts."""
+        if isinstance(self.timeout, (tuple, list)):
+            return float(sum(self.timeout))
+        return 2.0 * self.timeout
+
+    def _read_body(self, response, message_guid, deadline):
+        """The answer's body, refused when larger than allowed or when it is
+        still coming at ``deadline`` (``time.monotonic()``): a server sending
+        a byte now and then never trips the per-read timeout, so a timer
+        shuts the connection down at the deadline."""
+        aborted = threading.Event()
+        timer = threading.Timer(
+            max(0.0, deadline - time.monotonic()), _abort, [response, aborted]
+        )
+        timer.daemon = True
+        timer.start()
         chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=65536):
-            size += len(chunk)
-            if size > self.max_response_bytes:
-                response.close()
-                raise GisResponseError(
-                    f"Answer larger than {self.max_response_bytes} bytes refused",
-                    message_guid=message_guid,
-                )
-            chunks.append(chunk)
+        try:
+            for chunk in response.iter_content(chunk_size=65536):
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    response.close()
+                    raise GisResponseError(
+                        f"Answer larger than {self.max_response_bytes} bytes refused",
+                        message_guid=message_guid,
+                    )
+                chunks.append(chunk)
+        except requests.RequestException:
+            if not aborted.is_set():
+                raise
+        finally:
+            timer.cancel()
+        if aborted.is_set():
+            # Cut short: whatever arrived is not the answer.
+            raise GisTransportError(
+                f"answer still coming after {self._call_budget():g} s: given up",
+                message_guid=message_guid,
+            )
         return b"".join(chunks)
 
     def _call(self, action, body, message_guid, sign=True):
@@ -115,6 +159,9 @@ class GisAppealsClient:
 
     def _post(self, action, body, message_guid):
         sent_at = datetime.datetime.now(datetime.timezone.utc)
+        # A whole call (connect, wait, answer) lasts at most its connect and
+        # read timeouts, whatever the server does: callers plan on it.
+        deadline = time.monotonic() + self._call_budget()
         headers = {
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": gis_xml.SOAP_ACTIONS[action],
@@ -129,7 +176,7 @@ class GisAppealsClient:
                 stream=True,
             )
             with response:
-                content = self._read_body(response, message_guid)
+                content = self._read_body(response, message_guid, deadline)
             if self.on_exchange:
                 self.on_exchange(
                     Exchange(

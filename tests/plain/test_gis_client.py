@@ -2,6 +2,7 @@
 
 import datetime
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -331,6 +332,21 @@ def test_a_draft_answer_is_deleted_a_sent_one_is_not(server):
     assert [bool(i.errors) for i in result.import_results] == [False, True]
     texts = [h.data["text"] for h in server.fake.appeals[appeal.guid].history]
     assert "Черновик" not in texts and "Ответ" in texts
+
+
+def test_an_answer_that_trickles_in_is_given_up_on_time(server):
+    # A byte every 0.1 s never trips the read timeout; the call's budget
+    # (connect 0.5 s + read 0.5 s) ends it all the same.
+    server.fake.fail_next("trickle", delay=0.1)
+    client = client_for(server, timeout=(0.5, 0.5))
+    started = time.monotonic()
+    with pytest.raises(GisTransportError, match="still coming"):
+        client.export_appeals(appeal_guids=[str(uuid.uuid4())])
+    assert time.monotonic() - started < 2.5
+    # The connection is usable again.
+    server.fake.reset()
+    _our, ack = client.export_appeals(appeal_guids=[str(uuid.uuid4())])
+    assert ack.message_guid
 
 
 def test_a_draft_loaded_again_is_updated_then_sent(server):
