@@ -21,12 +21,11 @@ import statistics
 import time
 import tracemalloc
 
+from bench_odoo import registry_of, superuser_env  # bench/, beside this script
 from bench_sweep import insert_tickets  # bench/, beside this script
 from psycopg2.extras import execute_values
 
 import odoo
-from odoo.modules.registry import Registry
-from odoo.tools import config
 
 STATES = ("running", "running", "at_risk", "breached", "met")
 KINDS = ("localisation", "elimination", "answer")
@@ -98,11 +97,9 @@ def main():
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--journal", type=int, default=10_000)
     args = parser.parse_args()
-    config.parse_config(["-c", args.config])
-    db_name = config["db_name"]
-    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    registry = registry_of(args.config)
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = superuser_env(cr)
         stage = env.ref("helpdesk_mgmt.helpdesk_ticket_stage_new")
         teams = env["helpdesk.ticket.team"].create(
             [{"name": f"Bench team {n}"} for n in range(8)]

@@ -17,11 +17,12 @@ import resource
 import sys
 import time
 
+from bench_odoo import (  # bench/, beside this script
+    bench_backend,
+    registry_of,
+    superuser_env,
+)
 from fake_control import control  # bench/, beside this script
-
-import odoo
-from odoo.modules.registry import Registry
-from odoo.tools import config
 
 
 def rss_mb():
@@ -42,24 +43,19 @@ def main():
     parser.add_argument("--fake", required=True)
     parser.add_argument("--count", type=int, default=10000)
     args = parser.parse_args()
-    config.parse_config(["-c", args.config])
     # Distinct residents: about three appeals per resident, as in real houses.
     control(
         args.fake,
         "generate",
         {"count": args.count, "seed": "bench", "residents": max(1, args.count // 3)},
     )
-    db_name = config["db_name"]
-    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    registry = registry_of(args.config)
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        backend = env["gis.zhkh.backend"].create(
-            {
-                "name": "Bench",
-                "endpoint_url": args.fake,
-                "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-                "timeout": 600,
-            }
+        env = superuser_env(cr)
+        backend = bench_backend(
+            env,
+            args.fake,
+            timeout=600,
         )
         env.flush_all()
         rss_before = rss_mb()

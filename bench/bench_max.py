@@ -29,11 +29,8 @@ import time
 from pathlib import Path
 
 import requests
+from bench_odoo import registry_of, superuser_env  # bench/, beside this script
 from fake_control import control  # bench/, beside this script
-
-import odoo
-from odoo.modules.registry import Registry
-from odoo.tools import config
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
 TOKEN = "bench-max-token"
@@ -311,7 +308,7 @@ def part_duplicates(registry, server, tools, webhook, secret, count):
         flush=True,
     )
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = superuser_env(cr)
         while not queue_empty(env):
             cr.commit()  # see the runner's work
             time.sleep(2)
@@ -392,7 +389,7 @@ def part_fuzz(registry, server, tools, webhook, secret, count):
     fake = tools.fake_max.FakeMax(TOKEN)
     cases = [fuzzed(rng, fake, tools, i) for i in range(count)]
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = superuser_env(cr)
         before = env["max.update"].search_count([])
         before_keys = set(env["max.update"].search([]).mapped("dedup_key"))
     expected = {
@@ -424,7 +421,7 @@ def part_fuzz(registry, server, tools, webhook, secret, count):
     statuses = [status for status, _text in results]
     tracebacks = sum("Traceback" in text for _status, text in results)
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = superuser_env(cr)
         stored = env["max.update"].search_count([]) - before
     codes = {code: statuses.count(code) for code in sorted(set(statuses), key=str)}
     print(
@@ -446,15 +443,13 @@ def main():
         "--parts", default="latency,duplicates,fuzz", help="comma-separated"
     )
     args = parser.parse_args()
-    config.parse_config(["-c", args.config])
     tools = load_tools()
     control(args.fake, "reset")
-    db_name = config["db_name"]
-    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    registry = registry_of(args.config)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = superuser_env(cr)
         webhook, secret = setup(env, args.fake, base_url)
         telegram_url = telegram_setup(env, base_url)
     parts = args.parts.split(",")

@@ -21,11 +21,12 @@ import collections
 import sys
 import time
 
+from bench_odoo import (  # bench/, beside this script
+    bench_backend,
+    registry_of,
+    superuser_env,
+)
 from fake_control import control, state  # bench/, beside this script
-
-import odoo
-from odoo.modules.registry import Registry
-from odoo.tools import config
 
 ANSWERER = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 
@@ -93,21 +94,16 @@ def main():
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=0.3)
     args = parser.parse_args()
-    config.parse_config(["-c", args.config])
     control(args.fake, "generate", {"count": 2 * args.count, "seed": "answers"})
-    db_name = config["db_name"]
-    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    registry = registry_of(args.config)
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        backend = env["gis.zhkh.backend"].create(
-            {
-                "name": "Bench",
-                "endpoint_url": args.fake,
-                "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-                "timeout": 60,
-                "default_answerer_guid": ANSWERER,
-                "initial_days": 1,
-            }
+        env = superuser_env(cr)
+        backend = bench_backend(
+            env,
+            args.fake,
+            timeout=60,
+            default_answerer_guid=ANSWERER,
+            initial_days=1,
         )
         backend.with_context(queue_job__no_delay=True)._job_import_appeals()
         env.flush_all()

@@ -21,11 +21,10 @@ import random
 import sys
 import time
 
+from bench_odoo import registry_of, superuser_env  # bench/, beside this script
 from psycopg2.extras import execute_values
 
 import odoo
-from odoo.modules.registry import Registry
-from odoo.tools import config
 
 
 def insert_tickets(env, count, team, category, stage):
@@ -77,11 +76,9 @@ def main():
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("--count", type=int, default=100_000)
     args = parser.parse_args()
-    config.parse_config(["-c", args.config])
-    db_name = config["db_name"]
-    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    registry = registry_of(args.config)
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = superuser_env(cr)
         category = env.ref("helpdesk_gis_zhkh_max.category_emergency")
         stage = env.ref("helpdesk_mgmt.helpdesk_ticket_stage_new")
         team = env["helpdesk.ticket.team"].create(

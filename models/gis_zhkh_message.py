@@ -245,14 +245,9 @@ class GisZhkhMessage(models.Model):
         waiting = self.operation_ids.filtered(lambda op: op.state == "sent")
         if self.state != "error" or not waiting:
             return "Nothing to do"
-        backend = self.sudo().backend_id.with_company(self.company_id)
-        exchanges = []
+        backend = self.sudo().backend_id
         try:
-            result = backend._get_client(on_exchange=exchanges.append).get_state(
-                self.ack_guid
-            )
-            if result.done:
-                gis_client.check_result(result, self.ack_guid)
+            result = self.with_company(self.company_id)._get_state()
         except GisError as error:
             if error.transient:
                 waiting.write({"last_error": backend._error_text(error)})
@@ -271,15 +266,19 @@ class GisZhkhMessage(models.Model):
                 }
             )
             return "Still processing"
-        self.write(
-            {
-                "state": "processing",
-                "error_code": False,
-                "error_message": False,
-                **self._proof_values(exchanges, "result"),
-            }
-        )
+        self.write({"state": "processing", "error_code": False, "error_message": False})
         return self._apply_operation_results(result)
+
+    def _get_state(self):
+        """GIS's getState of this exchange. When GIS has finished, the proof
+        is kept and the result checked (``GisError`` for a refusal)."""
+        exchanges = []
+        client = self.sudo().backend_id._get_client(on_exchange=exchanges.append)
+        result = client.get_state(self.ack_guid)
+        if result.done:
+            self.write(self._proof_values(exchanges, "result"))
+            gis_client.check_result(result, self.ack_guid)
+        return result
 
     def _poll_delay(self, now):
         elapsed = now - (self.sent_at or now)
@@ -299,13 +298,8 @@ class GisZhkhMessage(models.Model):
     def _fetch_result(self):
         backend = self.sudo().backend_id
         now = fields.Datetime.now()
-        exchanges = []
         try:
-            client = backend._get_client(on_exchange=exchanges.append)
-            result = client.get_state(self.ack_guid)
-            if result.done:
-                self.write(self._proof_values(exchanges, "result"))
-                gis_client.check_result(result, self.ack_guid)
+            result = self._get_state()
         except GisError as error:
             return self._handle_error(error)
         if not result.done:

@@ -508,12 +508,6 @@ class HelpdeskTicket(models.Model):
                 dialog._deliver_staff_message(message)
         return result
 
-    def _max_dialog_for_notices(self):
-        """The MAX dialog that hears about this ticket (may be empty)."""
-        self.ensure_one()
-        dialogs = self.env["max.gis.bridge"]._dialogs_for_notices(self)
-        return dialogs.get(self.id) or self.env["max.dialog"]
-
     def action_max_link_gis(self):
         """Link this GIS appeal to the MAX request it duplicates: one
         ticket, no work done twice."""

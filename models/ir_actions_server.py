@@ -153,8 +153,8 @@ class IrActionsServer(models.Model):
             or not self.max_template_id
         ):
             return False
+        dialogs = self.env["max.gis.bridge"]._dialogs_for_notices(records)
         for ticket in records:
-            dialog = ticket._max_dialog_for_notices()
-            if dialog:
-                dialog._send_template(self.max_template_id, ticket)
+            if ticket.id in dialogs:
+                dialogs[ticket.id]._send_template(self.max_template_id, ticket)
         return False

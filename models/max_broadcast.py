@@ -165,17 +165,7 @@ class MaxBroadcast(models.Model):
         lines = Line.search(queued, limit=batch, order="id")
         client = self.gateway_id._max_client(retries=1)
         config = self.gateway_id._max_config()
-        keyboard = _keyboard(
-            [
-                [
-                    conversation.Button(
-                        "callback",
-                        config.texts.notices_off_button,
-                        conversation.NOTICES_OFF,
-                    )
-                ]
-            ]
-        )
+        keyboard = _keyboard(conversation.notices_off(config))
         postponed = False
         for line in lines:
             dialog = line.dialog_id

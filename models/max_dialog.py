@@ -482,17 +482,7 @@ class MaxDialog(models.Model):
         """A message from the bot (not a staff reply): queued, in order."""
         self.ensure_one()
         config = self.gateway_id._max_config()
-        keyboard = _keyboard(
-            [
-                [
-                    conversation.Button(
-                        "callback",
-                        config.texts.notices_off_button,
-                        conversation.NOTICES_OFF,
-                    )
-                ]
-            ]
-        )
+        keyboard = _keyboard(conversation.notices_off(config))
         messages = [
             {"text": chunk, "keyboard": keyboard}
             for chunk in max_client.split_text(text)

@@ -156,17 +156,22 @@ class MaxUpdate(models.Model):
         """The webhook's hot path queues nothing but this one job per bot,
         and only when none waits: under a flood of new chats a request costs
         an INSERT and one indexed query, not the creation of a job."""
-        identity_key = f"max-dispatch-{gateway.id}"
+        delayable = self._delay_once(
+            f"max-dispatch-{gateway.id}",
+            eta,
+            f"MAX: dispatch updates ({gateway.name})",
+        )
+        return delayable and delayable._job_dispatch(gateway.id)
+
+    @api.model
+    def _delay_once(self, identity_key, eta, description):
+        """``with_delay`` for a job, or None when one with this identity
+        already waits (checked with one indexed query, before building any
+        Job object)."""
         if self._waiting_job(identity_key):
             return None
-        return (
-            self.sudo()
-            .with_delay(
-                eta=eta,
-                identity_key=identity_key,
-                description=f"MAX: dispatch updates ({gateway.name})",
-            )
-            ._job_dispatch(gateway.id)
+        return self.sudo().with_delay(
+            eta=eta, identity_key=identity_key, description=description
         )
 
     @api.model
@@ -192,18 +197,12 @@ class MaxUpdate(models.Model):
     @api.model
     def _enqueue_chat(self, gateway, chat_key, eta=PROCESS_DELAY):
         # One waiting job per chat: it takes every pending update of the chat.
-        identity_key = f"max-chat-{gateway.id}-{chat_key}"
-        if self._waiting_job(identity_key):
-            return None
-        return (
-            self.sudo()
-            .with_delay(
-                eta=eta,
-                identity_key=identity_key,
-                description=f"MAX: process chat updates ({gateway.name})",
-            )
-            ._job_process_chat(gateway.id, chat_key)
+        delayable = self._delay_once(
+            f"max-chat-{gateway.id}-{chat_key}",
+            eta,
+            f"MAX: process chat updates ({gateway.name})",
         )
+        return delayable and delayable._job_process_chat(gateway.id, chat_key)
 
     # -- processing --
 

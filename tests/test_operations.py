@@ -757,7 +757,6 @@ class TestOperations(GisCase):
             "performer": {},
             "executed": {},
         }
-        self.ticket.gis_answer_text = ANSWER
         for operation, values in settings.items():
             with self.subTest(operation=operation):
                 self.setUp_fresh_appeal()

@@ -204,6 +204,11 @@ def back(config):
     return [[Button("callback", config.texts.menu_back, MENU)]]
 
 
+def notices_off(config):
+    """The button under every notice: the resident can stop them."""
+    return [[Button("callback", config.texts.notices_off_button, NOTICES_OFF)]]
+
+
 def contact_keyboard(config):
     return [
         [Button("request_contact", config.texts.contact_button)],
