@@ -47,7 +47,7 @@ class MaxGisBridge(models.AbstractModel):
             by_partner[dialog.partner_id.id].append(dialog)
         for ticket in others:
             for dialog in by_partner[ticket.partner_id.id]:
-                if dialog.company_id in (ticket.company_id, dialog.browse()):
+                if not dialog.company_id or dialog.company_id == ticket.company_id:
                     found[ticket.id] = dialog
                     break
         return found

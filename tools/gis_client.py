@@ -159,8 +159,8 @@ class GisAppealsClient:
 
     def _post(self, action, body, message_guid):
         sent_at = datetime.datetime.now(datetime.timezone.utc)
-        # A whole call (connect, wait, answer) lasts at most its connect and
-        # read timeouts, whatever the server does: callers plan on it.
+        # Connecting and waiting for the answer are bounded by the timeouts;
+        # reading the answer stops at this deadline, however slowly it comes.
         deadline = time.monotonic() + self._call_budget()
         headers = {
             "Content-Type": "text/xml; charset=utf-8",
