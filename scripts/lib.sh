@@ -8,6 +8,11 @@ odoo_importable() {
     "$python" -c 'import odoo.release' 2>/dev/null
 }
 
+# A TCP port nobody listens on now (the kernel's choice).
+free_port() {
+    "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # Install a requirements file from PyPI, unless everything in it is already
 # installed at a matching version (no index is reached then).
 ensure_requirements() {

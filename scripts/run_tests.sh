@@ -3,6 +3,8 @@
 #
 #   scripts/run_tests.sh              plain-Python tests, lint, then the Odoo suite
 #   scripts/run_tests.sh --plain-only skip the Odoo suite on purpose (still says so)
+#   scripts/run_tests.sh -- ARGS      the whole run, with ARGS added to the Odoo
+#                                     suite's pytest (e.g. -- -k max_outbox)
 #
 # The Odoo suite runs whenever `python3 -c 'import odoo.release'` works: the addon
 # is installed into a fresh PostgreSQL database with its demo data, tested with
@@ -20,7 +22,8 @@ addon_name=helpdesk_gis_zhkh_max
 # shellcheck source=scripts/lib.sh
 . "$addon_dir/scripts/lib.sh"
 plain_only=0
-[ "${1:-}" = "--plain-only" ] && plain_only=1
+[ "${1:-}" = "--plain-only" ] && { plain_only=1; shift; }
+[ "${1:-}" = "--" ] && shift
 export GIS_XSD_DIR=${GIS_XSD_DIR:-$addon_dir/../shared/reference/gis-formats-16.3.0.0}
 export MAX_OPENAPI=${MAX_OPENAPI:-$addon_dir/../shared/reference/max-bot-api/openapi-2026-07-01.yaml}
 
@@ -80,7 +83,9 @@ copy_addon "$addon_dir" "$work/addons"
 # --odoo-http starts a server: without cron threads, and without
 # queue_job's runner (which that server would start): the tests run their
 # jobs themselves, and nothing else may act on their database meanwhile.
+# A free port: two runs on one machine (or a demo on 8069) never collide.
 write_odoo_conf "$work/odoo.conf" "$db" "$(odoo_addons_path "$work/addons")" "$work/data" \
+    "http_port = $(free_port)" \
     "max_cron_threads = 0" \
     "" \
     "[queue_job]" \
@@ -98,4 +103,4 @@ fi
 cd "$work"
 "$python" -m pytest -p no:cacheprovider --odoo-config "$work/odoo.conf" --odoo-database "$db" \
     --odoo-http -q -W ignore::DeprecationWarning \
-    "$work/addons/$addon_name/tests" --ignore="$work/addons/$addon_name/tests/plain"
+    "$work/addons/$addon_name/tests" --ignore="$work/addons/$addon_name/tests/plain" "$@"
