@@ -24,6 +24,7 @@
     "data": [
         "security/helpdesk_gis_zhkh_max_security.xml",
         "security/max_bot_security.xml",
+        "security/max_outbox_security.xml",
         "security/ir.model.access.csv",
         "data/queue_job_data.xml",
         "data/helpdesk_ticket_channel_data.xml",
@@ -49,6 +50,7 @@
         "views/max_dialog_views.xml",
         "views/max_chat_alert_views.xml",
         "views/max_update_views.xml",
+        "views/max_outbox_views.xml",
         "views/max_broadcast_views.xml",
         "views/mail_gateway_views.xml",
         "views/helpdesk_deadline_cockpit_views.xml",

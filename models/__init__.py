@@ -17,13 +17,17 @@ from . import helpdesk_ticket
 from . import ir_actions_server
 from . import mail_gateway
 from . import mail_gateway_max
+from . import mail_message
 from . import mail_notification
+from . import max_delivery_mixin
 from . import max_bot_text
 from . import max_broadcast
 from . import max_broadcast_line
 from . import max_chat_alert
 from . import max_dialog
 from . import max_gis_bridge
+from . import max_outbox
+from . import max_sending
 from . import max_update
 from . import res_company
 from . import res_partner

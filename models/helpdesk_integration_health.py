@@ -150,7 +150,9 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
             ),
             **self._jobs("root.max", now),
         }
-        if (
+        if gateway.max_paused:
+            state, reason = "down", gateway.max_paused_reason
+        elif (
             gateway.integrated_webhook_state != "integrated"
             and not gateway.max_use_polling
         ):

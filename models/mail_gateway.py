@@ -9,10 +9,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config, plaintext2html
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
 from ..tools import max_client, max_dialog
-from ..tools.max_errors import MaxError
+from ..tools.max_errors import MaxAuthError, MaxError
+from .max_sending import SharedPace
 
 _logger = logging.getLogger(__name__)
 
@@ -121,6 +120,28 @@ class MailGateway(models.Model):
         help="A MAX request and a GIS appeal of the same resident and "
         "building received within this many days are offered for linking.",
     )
+    max_rate = fields.Integer(
+        string="Calls per second",
+        default=max_client.DEFAULT_RATE,
+        help="The pace of calls to MAX for this bot, kept by all workers "
+        "together. MAX allows 30 per second per bot; above, it answers HTTP "
+        "429 and the senders wait as long as MAX asks.",
+    )
+    max_paused = fields.Boolean(
+        string="Sending paused",
+        compute="_compute_max_sending",
+        help="MAX refused the bot's token: nothing is sent until a new token "
+        "is saved or sending is resumed. Nothing is dropped meanwhile.",
+    )
+    max_paused_reason = fields.Char(
+        string="Why sending is paused", compute="_compute_max_sending"
+    )
+    max_held_count = fields.Integer(
+        string="Messages waiting", compute="_compute_max_sending"
+    )
+    max_failed_count = fields.Integer(
+        string="Messages not delivered", compute="_compute_max_sending"
+    )
     max_file_limit_mb = fields.Integer(
         string="Largest file (MB)",
         default=20,
@@ -137,6 +158,25 @@ class MailGateway(models.Model):
         return self.max_responsible_user_id or self.env.ref(
             "base.user_admin", raise_if_not_found=False
         )
+
+    def _compute_max_sending(self):
+        status = self.env["max.sending"].sudo()._status(self.ids)
+        counts = {
+            (gateway.id, state): count
+            for gateway, state, count in self.env["max.outbox"]
+            .sudo()
+            ._read_group(
+                [("gateway_id", "in", self.ids)], ["gateway_id", "state"], ["__count"]
+            )
+        }
+        for gateway in self:
+            reason = (status.get(gateway.id) or (None, None))[0]
+            gateway.max_paused = bool(reason)
+            gateway.max_paused_reason = reason or False
+            gateway.max_held_count = counts.get((gateway.id, "queued"), 0) + counts.get(
+                (gateway.id, "sending"), 0
+            )
+            gateway.max_failed_count = counts.get((gateway.id, "failed"), 0)
 
     def _compute_max_dialog_count(self):
         counts = dict(
@@ -164,6 +204,16 @@ class MailGateway(models.Model):
         gateways.filtered(lambda g: g.gateway_type == "max")._max_seed_texts()
         return gateways
 
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("token"):
+            # A new token: what waited for it goes out (if MAX takes it).
+            for gateway in self.filtered(
+                lambda g: g.gateway_type == "max" and g.max_paused
+            ):
+                gateway._max_resume(raise_errors=False)
+        return result
+
     def _max_seed_texts(self):
         """Give the bot its texts in Russian (or the company's language)."""
         lang = "ru_RU" if self.env["res.lang"]._lang_get("ru_RU") else None
@@ -179,7 +229,10 @@ class MailGateway(models.Model):
 
     # -- the API -----------------------------------------------------------------
 
-    def _max_client(self, **options):
+    def _max_client(self, check_pause=False, **options):
+        """The bot's client. Its calls keep the bot's pace with every other
+        worker's (``max.sending``); ``check_pause``: none is made while
+        sending is paused (the senders)."""
         self.ensure_one()
         gateway = self.sudo()
         base_url = gateway.max_api_url or max_client.DEFAULT_BASE_URL
@@ -188,6 +241,16 @@ class MailGateway(models.Model):
             verify = max_client.trusted_ca_bundle(
                 CA_PEM, Path(config["data_dir"]) / "max"
             )
+        options.setdefault(
+            "throttle",
+            SharedPace(
+                self.env,
+                gateway.id,
+                gateway.max_rate or max_client.DEFAULT_RATE,
+                sleep=lambda seconds: max_sleep(seconds),
+                check_pause=check_pause,
+            ),
+        )
         try:
             return max_client.MaxBotClient(
                 gateway.token,
@@ -198,6 +261,68 @@ class MailGateway(models.Model):
             )
         except MaxError as error:
             raise UserError(self._max_error_text(error)) from error
+
+    def _max_refused_text(self, error):
+        return self.env._(
+            "MAX refused the bot's token (%(error)s): sending is paused and "
+            "nothing is lost. Save a new token, or press Resume sending once "
+            "the token works again.",
+            error=str(error),
+        )
+
+    # -- paused sending --
+
+    def action_max_resume(self):
+        """Resume sending after MAX refused the token: the token is checked,
+        then every message that waited goes out once, in order."""
+        for gateway in self:
+            gateway._max_resume(raise_errors=True)
+        return True
+
+    def _max_resume(self, raise_errors=False):
+        self.ensure_one()
+        try:
+            self._max_client(retries=0).get_me()
+        except MaxError as error:
+            refused = isinstance(error, MaxAuthError) or error.status in (401, 403)
+            text = (
+                self._max_refused_text(error)
+                if refused
+                else self._max_error_text(error)
+            )
+            if refused:
+                self.env["max.sending"]._pause(self.id, text)
+            if raise_errors:
+                raise UserError(text) from error
+            return False
+        self.env["max.sending"]._resume(self.id)
+        self.invalidate_recordset(["max_paused", "max_paused_reason"])
+        if self.max_last_error:
+            self.max_last_error = False
+        self._max_requeue()
+        return True
+
+    def _max_requeue(self):
+        """Queue every chat with waiting messages (oldest first) and every
+        building notice being sent."""
+        self.ensure_one()
+        Outbox = self.env["max.outbox"].sudo()
+        lanes = Outbox._read_group(
+            [("gateway_id", "=", self.id), ("state", "in", ("queued", "sending"))],
+            ["lane"],
+            ["id:min"],
+            order="id:min",
+        )
+        Outbox._enqueue_lanes(self, [lane for lane, _first in lanes], eta=0)
+        notices = (
+            self.env["max.broadcast"]
+            .sudo()
+            .search(
+                [("gateway_id", "=", self.id), ("state", "=", "sending")], order="id"
+            )
+        )
+        for notice in notices:
+            notice._enqueue()
 
     def _max_error_text(self, error):
         return self.env._(
@@ -346,24 +471,16 @@ class MailGateway(models.Model):
     # -- messages to group chats --
 
     def _max_enqueue_chat_message(self, chat_id, text):
+        """A message to a group chat (where the bot is an admin), sent once."""
         self.ensure_one()
-        return (
-            self.sudo()
-            .with_delay(description="MAX: message to a group chat")
-            ._max_job_send_chat(str(chat_id), text)
+        return self.env["max.outbox"]._queue(
+            self,
+            f"c{chat_id}",
+            [{"kind": "chat", "text": chunk} for chunk in max_client.split_text(text)],
         )
 
     def _max_job_send_chat(self, chat_id, text):
-        """Job: one message to a group chat (where the bot is an admin)."""
+        """Jobs queued before the outbox existed: the message goes to it."""
         self.ensure_one()
-        try:
-            self._max_client().send_message(chat_id=int(chat_id), text=text[:4000])
-        except MaxError as error:
-            if (
-                error.transient
-                and not self.env["gis.zhkh.backend"]._is_last_job_attempt()
-            ):
-                raise RetryableJobError(str(error), seconds=60) from error
-            self.max_last_error = self._max_error_text(error)
-            return str(error)
-        return "Sent"
+        self._max_enqueue_chat_message(chat_id, text)
+        return "Moved to the outbox"

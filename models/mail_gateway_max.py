@@ -45,11 +45,27 @@ class MailGatewayMax(models.AbstractModel):
         return super()._set_webhook(gateway)
 
     def _remove_webhook(self, gateway):
+        """Un-integrate the bot, even when MAX refuses the call (a revoked
+        token, MAX down): whatever MAX still delivers to the old address is
+        refused by the webhook (unknown key), and the bot's page says so."""
         if gateway.max_subscribed:
             try:
                 gateway._max_client(retries=1).unsubscribe(gateway.webhook_url)
             except MaxError as error:
-                raise UserError(gateway._max_error_text(error)) from error
+                _logger.warning(
+                    "MAX gateway %s: unsubscribing failed (%s); un-integrated "
+                    "here all the same",
+                    gateway.id,
+                    error,
+                )
+                text = gateway.env._(
+                    "MAX did not confirm the end of the webhook subscription "
+                    "(%(error)s). The bot is un-integrated here all the same: what "
+                    "MAX still sends to the old address is refused.",
+                    error=str(error),
+                )
+                gateway.max_last_error = text
+                gateway.message_post(body=text, subtype_xmlid="mail.mt_note")
         gateway.max_subscribed = False
         return super()._remove_webhook(gateway)
 
@@ -62,5 +78,5 @@ class MailGatewayMax(models.AbstractModel):
         parse_mode=False,
     ):
         """mail_gateway sends a reply written in Discuss at once; MAX replies
-        go through the queue, like every call to an external system."""
+        are kept and sent once by a queue job, like every message to MAX."""
         record.sudo()._max_enqueue()

@@ -1,22 +1,26 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+import math
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from ..tools import max_client
 from ..tools import max_dialog as conversation
-from ..tools.max_errors import MaxError
+from ..tools.max_errors import MaxPaused
+from .max_delivery_mixin import MaxHold
 from .max_dialog import _keyboard
+from .max_sending import own_transaction
 
 _logger = logging.getLogger(__name__)
 
 # Messages per job: a job stays short, the next one goes on.
 BATCH = 200
-RETRY_SECONDS = 60
 
 
 class MaxBroadcast(models.Model):
@@ -83,12 +87,12 @@ class MaxBroadcast(models.Model):
         for broadcast in self:
             counts = {
                 state: data.get((broadcast, state), 0)
-                for state in ("queued", "sent", "failed")
+                for state in ("queued", "sending", "sent", "failed")
             }
             broadcast.recipient_count = sum(counts.values())
             broadcast.sent_count = counts["sent"]
             broadcast.failed_count = counts["failed"]
-            broadcast.queued_count = counts["queued"]
+            broadcast.queued_count = counts["queued"] + counts["sending"]
 
     @api.depends("house_ids", "gateway_id")
     def _compute_preview_count(self):
@@ -144,7 +148,7 @@ class MaxBroadcast(models.Model):
         return True
 
     def _enqueue(self, eta=None):
-        # One job at a time per notice: the client's throttle holds the rate.
+        # One job at a time per notice: the bot's pace holds the rate.
         return (
             self.sudo()
             .with_delay(
@@ -155,48 +159,56 @@ class MaxBroadcast(models.Model):
             ._job_send_batch()
         )
 
+    def _fresh_counts(self):
+        """``{state: count}`` of the lines as committed now (the lines'
+        states are committed apart from the job's transaction)."""
+        with own_transaction(self.env) as cr:
+            cr.execute(
+                """SELECT state, count(*) FROM max_broadcast_line
+                    WHERE broadcast_id = %s GROUP BY state""",
+                [self.id],
+            )
+            return dict(cr.fetchall())
+
     def _job_send_batch(self, batch=BATCH):
-        """Job: send the next batch; queue the next job, or report."""
+        """Job: send the next batch, each line once; queue the next job, or
+        report. Stops at once when MAX refuses the token (the lines wait for
+        Resume sending) or asks to wait (the job comes back then)."""
         self.ensure_one()
         if self.state != "sending":
             return f"Nothing to do: {self.state}"
-        Line = self.env["max.broadcast.line"]
-        queued = [("broadcast_id", "=", self.id), ("state", "=", "queued")]
-        lines = Line.search(queued, limit=batch, order="id")
-        client = self.gateway_id._max_client(retries=1)
-        config = self.gateway_id._max_config()
+        gateway = self.gateway_id
+        paused = self.env["max.sending"]._status(gateway.ids).get(gateway.id)
+        if paused and paused[0]:
+            return f"Sending paused: {paused[0]}"
+        lines = self.env["max.broadcast.line"].search(
+            [("broadcast_id", "=", self.id), ("state", "in", ("queued", "sending"))],
+            limit=batch,
+            order="id",
+        )
+        client = gateway._max_client(retries=0, check_pause=True)
+        config = gateway._max_config()
         keyboard = _keyboard(conversation.notices_off(config))
-        postponed = False
-        for line in lines:
-            dialog = line.dialog_id
-            if dialog.stopped or not dialog.notices:
-                line.write({"state": "failed", "error": self.env._("Notices off")})
-                continue
-            try:
-                client.send_message(
-                    user_id=int(dialog.max_user_id), text=self.text, keyboard=keyboard
-                )
-            except MaxError as error:
-                if error.transient:
-                    # The rest waits: MAX said "later".
-                    postponed = True
-                    break
-                line.write({"state": "failed", "error": str(error)[:250]})
-                continue
-            line.write({"state": "sent", "sent_at": fields.Datetime.now()})
-        if postponed:
-            self._enqueue(eta=RETRY_SECONDS)
-            return "Postponed"
-        if Line.search_count(queued, limit=1):
+        try:
+            for line in lines.with_context(max_keyboard=keyboard):
+                line._max_deliver(gateway, client)
+        except MaxPaused as paused:
+            return f"Sending paused: {paused}"
+        except MaxHold as hold:
+            raise RetryableJobError(
+                str(hold), seconds=math.ceil(hold.seconds), ignore_retry=True
+            ) from None
+        counts = self._fresh_counts()
+        if counts.get("queued") or counts.get("sending"):
             self._enqueue()
-            return f"{len(lines)} sent, more to go"
+            return f"{len(lines)} handled, more to go"
         self.state = "done"
         self.message_post(
             body=Markup("<p>%s</p>")
             % self.env._(
                 "Notice sent: %(sent)s delivered, %(failed)s not delivered.",
-                sent=self.sent_count,
-                failed=self.failed_count,
+                sent=counts.get("sent", 0),
+                failed=counts.get("failed", 0),
             ),
             subtype_xmlid="mail.mt_note",
         )

@@ -1,5 +1,6 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import json
 import logging
 import mimetypes
 
@@ -10,11 +11,9 @@ from odoo.tools import html2plaintext, plaintext2html
 
 from ..tools import max_client
 from ..tools import max_dialog as conversation
-from ..tools.max_errors import MaxError
 
 _logger = logging.getLogger(__name__)
 
-MAX_REPLY_ATTEMPTS = 6
 REQUESTS_SHOWN = 5
 
 
@@ -51,6 +50,12 @@ class MaxDialog(models.Model):
     )
     company_id = fields.Many2one(related="gateway_id.company_id", store=True)
     max_user_id = fields.Char(string="MAX user", required=True, readonly=True)
+    max_chat_id = fields.Char(
+        string="MAX chat",
+        readonly=True,
+        help="The dialog's chat in MAX: where a sender looks whether MAX took "
+        "a message whose answer was lost.",
+    )
     partner_id = fields.Many2one("res.partner", string="Resident", index=True)
     identified = fields.Boolean(
         readonly=True,
@@ -193,6 +198,12 @@ class MaxDialog(models.Model):
             "new_request": state.new_request,
             "last_message_at": fields.Datetime.now(),
         }
+        if (
+            update.is_dialog
+            and update.chat_id
+            and str(update.chat_id) != (self.max_chat_id or "")
+        ):
+            values["max_chat_id"] = str(update.chat_id)
         if update.update_type == "bot_started":
             values.update(stopped=False, notices=True)
         self.write(values)
@@ -365,64 +376,38 @@ class MaxDialog(models.Model):
 
     # -- the bot's answers --
 
-    def _enqueue_replies(self, messages, attempt=1, eta=None):
+    def _enqueue_replies(self, messages):
+        """The bot's answers of a turn, kept to be sent once each, after the
+        earlier ones of this chat (``max.outbox``)."""
+        self.ensure_one()
         if not messages:
-            return None
-        return (
-            self.sudo()
-            .with_delay(
-                eta=eta,
-                description=f"MAX: answer {self.name}",
-                max_retries=1,
-            )
-            ._job_send_replies(messages, attempt)
+            return self.env["max.outbox"]
+        vals_list = [
+            {"kind": "callback", "callback_id": message["callback_id"]}
+            if message.get("callback_id")
+            else {
+                "kind": message.get("kind") or "reply",
+                "text": message.get("text") or False,
+                "keyboard": json.dumps(message["keyboard"], ensure_ascii=False)
+                if message.get("keyboard")
+                else False,
+            }
+            for message in messages or []
+        ]
+        return self.env["max.outbox"]._queue(
+            self.gateway_id,
+            self._lane(),
+            [dict(vals, dialog_id=self.id) for vals in vals_list],
         )
+
+    def _lane(self):
+        return f"u{self.max_user_id}"
 
     def _job_send_replies(self, messages, attempt=1):
-        """Job: send the bot's answers of one turn, in order. On a transient
-        failure the ones not sent yet are queued again (never the sent ones:
-        MAX has no idempotency key)."""
+        """Jobs queued before the outbox existed: their messages go to it."""
         self.ensure_one()
-        if self.stopped:
-            return "The resident stopped the bot"
-        client = self.gateway_id._max_client()
-        for index, message in enumerate(messages):
-            try:
-                self._send_one(client, message)
-            except MaxError as error:
-                rest = messages[index:]
-                if error.transient and attempt < MAX_REPLY_ATTEMPTS:
-                    self._enqueue_replies(
-                        rest,
-                        attempt + 1,
-                        eta=30 * attempt,
-                    )
-                    return f"Retrying {len(rest)} message(s): {error}"
-                self.last_error = self.gateway_id._max_error_text(error)
-                _logger.warning(
-                    "MAX dialog %s: %s answer(s) not delivered: %s",
-                    self.id,
-                    len(rest),
-                    error,
-                )
-                if message.get("callback_id"):
-                    # An expired button answer must not hold the real ones.
-                    continue
-                return str(error)
-        if self.last_error:
-            # Written only when it changes: the chat's processing job writes
-            # this dialog too, and a needless write would make them conflict.
-            self.last_error = False
-        return f"{len(messages)} message(s) sent"
-
-    def _send_one(self, client, message):
-        if message.get("callback_id"):
-            return client.answer_callback(message["callback_id"])
-        return client.send_message(
-            user_id=int(self.max_user_id),
-            text=message.get("text") or None,
-            keyboard=message.get("keyboard") or None,
-        )
+        self._enqueue_replies(messages)
+        return f"{len(messages)} message(s) moved to the outbox"
 
     # -- staff replies --
 
@@ -443,22 +428,36 @@ class MaxDialog(models.Model):
         return self.channel_id
 
     def _deliver_staff_message(self, message):
-        """Queue a public reply written on a ticket to the resident."""
+        """Queue a public reply to the resident, once: a reply posted on a
+        ticket, through mail_gateway's composer, or both, has one delivery
+        (one notification, whose state the chatter shows)."""
         self.ensure_one()
-        notification = (
-            self.env["mail.notification"]
-            .sudo()
-            .create(
-                {
-                    "mail_message_id": message.id,
-                    "gateway_channel_id": self._channel().id,
-                    "notification_type": "gateway",
-                    "gateway_type": "max",
-                    "notification_status": "ready",
-                    "res_partner_id": self.partner_id.id,
-                }
-            )
+        if not (html2plaintext(message.body or "").strip() or message.attachment_ids):
+            return self.env["mail.notification"]
+        Notification = self.env["mail.notification"].sudo()
+        channel = self._channel()
+        notification = Notification.search(
+            [
+                ("mail_message_id", "=", message.id),
+                ("gateway_channel_id", "=", channel.id),
+                ("notification_type", "=", "gateway"),
+            ],
+            limit=1,
         )
+        if notification:
+            return notification
+        notification = Notification.create(
+            {
+                "mail_message_id": message.id,
+                "gateway_channel_id": channel.id,
+                "notification_type": "gateway",
+                "gateway_type": "max",
+                "notification_status": "ready",
+                "res_partner_id": self.partner_id.id,
+            }
+        )
+        if not message.gateway_type:
+            message.sudo().gateway_type = "max"
         notification._max_enqueue()
         return notification
 
@@ -484,7 +483,7 @@ class MaxDialog(models.Model):
         config = self.gateway_id._max_config()
         keyboard = _keyboard(conversation.notices_off(config))
         messages = [
-            {"text": chunk, "keyboard": keyboard}
+            {"kind": "notice", "text": chunk, "keyboard": keyboard}
             for chunk in max_client.split_text(text)
         ]
         self._enqueue_replies(messages)

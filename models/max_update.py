@@ -164,13 +164,14 @@ class MaxUpdate(models.Model):
         return delayable and delayable._job_dispatch(gateway.id)
 
     @api.model
-    def _delay_once(self, identity_key, eta, description):
-        """``with_delay`` for a job, or None when one with this identity
-        already waits (checked with one indexed query, before building any
-        Job object)."""
+    def _delay_once(self, identity_key, eta, description, target=None):
+        """``with_delay`` for a job (of ``target``, else of this model), or
+        None when one with this identity already waits (checked with one
+        indexed query, before building any Job object)."""
         if self._waiting_job(identity_key):
             return None
-        return self.sudo().with_delay(
+        target = self if target is None else target
+        return target.sudo().with_delay(
             eta=eta, identity_key=identity_key, description=description
         )
 
@@ -236,6 +237,8 @@ class MaxUpdate(models.Model):
         outbox = {}
         for update in worker:
             update._process(gateway, outbox)
+        # Committed with the updates they answer: processed once, answered
+        # once, after this chat's earlier answers.
         for dialog, messages in outbox.items():
             dialog._enqueue_replies(messages)
         return f"{len(pending)} update(s)"

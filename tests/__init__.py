@@ -5,6 +5,8 @@ from . import test_import_faults
 from . import test_security
 from . import test_views
 from . import test_max_conversation
+from . import test_max_delivery
+from . import test_max_delivery_faults
 from . import test_max_webhook
 from . import test_max_gateway
 from . import test_max_bridge

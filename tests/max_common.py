@@ -4,7 +4,9 @@ import os
 from pathlib import Path
 from unittest import mock
 
+from odoo.fields import Datetime
 from odoo.tests.common import HttpCase
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
@@ -81,12 +83,15 @@ class MaxCase(HttpCase):
             self.run_jobs()
         return statuses
 
-    def run_jobs(self, rounds=10):
-        """Run the stored queue jobs the way the job runner does."""
+    def run_jobs(self, rounds=10, due_only=False):
+        """Run the stored queue jobs the way the job runner does; with
+        ``due_only``, only those whose time has come (as the runner would),
+        until none is due."""
         for _round in range(rounds):
-            records = self.env["queue.job"].search(
-                [("state", "in", ("pending", "enqueued"))], order="id"
-            )
+            domain = [("state", "in", ("pending", "enqueued"))]
+            if due_only:
+                domain += ["|", ("eta", "=", False), ("eta", "<=", Datetime.now())]
+            records = self.env["queue.job"].search(domain, order="id")
             if not records:
                 return
             for record in records:
@@ -103,6 +108,27 @@ class MaxCase(HttpCase):
                 job.set_done()
                 job.store()
         raise AssertionError("Jobs keep queueing more jobs")
+
+    def outbox(self, **domain):
+        return self.env["max.outbox"].search(
+            [("gateway_id", "=", self.gateway.id)]
+            + [(name, "=", value) for name, value in domain.items()],
+            order="id",
+        )
+
+    def age_sending(self, seconds=60):
+        """As if the sends in flight had started ``seconds`` ago."""
+        self.env.flush_all()
+        for table in ("max_outbox", "max_broadcast_line"):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET sending_since = sending_since - "
+                    "make_interval(secs => %s) WHERE state = 'sending'",
+                    SQL.identifier(table),
+                    seconds,
+                )
+            )
+        self.env.invalidate_all()
 
     def dialog(self, user_id=RESIDENT):
         return self.env["max.dialog"].search(

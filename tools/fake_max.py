@@ -58,6 +58,12 @@ class Failure:
     path: str = None
     success_false: bool = False  # HTTP 200 with {"success": false}
     drop: bool = False  # close the connection without an answer
+    # Do the call, then close the connection without an answer: MAX took
+    # the message but its sender never learns it (a worker killed, a
+    # timeout on the way back).
+    lost_answer: bool = False
+    retry_after: str = None  # the Retry-After header of the answer
+    after: int = 0  # let this many matching calls through first
 
 
 # Where the OpenAPI file is wrong (NOTES.md): a dialog's recipient has
@@ -121,6 +127,13 @@ class FakeMax:
             self.seq = itertools.count(1)
             self.mids = itertools.count(1)
             self.chat_log = []  # (user_id, "me"|"bot", text, buttons) for /chat
+            # Requests per second MAX accepts from the bot before it answers
+            # HTTP 429 (None: no limit), and the Retry-After it then sends.
+            self.rate_limit = None
+            self.rate_retry_after = "1"
+            self.recent_calls = []
+            self.rate_limited = 0
+            self.refused = 0  # calls refused for a wrong token
 
     # -- scenario controls -----------------------------------------------------
 
@@ -132,8 +145,34 @@ class FakeMax:
         with self.lock:
             for index, failure in enumerate(self.failures):
                 if failure.path in (None, path):
+                    if failure.after:
+                        failure.after -= 1
+                        return None
                     return self.failures.pop(index)
         return None
+
+    def over_rate(self):
+        """Whether one more call now exceeds ``rate_limit`` per second."""
+        with self.lock:
+            if not self.rate_limit:
+                return False
+            now = time.monotonic()
+            self.recent_calls = [t for t in self.recent_calls if t > now - 1.0]
+            if len(self.recent_calls) >= self.rate_limit:
+                self.rate_limited += 1
+                return True
+            self.recent_calls.append(now)
+            return False
+
+    def messages_in(self, chat_id):
+        """The bot's messages in a chat (a dialog's chat id is the user's
+        id here), newest first, as ``GET /messages`` lists them."""
+        with self.lock:
+            return [
+                m
+                for m in reversed(self.messages)
+                if m["recipient"]["chat_id"] == chat_id
+            ]
 
     def texts_to(self, user_id=None, chat_id=None):
         with self.lock:
@@ -248,19 +287,35 @@ class FakeMax:
         }
 
     def file_attachment(self, filename, content, kind="image", content_type=None):
-        """A photo or file a resident sends: kept, served at its URL."""
+        """A photo, video, voice message or file a resident sends: kept,
+        served at its URL. As in MAX, only a file says its name and size;
+        videos and audio are streamed without a size."""
         file_id = uuid.uuid4().hex
+        default_type = {"video": "video/mp4", "audio": "audio/ogg"}.get(
+            kind, "application/octet-stream"
+        )
         with self.lock:
-            self.files[file_id] = (
-                filename,
-                content,
-                content_type or "application/octet-stream",
-            )
+            self.files[file_id] = (filename, content, content_type or default_type)
         url = f"{self.base_url}/files/{file_id}"
         if kind == "image":
             return {
                 "type": "image",
                 "payload": {"photo_id": 1, "token": file_id, "url": url},
+            }
+        if kind == "video":
+            return {
+                "type": "video",
+                "payload": {"url": url, "token": file_id},
+                "thumbnail": None,
+                "width": 1280,
+                "height": 720,
+                "duration": 60,
+            }
+        if kind == "audio":
+            return {
+                "type": "audio",
+                "payload": {"url": url, "token": file_id},
+                "transcription": None,
             }
         return {
             "type": kind,
@@ -422,11 +477,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         _logger.debug("fake MAX: " + format, *args)
 
-    def _json(self, status, data):
+    def _json(self, status, data, headers=None):
         body = json.dumps(data, ensure_ascii=False).encode("utf-8")
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -461,12 +518,33 @@ class _Handler(BaseHTTPRequestHandler):
             return self._control(path, raw, query)
         is_file = path.startswith("/files/") and method == "GET"
         if not is_file and not self._authorised(query):
+            with fake.lock:
+                fake.refused += 1
             return self._json(
                 401, {"code": "verify.token", "message": "Invalid access_token"}
+            )
+        if not is_file and fake.over_rate():
+            with fake.lock:
+                fake.sent.append((f"{method} {path}", query, "rate limited"))
+            return self._json(
+                429,
+                {"code": "too.many.requests", "message": "Too many requests"},
+                headers={"Retry-After": fake.rate_retry_after},
             )
         failure = fake._take_failure(path)
         if failure is None and is_file:
             return self._file(path.rsplit("/", 1)[1])
+        if failure and failure.lost_answer:
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = {}
+            with fake.lock:
+                fake.sent.append((f"{method} {path}", query, body))
+            params = {k: v[0] for k, v in query.items()}
+            self._dispatch(method, path, params, query, body, raw)
+            self.close_connection = True
+            return None
         if failure:
             with fake.lock:
                 fake.sent.append((f"{method} {path}", query, "failure"))
@@ -482,8 +560,13 @@ class _Handler(BaseHTTPRequestHandler):
                         "message": failure.message,
                     },
                 )
+            headers = (
+                {"Retry-After": failure.retry_after} if failure.retry_after else {}
+            )
             return self._json(
-                failure.status, {"code": failure.code, "message": failure.message}
+                failure.status,
+                {"code": failure.code, "message": failure.message},
+                headers=headers,
             )
         try:
             body = json.loads(raw) if raw and not path.startswith("/upload/") else {}
@@ -501,6 +584,11 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {**fake.user(BOT_USER_ID, first_name="Бот УК"), "is_bot": True}
         if method == "POST" and path == "/messages":
             return fake.send_message(params, body)
+        if method == "GET" and path == "/messages":
+            if not params.get("chat_id"):
+                return 400, {"code": "proto.payload", "message": "chat_id"}
+            count = min(int(params.get("count") or 50), 100)
+            return 200, {"messages": fake.messages_in(int(params["chat_id"]))[:count]}
         if method == "POST" and path == "/answers":
             if not params.get("callback_id"):
                 return 400, {"code": "proto.payload", "message": "callback_id"}
@@ -573,12 +661,29 @@ class _Handler(BaseHTTPRequestHandler):
         if not found:
             return self._json(404, {"code": "not.found", "message": "file"})
         _name, content, content_type = found
+        try:
+            self._stream(content, content_type)
+        except ConnectionError as exc:
+            # The client stopped reading (a file over its limit).
+            _logger.debug("fake MAX: download cut: %s", exc)
+            self.close_connection = True
+        return None
+
+    def _stream(self, content, content_type):
         self.send_response(200)
         self.send_header("Content-Type", content_type)
+        if content_type.startswith(("video/", "audio/")):
+            # As MAX's CDN streams media: chunked, no size announced.
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(content), 65536):
+                chunk = content[start : start + 65536]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_header("Content-Length", str(len(content)))
         self.end_headers()
         self.wfile.write(content)
-        return None
 
     def _page(self):
         content = CHAT_PAGE.read_bytes()

@@ -1,9 +1,13 @@
 """What the HTTP clients and fake servers of ``tools/`` share."""
 
+import logging
+import sys
 import threading
 from http.server import ThreadingHTTPServer
 
 import requests
+
+_logger = logging.getLogger(__name__)
 
 
 class TimeoutAdapter(requests.adapters.HTTPAdapter):
@@ -29,6 +33,16 @@ def mount_timeouts(session, timeout):
     return session
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client that hangs up (a download cut at its limit, a test's
+        # timeout) is not an error of the fake.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            _logger.debug("fake server: client %s went away", client_address)
+            return
+        super().handle_error(request, client_address)
+
+
 class LocalServer:
     """A fake service: ``handler`` behind a threaded HTTP server on
     127.0.0.1, in a background thread; the handler finds the fake's state
@@ -38,7 +52,7 @@ class LocalServer:
 
     def __init__(self, fake, host="127.0.0.1", port=0):
         self.fake = fake
-        self.httpd = ThreadingHTTPServer((host, port), self.handler)
+        self.httpd = _QuietServer((host, port), self.handler)
         self.httpd.daemon_threads = True
         self.httpd.fake = fake
         self.thread = None

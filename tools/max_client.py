@@ -3,18 +3,24 @@
 A plain, synchronous class on ``requests``: Odoo's workers are synchronous and
 own the HTTP side, so no event loop of a bot framework. It gets its settings
 as arguments and imports nothing from Odoo. Every call has a timeout, is
-throttled below the API's 30 requests per second per bot, backs off on the
-answers that say "later" (HTTP 429 and 5xx, ``attachment.not.ready``), and
-fails with a typed ``MaxError`` that says whether retrying makes sense.
+throttled below the API's 30 requests per second per bot (by a throttle the
+caller may share between processes), backs off briefly on the answers that
+say "later" (5xx, ``attachment.not.ready``), never sleeps on HTTP 429 (it
+raises at once with the ``Retry-After`` the API gave, for the caller to come
+back then), and fails with a typed ``MaxError`` that says whether retrying
+makes sense.
 
 What the OpenAPI file leaves out (host, raw token in ``Authorization``, the
 Russian Trusted CA, ``success: false`` with HTTP 200) is in
 ``shared/reference/max-bot-api/NOTES.md``.
 """
 
+import datetime
+import email.utils
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -29,6 +35,7 @@ from .max_errors import (
     MaxApiError,
     MaxAuthError,
     MaxConfigError,
+    MaxFileTooLarge,
     MaxRequestError,
     MaxResponseError,
     MaxTransportError,
@@ -46,6 +53,39 @@ DEFAULT_RATE = 25
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 UPLOAD_TYPES = ("image", "video", "audio", "file")
 SECRET_RE = re.compile(r"^[a-zA-Z0-9_-]{5,256}$")
+# A Retry-After longer than this is read as this (a broken header must not
+# park a bot for days).
+MAX_RETRY_AFTER = 3600.0
+# The client sleeps between its own retries at most this long; an answer
+# asking for a longer wait is raised for the caller to come back later.
+MAX_SLEEP = 5.0
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait, from a ``Retry-After`` header: delta-seconds or an
+    HTTP date (RFC 9110); None when absent or unreadable. Never negative,
+    at most ``MAX_RETRY_AFTER``."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        seconds = (when - now).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def trusted_ca_bundle(extra_pem, directory):
@@ -65,7 +105,9 @@ def trusted_ca_bundle(extra_pem, directory):
 
 
 class Throttle:
-    """At most ``rate`` calls per second, shared by the threads of a worker."""
+    """At most ``rate`` calls per second, shared by the threads of one
+    process. A caller with several processes (Odoo's workers) gives the
+    client a throttle of its own with the same ``wait()``."""
 
     def __init__(self, rate, clock=time.monotonic, sleep=time.sleep):
         self.interval = 1.0 / rate if rate else 0.0
@@ -132,7 +174,10 @@ def split_text(text, limit=MAX_TEXT):
     text = (text or "").strip()
     chunks = []
     while len(text) > limit:
-        cut = max(text.rfind(sep, 0, limit + 1) for sep in ("\n\n", "\n", " "))
+        # The widest boundary in the second half of the message: a paragraph
+        # rather than a line, a line rather than a word.
+        cuts = [text.rfind(sep, 0, limit + 1) for sep in ("\n\n", "\n", " ")]
+        cut = next((c for c in cuts if c >= limit // 2), max(cuts))
         if cut <= 0:
             cut = limit
         chunks.append(text[:cut].rstrip())
@@ -154,6 +199,7 @@ class MaxBotClient:
         verify=True,
         session=None,
         rate=DEFAULT_RATE,
+        throttle=None,
         retries=3,
         backoff=1.0,
         sleep=time.sleep,
@@ -170,7 +216,7 @@ class MaxBotClient:
         self.timeout = timeout
         self.verify = verify
         self.session = mount_timeouts(session or requests.Session(), timeout)
-        self.throttle = Throttle(rate, clock=clock, sleep=sleep)
+        self.throttle = throttle or Throttle(rate, clock=clock, sleep=sleep)
         self.retries = retries
         self.backoff = backoff
         self.sleep = sleep
@@ -235,6 +281,7 @@ class MaxBotClient:
                 raise MaxApiError(
                     f"{method} {path}: HTTP {response.status_code}",
                     status=response.status_code,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
                 ) from exc
             raise MaxResponseError(
                 f"{method} {path}: the answer is not JSON", status=response.status_code
@@ -251,41 +298,50 @@ class MaxBotClient:
                 else MaxApiError
             )
             raise error_class(
-                f"{method} {path}: {message}", code=code, status=response.status_code
+                f"{method} {path}: {message}",
+                code=code,
+                status=response.status_code,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if not isinstance(data, dict):
             raise MaxResponseError(f"{method} {path}: the answer is not an object")
         return data
 
-    def _retry_after(self, response, attempt):
-        header = response.headers.get("Retry-After") if response is not None else None
-        if header and header.strip().replace(".", "", 1).isdigit():
-            return min(float(header), 60.0)
-        return self.backoff * (2**attempt)
-
     def _request(
         self, method, path, *, params=None, json_body=None, safe=None, **kwargs
     ):
-        """Call the API; retry what the API asks to retry. ``safe``: the call
-        may be sent again after a connection failure too (reads)."""
+        """Call the API; retry briefly what the API asks to retry. ``safe``:
+        the call may be sent again after a connection failure too (reads).
+        HTTP 429, or any answer asking for a longer wait than ``MAX_SLEEP``,
+        is raised at once with its ``retry_after``: the caller comes back
+        then, no worker sleeps through it."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         safe = method == "GET" if safe is None else safe
         attempt = 0
         while True:
-            response = None
             try:
                 response, content = self._send_once(
                     method, url, params=params, json=json_body, **kwargs
                 )
                 return self._parse(method, url, response, content)
             except (MaxApiError, MaxTransportError, MaxResponseError) as error:
-                # 429, 5xx and attachment.not.ready: the API did not take it.
+                # 5xx and attachment.not.ready: the API did not take it.
                 retry = (isinstance(error, MaxApiError) and error.transient) or (
                     safe and isinstance(error, MaxTransportError)
                 )
-                if not retry or attempt >= self.retries:
+                if (
+                    not retry
+                    or attempt >= self.retries
+                    or getattr(error, "rate_limited", False)
+                    or (error.retry_after or 0) > MAX_SLEEP
+                ):
                     raise
-                delay = self._retry_after(response, attempt)
+                delay = min(
+                    error.retry_after
+                    if error.retry_after is not None
+                    else self.backoff * (2**attempt),
+                    MAX_SLEEP,
+                )
                 _logger.info(
                     "MAX %s %s: %s; again in %.1f s",
                     method,
@@ -387,7 +443,10 @@ class MaxBotClient:
         return {"type": kind, "payload": {"token": token}}
 
     def download(self, url, max_bytes=None):
-        """Fetch a file a resident sent (its ``payload.url``)."""
+        """Fetch a file a resident sent (its ``payload.url``). Videos, images
+        and audio come without a size: the ``Content-Length`` the server
+        declares is checked before reading, and the reading stops at the
+        limit (``MaxFileTooLarge``, which no retry cures)."""
         limit = max_bytes or self.max_response_bytes
         self.throttle.wait()
         try:
@@ -397,18 +456,36 @@ class MaxBotClient:
                     raise MaxApiError(
                         f"Download failed: HTTP {response.status_code}",
                         status=response.status_code,
+                        retry_after=parse_retry_after(
+                            response.headers.get("Retry-After")
+                        ),
+                    )
+                declared = response.headers.get("Content-Length")
+                if declared and declared.strip().isdigit() and int(declared) > limit:
+                    raise MaxFileTooLarge(
+                        f"File of {int(declared)} bytes, larger than {limit} bytes"
                     )
                 chunks, size = [], 0
                 for chunk in response.iter_content(chunk_size=65536):
                     size += len(chunk)
                     if size > limit:
-                        raise MaxResponseError(f"File larger than {limit} bytes")
+                        raise MaxFileTooLarge(f"File larger than {limit} bytes")
                     chunks.append(chunk)
                 return b"".join(chunks), response.headers.get("Content-Type")
         except requests.RequestException as exc:
             raise MaxTransportError(
                 f"Download failed ({exc.__class__.__name__})"
             ) from exc
+
+    def get_messages(self, chat_id, count=50):
+        """The latest messages of a chat, newest first (``GET /messages``):
+        how a sender finds out whether MAX took a message whose answer it
+        never read."""
+        params = {"chat_id": chat_id, "count": max(1, min(int(count), 100))}
+        messages = self._request("GET", "/messages", params=params).get("messages")
+        if not isinstance(messages, list):
+            raise MaxResponseError("GET /messages: no message list")
+        return messages
 
     # -- updates ---------------------------------------------------------------
 

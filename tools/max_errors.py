@@ -5,15 +5,17 @@ TRANSIENT_CODES = frozenset({"attachment.not.ready", "too.many.requests"})
 
 
 class MaxError(Exception):
-    """A MAX Bot API call failed. ``transient`` says whether to retry."""
+    """A MAX Bot API call failed. ``transient`` says whether to retry;
+    ``retry_after``: seconds the API asked to wait (HTTP 429), else None."""
 
     transient = False
 
-    def __init__(self, message, *, code=None, status=None):
+    def __init__(self, message, *, code=None, status=None, retry_after=None):
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        self.retry_after = retry_after
 
     def __str__(self):
         parts = [self.message]
@@ -44,6 +46,18 @@ class MaxResponseError(MaxError):
     transient = True
 
 
+class MaxFileTooLarge(MaxError):
+    """A file is larger than the caller accepts: fetching it again will not
+    make it smaller."""
+
+
+class MaxPaceWait(MaxError):
+    """The bot's pace (shared by every worker) has no free slot soon enough:
+    try again in ``retry_after`` seconds rather than wait here."""
+
+    transient = True
+
+
 class MaxApiError(MaxError):
     """The API said no: HTTP 4xx/5xx or ``success: false``, with its code."""
 
@@ -55,6 +69,10 @@ class MaxApiError(MaxError):
             or self.code in TRANSIENT_CODES
         )
 
+    @property
+    def rate_limited(self):
+        return self.status == 429 or self.code == "too.many.requests"
+
 
 class MaxAuthError(MaxApiError):
     """The token is wrong or revoked (HTTP 401, ``verify.token``)."""
@@ -62,3 +80,8 @@ class MaxAuthError(MaxApiError):
     @property
     def transient(self):
         return False
+
+
+class MaxPaused(MaxError):
+    """The caller paused sending for this bot (MAX refused its token): no
+    call is made until a person resumes it."""

@@ -2,6 +2,7 @@
 body against the OpenAPI file."""
 
 import ssl
+from urllib.parse import urlsplit
 
 import pytest
 from hgzm_tools import max_client
@@ -19,8 +20,8 @@ from hgzm_tools.max_errors import (
     MaxApiError,
     MaxAuthError,
     MaxConfigError,
+    MaxFileTooLarge,
     MaxRequestError,
-    MaxResponseError,
     MaxTransportError,
 )
 from hypothesis import given
@@ -101,13 +102,94 @@ def test_what_cannot_be_sent_is_refused_before_sending(server):
     assert server.fake.sent == []
 
 
-@pytest.mark.parametrize("status", [429, 500, 503])
+@pytest.mark.parametrize("status", [500, 503])
 def test_the_api_saying_later_is_retried_with_back_off(server, sleeps, status):
-    server.fake.fail_next(2, status=status, code="too.many.requests")
+    server.fake.fail_next(2, status=status, code="service.unavailable")
     client = client_for(server, sleeps)
     client.send_message(user_id=RESIDENT, text="Ответ")
     assert sleeps == [1.0, 2.0]
     assert server.fake.texts_to(RESIDENT) == ["Ответ"]
+
+
+@pytest.mark.parametrize(
+    "header, seconds",
+    [("7", 7.0), ("Wed, 21 Oct 2037 07:28:00 GMT", None), (None, None)],
+)
+def test_429_is_raised_at_once_with_its_retry_after(server, sleeps, header, seconds):
+    server.fake.fail_next(
+        status=429, code="too.many.requests", path="/messages", retry_after=header
+    )
+    with pytest.raises(MaxApiError) as err:
+        client_for(server, sleeps).send_message(user_id=RESIDENT, text="Ответ")
+    # Nobody sleeps through a rate limit: the caller comes back later.
+    assert sleeps == []
+    assert err.value.rate_limited and err.value.transient
+    if header and header[0].isdigit():
+        assert err.value.retry_after == seconds
+    elif header:
+        assert err.value.retry_after == max_client.MAX_RETRY_AFTER
+    else:
+        assert err.value.retry_after is None
+    assert server.fake.texts_to(RESIDENT) == []
+
+
+def test_a_long_retry_after_of_a_5xx_is_raised_not_slept(server, sleeps):
+    server.fake.fail_next(status=503, path="/messages", retry_after="120")
+    with pytest.raises(MaxApiError) as err:
+        client_for(server, sleeps).send_message(user_id=RESIDENT, text="Ответ")
+    assert sleeps == [] and err.value.retry_after == 120.0
+
+
+def test_parse_retry_after():
+    import datetime
+
+    now = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=datetime.timezone.utc)
+    parse = max_client.parse_retry_after
+    assert parse("30", now) == 30.0
+    assert parse(" 1.5 ", now) == 1.5
+    assert parse("Sun, 06 Dec 2026 12:00:42 GMT", now) == 42.0
+    assert parse("Sun, 06 Dec 2026 11:00:00 GMT", now) == 0.0  # already past
+    assert parse("-5", now) == 0.0
+    assert parse("99999999", now) == max_client.MAX_RETRY_AFTER
+    for junk in (None, "", "soon", "nan", "inf", "Mon, 99 Foo 2026"):
+        assert parse(junk, now) is None
+
+
+@given(st.one_of(st.text(max_size=40), st.floats(allow_nan=True), st.integers()))
+def test_parse_retry_after_never_fails(value):
+    seconds = max_client.parse_retry_after(value)
+    assert seconds is None or 0.0 <= seconds <= max_client.MAX_RETRY_AFTER
+
+
+def test_the_throttle_may_be_the_callers(server):
+    calls = []
+
+    class Shared:
+        def wait(self):
+            calls.append(1)
+
+    client = client_for(server, throttle=Shared())
+    client.get_me()
+    client.send_message(user_id=RESIDENT, text="x")
+    assert len(calls) == 2
+
+
+def test_a_chats_messages_newest_first(server):
+    client = client_for(server)
+    client.send_message(user_id=RESIDENT, text="первое")
+    client.send_message(user_id=RESIDENT, text="второе")
+    messages = client.get_messages(RESIDENT)
+    assert [m["body"]["text"] for m in messages] == ["второе", "первое"]
+    assert client.get_messages(RESIDENT, count=1)[0]["body"]["text"] == "второе"
+
+
+def test_a_lost_answer_leaves_the_message_sent(server, sleeps):
+    # MAX took it, the answer never came back: the client cannot know.
+    server.fake.fail_next(lost_answer=True, path="/messages")
+    with pytest.raises(MaxTransportError):
+        client_for(server, sleeps).send_message(user_id=RESIDENT, text="Ответ")
+    assert server.fake.texts_to(RESIDENT) == ["Ответ"]
+    assert sleeps == []
 
 
 def test_out_of_retries_the_error_is_transient(server, sleeps):
@@ -168,8 +250,41 @@ def test_download_a_residents_file(server):
     attachment = server.fake.file_attachment("leak.jpg", b"JPEG" * 10, "image")
     content, content_type = client_for(server).download(attachment["payload"]["url"])
     assert content == b"JPEG" * 10 and content_type == "application/octet-stream"
-    with pytest.raises(MaxResponseError):
+    with pytest.raises(MaxFileTooLarge) as err:
         client_for(server).download(attachment["payload"]["url"], max_bytes=5)
+    # No retry makes a file smaller.
+    assert not err.value.transient
+
+
+@pytest.mark.parametrize("kind", ["video", "audio"])
+def test_a_media_file_without_a_size_stops_at_the_limit(server, kind):
+    content = b"\x00" * (300 * 1024)
+    attachment = server.fake.file_attachment(None, content, kind)
+    assert "size" not in attachment  # MAX says no size for media
+    url = attachment["payload"]["url"]
+    assert client_for(server).download(url)[0] == content
+    with pytest.raises(MaxFileTooLarge):
+        client_for(server).download(url, max_bytes=100 * 1024)
+
+
+def test_a_declared_size_over_the_limit_is_not_read(server):
+    attachment = server.fake.file_attachment("plan.pdf", b"%PDF" * 1000, "file")
+    with pytest.raises(MaxFileTooLarge) as err:
+        client_for(server).download(attachment["payload"]["url"], max_bytes=100)
+    assert "4000 bytes" in str(err.value)
+
+
+def test_a_file_max_cannot_find_is_not_transient(server):
+    attachment = server.fake.file_attachment("leak.jpg", b"JPEG", "image")
+    url = attachment["payload"]["url"]
+    server.fake.fail_next(path=urlsplit(url).path, status=404, code="not.found")
+    with pytest.raises(MaxApiError) as err:
+        client_for(server).download(url)
+    assert not err.value.transient
+    server.fake.fail_next(path=urlsplit(url).path, status=502)
+    with pytest.raises(MaxApiError) as err:
+        client_for(server).download(url)
+    assert err.value.transient
 
 
 def test_answer_a_button_press(server):
@@ -292,3 +407,12 @@ def test_webhook_deliveries_carry_the_secret(server):
     # With a webhook, long polling gives nothing.
     with pytest.raises(MaxApiError):
         client_for(server).get_updates(timeout=0)
+
+
+def test_split_text_prefers_paragraphs_to_words():
+    paragraphs = [f"Пункт {n}. " + "слово " * 450 for n in range(1, 4)]
+    chunks = split_text("\n\n".join(paragraphs))
+    assert [c.split(".")[0] for c in chunks] == ["Пункт 1", "Пункт 2", "Пункт 3"]
+    # A paragraph longer than a message is cut at a word.
+    chunks = split_text("слово " * 1000)
+    assert all(c.endswith("слово") for c in chunks)
