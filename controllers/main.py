@@ -23,11 +23,15 @@ def _short(key):
 class MaxGatewayController(GatewayController):
     """mail_gateway's webhook route, ``/gateway/<usage>/<key>/update``, made
     strict for MAX: a bounded body, the secret header checked in constant
-    time before anything is read, bad input answered with a 4xx and a log
-    line (never a 500 nor a traceback), and nothing processed in the request:
-    the update is stored and a queue job handles it."""
+    time before anything is read, forged, oversized and non-JSON deliveries
+    answered with a 4xx and a log line (never a 500 nor a traceback), and
+    nothing processed in the request: the update is stored and a queue job
+    handles it. An update this version cannot read is stored too (failed,
+    with its raw body), so that an API change loses nothing."""
 
-    @route()
+    # Odoo refuses a larger body before parsing anything of it (a form body
+    # would be parsed before the secret is checked otherwise).
+    @route(max_content_length=max_updates.MAX_BODY_BYTES)
     def post_update(self, usage, token, *args, **kwargs):
         if usage != "max":
             return super().post_update(usage, token, *args, **kwargs)
@@ -81,14 +85,21 @@ class MaxGatewayController(GatewayController):
             return self._max_answer(413)
         try:
             data = max_updates.read_body(raw)
-            update = max_updates.parse_update(data)
-        except (max_updates.UpdateError, TypeError, ValueError) as error:
+        except max_updates.UpdateError as error:
             _logger.warning(
-                "MAX webhook: update refused (gateway %s): %s", bot_data["id"], error
+                "MAX webhook: delivery refused (gateway %s): %s", bot_data["id"], error
             )
             return self._max_answer(400, error=str(error))
         gateway = service.env["mail.gateway"].browse(bot_data["id"])
+        Update = service.env["max.update"]
+        try:
+            update = max_updates.parse_update(data)
+        except (max_updates.UpdateError, TypeError, ValueError) as error:
+            # An object MAX sent with the bot's secret that this version
+            # cannot read (an API change): kept, failed, shown; acknowledged.
+            Update._store_unreadable(gateway, data, error)
+            return self._max_answer(200)
         # Read once, here: stored as read (mail_gateway's _receive_update
         # would read it again).
-        service.env["max.update"]._store_updates(gateway, [(data, update)])
+        Update._store_updates(gateway, [(data, update)])
         return self._max_answer(200)

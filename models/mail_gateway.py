@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config, plaintext2html
 
-from ..tools import max_client, max_dialog
+from ..tools import chat_keywords, max_client, max_dialog
 from ..tools.max_errors import MaxAuthError, MaxError
 from .max_sending import SharedPace
 
@@ -18,10 +18,6 @@ _logger = logging.getLogger(__name__)
 CA_PEM = Path(__file__).resolve().parent.parent / "data" / "russian_trusted_ca.pem"
 # MAX drops a subscription after 8 hours of failed deliveries; the check runs
 # more often than that.
-DEFAULT_KEYWORDS = (
-    "потоп, затоп, прорвало, течёт, течет, пожар, дым, запах газа, газ, искрит, "
-    "замыкание, застрял в лифте, застряли в лифте, нет света, нет воды"
-)
 
 
 # The client's back-off between retries (the tests record it, not sleep it).
@@ -98,9 +94,11 @@ class MailGateway(models.Model):
     )
     max_group_keywords = fields.Text(
         string="Emergency keywords",
-        default=DEFAULT_KEYWORDS,
+        default=chat_keywords.DEFAULT,
         help="Comma-separated words or phrases: a house group-chat message "
-        "containing one alerts the dispatcher.",
+        "containing one alerts the dispatcher. A word matches at the start of "
+        "a word with its Russian endings (газ: газа, газом; not магазин); end "
+        "it with * to match any word it starts (затоп*: затопило, затопили).",
     )
     max_group_reply = fields.Boolean(
         string="Answer in group chats",
@@ -202,10 +200,25 @@ class MailGateway(models.Model):
             vals.setdefault("webhook_secret", secrets.token_urlsafe(32))
         gateways = super().create(vals_list)
         gateways.filtered(lambda g: g.gateway_type == "max")._max_seed_texts()
+        gateways._max_bot_user_companies()
         return gateways
+
+    def _max_bot_user_companies(self):
+        """The bot's technical user works in each MAX bot's company: the
+        webhook and the jobs run as it there."""
+        user = self.env.ref(
+            "helpdesk_gis_zhkh_max.user_max_bot", raise_if_not_found=False
+        )
+        companies = self.filtered(lambda g: g.gateway_type == "max").company_id
+        if user and companies - user.sudo().company_ids:
+            user.sudo().company_ids = [
+                fields.Command.link(company.id) for company in companies
+            ]
 
     def write(self, vals):
         result = super().write(vals)
+        if "company_id" in vals or "gateway_type" in vals:
+            self._max_bot_user_companies()
         if vals.get("token"):
             # A new token: what waited for it goes out (if MAX takes it).
             for gateway in self.filtered(
@@ -373,11 +386,10 @@ class MailGateway(models.Model):
         return values
 
     def _max_keywords(self):
-        return [
-            word.strip().lower()
-            for word in (self.max_group_keywords or "").replace("\n", ",").split(",")
-            if word.strip()
-        ]
+        """The emergency keywords, compiled (``chat_keywords.match``)."""
+        return chat_keywords.compile_keywords(
+            chat_keywords.parse(self.max_group_keywords)
+        )
 
     # -- subscription --
 

@@ -6,14 +6,10 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import plaintext2html
 
+from ..tools import chat_keywords
 from ..tools import max_dialog as conversation
 
 _logger = logging.getLogger(__name__)
-
-
-def _matched(text, keywords):
-    lowered = (text or "").lower()
-    return next((word for word in keywords if word in lowered), None)
 
 
 class MaxChatAlert(models.Model):
@@ -57,7 +53,7 @@ class MaxChatAlert(models.Model):
         """Alert on emergency keywords; anything else in a group is ignored."""
         if update.update_type != "message_created" or not update.text:
             return self
-        keyword = _matched(update.text, gateway._max_keywords())
+        keyword = chat_keywords.match(update.text, gateway._max_keywords())
         if not keyword:
             return self
         received = datetime.datetime.fromtimestamp(

@@ -112,7 +112,12 @@ class MaxDeliveryMixin(models.AbstractModel):
         raise NotImplementedError()
 
     def _max_after_sent(self, message):
-        """Learn from the message MAX created (in the job's transaction)."""
+        """Learn from the message MAX created (in the job's transaction):
+        the dialog's chat, where a lost answer is looked for."""
+        dialog = self["dialog_id"] if "dialog_id" in self._fields else None
+        chat_id = ((message or {}).get("recipient") or {}).get("chat_id")
+        if dialog and not dialog.max_chat_id and isinstance(chat_id, int):
+            dialog.sudo().max_chat_id = str(chat_id)
 
     # -- committed in transactions of their own --
 

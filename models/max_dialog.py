@@ -11,10 +11,17 @@ from odoo.tools import html2plaintext, plaintext2html
 
 from ..tools import max_client
 from ..tools import max_dialog as conversation
+from ..tools.max_errors import MaxError, MaxFileTooLarge
 
 _logger = logging.getLogger(__name__)
 
 REQUESTS_SHOWN = 5
+# What a resident does that makes a dialog (and a contact) of them.
+DIALOG_OPENERS = ("message_created", "message_callback", "bot_started")
+# A file MAX could not serve at once is fetched again after these delays
+# (seconds), then given up on with a note naming it.
+FILE_BACKOFF = (30, 120, 600, 1800)
+FILE_ATTEMPTS = len(FILE_BACKOFF) + 1
 
 
 def _keyboard(rows):
@@ -110,11 +117,16 @@ class MaxDialog(models.Model):
 
     @api.model
     def _for_update(self, gateway, update):
+        """The resident's dialog; made only for what a resident says to the
+        bot (a message, a button, a start): a muted, cleared or stopped chat
+        of someone unknown leaves no trace (152-ФЗ)."""
+        if update.user is None:
+            return self
         user_key = str(update.user.user_id)
         dialog = self.search(
             [("gateway_id", "=", gateway.id), ("max_user_id", "=", user_key)], limit=1
         )
-        if dialog:
+        if dialog or update.update_type not in DIALOG_OPENERS:
             return dialog
         name = update.user.full_name or self.env._("MAX user %(id)s", id=user_key)
         # A contact of its own from the first message, so that the resident
@@ -230,11 +242,13 @@ class MaxDialog(models.Model):
         return values
 
     def _file(self, action, update):
-        """What the resident sent, into the open ticket or a new one."""
+        """What the resident sent, into the open ticket or a new one. A file
+        that cannot be fetched now never holds the message: it follows later
+        or becomes a note on the ticket naming it."""
         ticket = self.env["helpdesk.ticket"]
         if not action.new:
             ticket = self._open_ticket()
-        attachments = self._download(action.files)
+        attachments, problems, later = self._download(action.files)
         created = not ticket
         if created:
             ticket = (
@@ -251,8 +265,9 @@ class MaxDialog(models.Model):
         }
         if action.note in notes:
             body = Markup("<p><i>%s</i></p>") % notes[action.note] + body
-        if body or attachments:
-            ticket.with_context(max_inbound=True).message_post(
+        message = self.env["mail.message"]
+        if body or attachments or problems or later:
+            message = ticket.with_context(max_inbound=True).message_post(
                 body=body,
                 author_id=self.partner_id.id,
                 message_type="comment",
@@ -260,43 +275,159 @@ class MaxDialog(models.Model):
                 attachments=attachments,
                 gateway_type="max",
             )
+        problems += [
+            self.env._(
+                "The resident also sent %(kind)s, which the bot does not read: "
+                "see the chat in MAX.",
+                kind=other.kind,
+            )
+            for other in update.other_attachments
+        ]
+        if problems:
+            self._note_files(ticket, problems)
+        for file in later:
+            self._enqueue_file(message, file)
         return ticket
 
+    def _note_files(self, ticket, problems):
+        ticket.with_context(max_inbound=True).message_post(
+            body=Markup("<ul>%s</ul>")
+            % Markup().join(Markup("<li>%s</li>") % text for text in problems),
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _file_limit(self):
+        return max(1, self.gateway_id.max_file_limit_mb or 20) * 1024 * 1024
+
     def _download(self, files):
-        """Attachments of the resident's files: ``[(name, bytes)]``. A file
-        too large is named in the ticket, not fetched; a failed download
-        raises (the update is retried, nothing is half done)."""
+        """The resident's files: ``(attachments, problems, later)`` —
+        ``[(name, bytes)]`` fetched, sentences naming the files that will not
+        come (too large, gone from MAX), and the files MAX could not serve
+        just now, fetched by a job of their own."""
+        attachments, problems, later = [], [], []
         if not files:
-            return []
-        gateway = self.gateway_id
-        limit = max(1, gateway.max_file_limit_mb or 20) * 1024 * 1024
-        client = gateway._max_client()
-        result = []
+            return attachments, problems, later
+        limit = self._file_limit()
+        client = self.gateway_id._max_client(retries=0)
         for index, file in enumerate(files, 1):
             name = file.filename or f"{file.kind}-{index}"
             if file.size and file.size > limit:
-                result.append(
-                    (
-                        f"{name}.txt",
-                        self.env._(
-                            "The file %(name)s (%(size)s bytes) is larger than the "
-                            "limit and was not downloaded.",
-                            name=name,
-                            size=file.size,
-                        ).encode(),
-                    )
-                )
+                problems.append(self._file_too_large(name, file.size))
                 continue
             if not file.url:
-                continue
-            content, content_type = client.download(file.url, max_bytes=limit)
-            if "." not in name:
-                extension = mimetypes.guess_extension(
-                    (content_type or "").split(";")[0].strip()
+                problems.append(
+                    self.env._("MAX gave no address for the file %(name)s.", name=name)
                 )
-                name += extension or ""
-            result.append((name, content))
-        return result
+                continue
+            try:
+                content, content_type = client.download(file.url, max_bytes=limit)
+            except MaxFileTooLarge:
+                problems.append(self._file_too_large(name))
+            except MaxError as error:
+                if error.transient:
+                    later.append({"url": file.url, "name": name, "kind": file.kind})
+                else:
+                    problems.append(self._file_not_served(name, error))
+            else:
+                attachments.append((self._file_name(name, content_type), content))
+        return attachments, problems, later
+
+    def _file_name(self, name, content_type):
+        if "." not in name:
+            extension = mimetypes.guess_extension(
+                (content_type or "").split(";")[0].strip()
+            )
+            name += extension or ""
+        return name
+
+    def _file_too_large(self, name, size=None):
+        limit_mb = self._file_limit() // (1024 * 1024)
+        if size:
+            return self.env._(
+                "The file %(name)s (%(size)s bytes) is larger than the limit of "
+                "%(limit)s MB and was not downloaded: see it in MAX.",
+                name=name,
+                size=size,
+                limit=limit_mb,
+            )
+        return self.env._(
+            "The file %(name)s is larger than the limit of %(limit)s MB and was "
+            "not downloaded: see it in MAX.",
+            name=name,
+            limit=limit_mb,
+        )
+
+    def _file_not_served(self, name, error):
+        return self.env._(
+            "MAX could not serve the file %(name)s (%(error)s): ask the resident "
+            "to send it again.",
+            name=name,
+            error=str(error),
+        )
+
+    def _enqueue_file(self, message, file, attempt=2):
+        """Try ``attempt`` (the first was made with the message) of fetching
+        ``file``, after its back-off."""
+        return (
+            self.sudo()
+            .with_delay(
+                eta=FILE_BACKOFF[min(attempt - 1, len(FILE_BACKOFF)) - 1],
+                description=f"MAX: fetch {file['name']}",
+            )
+            ._job_fetch_file(message.id, file, attempt)
+        )
+
+    def _job_fetch_file(self, message_id, file, attempt=2):
+        """Job: fetch a file MAX could not serve at first and add it to the
+        resident's message; after ``FILE_ATTEMPTS`` tries in all, name it in
+        a note."""
+        self.ensure_one()
+        message = self.env["mail.message"].sudo().browse(message_id).exists()
+        if not message or message.model != "helpdesk.ticket":
+            return "The message is gone"
+        ticket = self.env["helpdesk.ticket"].sudo().browse(message.res_id).exists()
+        if not ticket:
+            return "The ticket is gone"
+        problem = None
+        try:
+            content, content_type = self.gateway_id._max_client(retries=0).download(
+                file["url"], max_bytes=self._file_limit()
+            )
+        except MaxFileTooLarge:
+            problem = self._file_too_large(file["name"])
+        except MaxError as error:
+            if error.transient and attempt < FILE_ATTEMPTS:
+                self._enqueue_file(message, file, attempt + 1)
+                return f"Attempt {attempt} failed: {error}"
+            problem = (
+                self.env._(
+                    "MAX kept failing to serve the file %(name)s (%(error)s, "
+                    "%(count)s tries): ask the resident to send it again.",
+                    name=file["name"],
+                    error=str(error),
+                    count=attempt,
+                )
+                if error.transient
+                else self._file_not_served(file["name"], error)
+            )
+        if problem:
+            self._note_files(ticket, [problem])
+            return problem
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": self._file_name(file["name"], content_type),
+                    "raw": content,
+                    "res_model": "helpdesk.ticket",
+                    "res_id": ticket.id,
+                }
+            )
+        )
+        message.attachment_ids = [fields.Command.link(attachment.id)]
+        return "Fetched"
 
     def _identify(self, action):
         partners = self.env["res.partner"]

@@ -12,7 +12,7 @@ from odoo.tools import SQL
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools import max_updates
-from ..tools.max_errors import MaxError
+from .max_sending import own_transaction
 
 _logger = logging.getLogger(__name__)
 
@@ -20,6 +20,9 @@ _logger = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x4D4158  # "MAX"
 # Updates close together (a photo album, a double tap) are handled in one job.
 PROCESS_DELAY = 2
+# Tries of an update that conflicts with concurrent work before it is failed
+# and its chat goes on without it.
+MAX_ATTEMPTS = 5
 
 
 class MaxUpdate(models.Model):
@@ -57,6 +60,9 @@ class MaxUpdate(models.Model):
         index=True,
     )
     error = fields.Char(readonly=True)
+    attempts = fields.Integer(
+        readonly=True, help="Failed tries to process it (a conflict, MAX busy)."
+    )
     dialog_id = fields.Many2one("max.dialog", index="btree_not_null")
     ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null")
 
@@ -74,15 +80,51 @@ class MaxUpdate(models.Model):
 
     @api.model
     def _store_deliveries(self, gateway, deliveries):
-        """Read raw deliveries (long polling), log and drop the unreadable
-        ones, store the rest (``_store_updates``)."""
+        """Read raw deliveries (long polling) and store them: the readable
+        ones to be processed (``_store_updates``), the others as failed
+        (``_store_unreadable``), never dropped."""
         parsed = []
         for data in deliveries:
             try:
                 parsed.append((data, max_updates.parse_update(data)))
             except (max_updates.UpdateError, TypeError, ValueError) as error:
-                _logger.warning("MAX gateway %s: update refused: %s", gateway.id, error)
+                self._store_unreadable(gateway, data, error)
         return self._store_updates(gateway, parsed)
+
+    @api.model
+    def _store_unreadable(self, gateway, data, error):
+        """Keep a delivery this version cannot read (MAX changed something):
+        failed, with its raw body and the reason, for a manager to see and to
+        process again after an upgrade. Acknowledged: MAX must not retry it
+        for hours nor drop the subscription over it."""
+        self.check_access("create")
+        update_type, chat_key, timestamp = max_updates.salvage(data)
+        _logger.warning(
+            "MAX gateway %s: %s update kept unread: %s", gateway.id, update_type, error
+        )
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO max_update (gateway_id, company_id, dedup_key,
+                       update_type, chat_key, timestamp, seq, payload, state,
+                       error, attempts, create_uid, write_uid, create_date,
+                       write_date)
+                   VALUES (%s, %s, %s, %s, %s, %s, 0, %s, 'failed', %s, 0,
+                       %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+                   ON CONFLICT (gateway_id, dedup_key) DO NOTHING
+                   RETURNING id""",
+                gateway.id,
+                gateway.company_id.id or None,
+                max_updates.dedup_key(data) if isinstance(data, dict) else "?",
+                update_type,
+                chat_key,
+                timestamp,
+                json.dumps(data, ensure_ascii=False, default=str),
+                self.env._("Not understood: %(error)s", error=str(error))[:250],
+                self.env.uid,
+                self.env.uid,
+            )
+        )
+        return bool(self.env.cr.fetchone())
 
     @api.model
     def _store_updates(self, gateway, parsed):
@@ -93,13 +135,26 @@ class MaxUpdate(models.Model):
         rows = []
         for data, update in parsed:
             chat_key = self._chat_key(update)
-            if not update.known or not chat_key:
+            if (
+                not update.known
+                or not chat_key
+                or update.update_type in max_updates.GROUP_EVENTS
+            ):
+                # Unknown types, and who joined or left a house chat: nothing
+                # a dispatcher needs, nothing kept.
                 _logger.info(
-                    "MAX gateway %s: %s update acknowledged, not handled",
+                    "MAX gateway %s: %s update acknowledged, not kept",
                     gateway.id,
                     update.update_type if update.known else "unknown",
                 )
                 continue
+            if update.warnings:
+                _logger.info(
+                    "MAX gateway %s: %s update read without: %s",
+                    gateway.id,
+                    update.update_type,
+                    "; ".join(update.warnings),
+                )
             rows.append((update, chat_key, data))
         new = 0
         for update, chat_key, data in rows:
@@ -236,7 +291,8 @@ class MaxUpdate(models.Model):
         gateway = gateway.with_user(bot).with_company(gateway.company_id)
         outbox = {}
         for update in worker:
-            update._process(gateway, outbox)
+            if update.state == "pending":
+                update._process(gateway, outbox)
         # Committed with the updates they answer: processed once, answered
         # once, after this chat's earlier answers.
         for dialog, messages in outbox.items():
@@ -244,31 +300,55 @@ class MaxUpdate(models.Model):
         return f"{len(pending)} update(s)"
 
     def _process(self, gateway, outbox):
+        """Handle this update in a savepoint: what it did and the answers it
+        made are kept together, or neither."""
         self.ensure_one()
-        update = max_updates.parse_update(json.loads(self.payload))
         try:
             with self.env.cr.savepoint():
+                update = max_updates.parse_update(json.loads(self.payload))
+                answers = []
                 if self.chat_key.startswith("c"):
                     self.env["max.chat.alert"]._handle_group_update(gateway, update)
+                    values = {}
                 else:
                     dialog = self.env["max.dialog"]._for_update(gateway, update)
-                    ticket = dialog._handle(update, outbox.setdefault(dialog, []))
-                    self.write({"dialog_id": dialog.id, "ticket_id": ticket.id})
-                self.state = "done"
-        except MaxError as error:
-            if error.transient:
-                # A file that could not be fetched yet: the whole chat is
-                # retried later, in order, nothing half done.
-                raise RetryableJobError(str(error), seconds=30) from error
-            self._failed(error)
-        except psycopg2.OperationalError:
-            # A concurrent update (serialization failure, lock): the job is
-            # retried as a whole by queue_job, not this update marked failed.
+                    values = {}
+                    if dialog:
+                        ticket = dialog._handle(update, answers)
+                        values = {"dialog_id": dialog.id, "ticket_id": ticket.id}
+                self.write(dict(values, state="done", error=False))
+        except psycopg2.OperationalError as error:
+            # A concurrent update (serialization failure, lock): queue_job
+            # retries the chat, a bounded number of times for this update.
+            self._count_attempt(error)
             raise
+        except max_updates.UpdateError as error:
+            self._failed(error)
         except Exception as error:  # pylint: disable=broad-except
             # Kept, visible and replayable; the chat's other updates go on.
             _logger.exception("MAX update %s could not be processed", self.id)
             self._failed(error)
+        else:
+            if values.get("dialog_id") and answers:
+                outbox.setdefault(
+                    self.env["max.dialog"].browse(values["dialog_id"]), []
+                )
+                outbox[self.env["max.dialog"].browse(values["dialog_id"])] += answers
+
+    def _count_attempt(self, error):
+        """One more failed try, committed whatever happens to the job: past
+        ``MAX_ATTEMPTS`` the update is failed and the chat goes on without
+        it."""
+        with own_transaction(self.env) as cr:
+            cr.execute(
+                """UPDATE max_update
+                      SET attempts = coalesce(attempts, 0) + 1,
+                          state = CASE WHEN coalesce(attempts, 0) + 1 >= %s
+                                       THEN 'failed' ELSE state END,
+                          error = %s
+                    WHERE id = %s""",
+                [MAX_ATTEMPTS, f"{error.__class__.__name__}: {error}"[:250], self.id],
+            )
 
     def _failed(self, error):
         self.write(

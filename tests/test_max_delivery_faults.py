@@ -8,13 +8,16 @@ at ``limit_time_real``; what it committed on the side stays."""
 import itertools
 import uuid
 
+import psycopg2
+
 from odoo import api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..tools import fake_max
+from ..models.max_update import MAX_ATTEMPTS
+from ..tools import fake_max, max_updates
 from .max_common import MAX_OPENAPI, RESIDENT, TOKEN
 
 MUTED = (
@@ -209,3 +212,112 @@ class TestMaxDeliveryFaults(TransactionCase):
         self.assertIn("refused", status[self.ids["gateway"]][0])
         self.assertEqual(self.states(), ["queued", "queued"])
         self.assertEqual(self.fake.refused, 1)
+
+
+@tagged("post_install", "-at_install")
+class TestMaxUpdateConflicts(TransactionCase):
+    """An update that keeps conflicting with concurrent work is tried a
+    bounded number of times, then failed with its reason; its chat goes on."""
+
+    def setUp(self):
+        super().setUp()
+        fake = fake_max.FakeMax(TOKEN)
+        fake.base_url = "http://127.0.0.1:9"
+        self.cursors = []
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            company = env["res.company"].create(
+                {"name": f"УК Конфликт {uuid.uuid4().hex[:8]}"}
+            )
+            gateway = env["mail.gateway"].create(
+                {
+                    "name": "Conflicts bot",
+                    "gateway_type": "max",
+                    "token": TOKEN,
+                    "max_api_url": "http://127.0.0.1:9",
+                    "company_id": company.id,
+                }
+            )
+            first = fake.resident_message(RESIDENT, "Первое")
+            env["max.update"]._store_updates(
+                gateway, [(first, max_updates.parse_update(first))]
+            )
+            dialog = env["max.dialog"]._for_update(
+                gateway, max_updates.parse_update(first)
+            )
+            later = fake.resident_message(RESIDENT, "Второе")
+            later["timestamp"] = later["message"]["timestamp"] = first["timestamp"] + 1
+            env["max.update"]._store_updates(
+                gateway, [(later, max_updates.parse_update(later))]
+            )
+            self.ids = {
+                "company": company.id,
+                "gateway": gateway.id,
+                "dialog": dialog.id,
+                "partner": dialog.partner_id.id,
+            }
+        self.addCleanup(self.drop_committed_data)
+
+    def drop_committed_data(self):
+        for cr in self.cursors:
+            cr.rollback()
+            cr.close()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {"active_test": False})
+            env["queue.job"].search(
+                [("identity_key", "like", f"max-%-{self.ids['gateway']}-%")]
+            ).unlink()
+            env["helpdesk.ticket"].search(
+                [("company_id", "=", self.ids["company"])]
+            ).unlink()
+            env["mail.gateway"].browse(self.ids["gateway"]).unlink()
+            env["res.partner"].browse(self.ids["partner"]).unlink()
+            company = env["res.company"].browse(self.ids["company"])
+            partner = company.partner_id
+            company.unlink()
+            partner.unlink()
+
+    def worker(self):
+        cr = self.registry.cursor()
+        self.cursors.append(cr)
+        cr.execute("SET lock_timeout = '3s'")
+        return api.Environment(cr, api.SUPERUSER_ID, {})
+
+    def process_while_someone_writes_the_dialog(self):
+        job = self.worker()
+        # The job's snapshot is taken...
+        job["max.dialog"].browse(self.ids["dialog"]).read(["name"])
+        # ...then a dispatcher's change to the dialog commits first.
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            env["max.dialog"].browse(self.ids["dialog"]).flat = "12"
+        try:
+            return job["max.update"]._job_process_chat(
+                self.ids["gateway"], f"u{RESIDENT}"
+            )
+        finally:
+            job.cr.rollback()
+
+    def updates(self):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                """SELECT state, attempts, error FROM max_update
+                    WHERE gateway_id = %s ORDER BY timestamp""",
+                [self.ids["gateway"]],
+            )
+            return cr.fetchall()
+
+    @mute_logger("odoo.sql_db")
+    def test_a_conflicting_update_is_failed_after_bounded_tries(self):
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            with self.assertRaises(psycopg2.errors.SerializationFailure):
+                self.process_while_someone_writes_the_dialog()
+            state, attempts, error = self.updates()[0]
+            self.assertEqual(attempts, attempt)
+            self.assertIn("SerializationFailure", error)
+        self.assertEqual(state, "failed")
+        # The chat goes on: the later update is processed.
+        job = self.worker()
+        job["max.update"]._job_process_chat(self.ids["gateway"], f"u{RESIDENT}")
+        job.cr.commit()
+        self.assertEqual([row[0] for row in self.updates()], ["failed", "done"])

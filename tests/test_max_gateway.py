@@ -158,3 +158,13 @@ class TestMaxGateway(MaxCase):
         )
         self.run_jobs()
         self.assertIn(f"Ваша заявка № {ticket.number}", self.texts()[-1])
+
+    def test_a_bot_of_another_company_works_in_it(self):
+        other = self.env["res.company"].create({"name": "УК «Второй дом»"})
+        self.gateway.company_id = other
+        bot = self.env.ref("helpdesk_gis_zhkh_max.user_max_bot")
+        self.assertIn(other, bot.company_ids)
+        self.deliver(self.fake.resident_message(RESIDENT, "Течёт кран"))
+        ticket = self.dialog().ticket_ids
+        self.assertEqual(ticket.company_id, other)
+        self.assertEqual(self.env["max.update"].search([]).state, "done")

@@ -6,7 +6,10 @@ why. Updates carry no id and may come twice or out of order: each gets a
 dedup key (``message.body.mid`` with the update type, the callback id...)
 and an order key (timestamp, then the message's ``seq``). Update types this
 module does not know are kept as ``Update(known=False)``: acknowledged and
-logged, never an error.
+logged, never an error. An optional part of the wrong type (an API change)
+is read as absent and noted in ``Update.warnings``: the resident's message
+is not lost to it. What cannot be read at all is still salvaged enough
+(``salvage``) to be stored and shown, not dropped.
 """
 
 import dataclasses
@@ -33,6 +36,17 @@ KNOWN_TYPES = (
     "dialog_removed",
 )
 FILE_KINDS = ("image", "video", "audio", "file")
+# Events of group chats: who joined or left, the title. They say nothing a
+# dispatcher needs and name people: never stored (152-ФЗ: collect only what
+# is needed).
+GROUP_EVENTS = (
+    "bot_added",
+    "bot_removed",
+    "user_added",
+    "user_removed",
+    "chat_title_changed",
+    "message_chat_created",
+)
 
 
 class UpdateError(ValueError):
@@ -87,6 +101,8 @@ class Update:
     callback_id: str = None
     payload: str = None  # a button's payload, or a deep link's start payload
     locale: str = None
+    # Optional parts read as absent because of their type (an API change).
+    warnings: list = dataclasses.field(default_factory=list)
 
     @property
     def is_dialog(self):
@@ -104,6 +120,16 @@ class Update:
     @property
     def contact(self):
         return next((a.contact for a in self.attachments if a.contact), None)
+
+    @property
+    def other_attachments(self):
+        """Attachments the bot does not read (a location, a sticker, a kind
+        MAX added): named to the staff, not silently dropped."""
+        return [
+            a
+            for a in self.attachments
+            if a.kind not in (*FILE_KINDS, "contact", "inline_keyboard")
+        ]
 
 
 def read_body(raw, max_bytes=MAX_BODY_BYTES):
@@ -135,7 +161,19 @@ def _get(data, key, kind, required=False, default=None):
     return value
 
 
-def _person(data, required=False):
+def _opt(data, key, kind, warnings, default=None):
+    """An optional part: of the wrong type, it is read as absent and the
+    reader says so in ``warnings`` (MAX may change a field: the message
+    itself must still come through)."""
+    try:
+        return _get(data, key, kind, default=default)
+    except UpdateError as error:
+        warnings.append(str(error))
+        return default
+
+
+def _person(data, required=False, warnings=None):
+    warnings = [] if warnings is None else warnings
     if data is None:
         if required:
             raise UpdateError("user missing")
@@ -144,11 +182,11 @@ def _person(data, required=False):
         raise UpdateError("user: not an object")
     return Person(
         user_id=_get(data, "user_id", int, required=True),
-        first_name=_get(data, "first_name", str, default="")
-        or _get(data, "name", str, default=""),
-        last_name=_get(data, "last_name", str, default=""),
-        username=_get(data, "username", str),
-        is_bot=bool(_get(data, "is_bot", bool, default=False)),
+        first_name=_opt(data, "first_name", str, warnings, default="")
+        or _opt(data, "name", str, warnings, default=""),
+        last_name=_opt(data, "last_name", str, warnings, default=""),
+        username=_opt(data, "username", str, warnings),
+        is_bot=bool(_opt(data, "is_bot", bool, warnings, default=False)),
     )
 
 
@@ -169,7 +207,7 @@ def _name_from_vcard(vcf):
     return ""
 
 
-def _attachment(data):
+def _attachment(data, warnings):
     if not isinstance(data, dict):
         raise UpdateError("attachment: not an object")
     kind = _get(data, "type", str, required=True)
@@ -177,15 +215,15 @@ def _attachment(data):
     payload = payload if isinstance(payload, dict) else {}
     attachment = Attachment(
         kind=kind,
-        url=_get(payload, "url", str),
-        token=_get(payload, "token", str),
-        filename=_get(data, "filename", str),
-        size=_get(data, "size", int),
+        url=_opt(payload, "url", str, warnings),
+        token=_opt(payload, "token", str, warnings),
+        filename=_opt(data, "filename", str, warnings),
+        size=_opt(data, "size", int, warnings),
     )
     if kind == "contact":
         vcf = _get(payload, "vcf_info", str)
         info = payload.get("max_info")
-        person = _person(info) if isinstance(info, dict) else None
+        person = _person(info, warnings=warnings) if isinstance(info, dict) else None
         attachment.contact = Contact(
             vcf_info=vcf,
             hash=_get(payload, "hash", str),
@@ -202,7 +240,9 @@ def _message(update, data):
         return
     if not isinstance(message, dict):
         raise UpdateError("message: not an object")
-    update.user = update.user or _person(message.get("sender"))
+    update.user = update.user or _person(
+        message.get("sender"), warnings=update.warnings
+    )
     recipient = message.get("recipient") or {}
     if not isinstance(recipient, dict):
         raise UpdateError("recipient: not an object")
@@ -212,13 +252,13 @@ def _message(update, data):
     body = message.get("body") or {}
     if not isinstance(body, dict):
         raise UpdateError("body: not an object")
-    update.mid = _get(body, "mid", str)
-    update.seq = _get(body, "seq", int)
+    update.mid = _opt(body, "mid", str, update.warnings)
+    update.seq = _opt(body, "seq", int, update.warnings)
     update.text = (_get(body, "text", str, default="") or "").strip()
     attachments = body.get("attachments") or []
     if not isinstance(attachments, list):
         raise UpdateError("attachments: not a list")
-    update.attachments = [_attachment(a) for a in attachments]
+    update.attachments = [_attachment(a, update.warnings) for a in attachments]
 
 
 def _dict(value):
@@ -254,8 +294,8 @@ def parse_update(data):
         timestamp=timestamp,
         key=dedup_key(data),
         known=update_type in KNOWN_TYPES,
-        locale=_get(data, "user_locale", str),
     )
+    update.locale = _opt(data, "user_locale", str, update.warnings)
     if not update.known:
         return update
     if update_type == "message_callback":
@@ -267,13 +307,13 @@ def parse_update(data):
         _message(update, data)
         # That message is the bot's own, holding the keyboard: its sender,
         # text and files are not the user's.
-        update.user = _person(callback.get("user"), required=True)
+        update.user = _person(callback.get("user"), True, update.warnings)
         update.text, update.attachments = "", []
         update.timestamp = _get(callback, "timestamp", int, default=timestamp)
     elif update_type in ("bot_started", "bot_stopped", "bot_added", "bot_removed"):
-        update.user = _person(data.get("user"), required=True)
+        update.user = _person(data.get("user"), True, update.warnings)
         update.chat_id = _get(data, "chat_id", int)
-        update.payload = _get(data, "payload", str)
+        update.payload = _opt(data, "payload", str, update.warnings)
         dialog = update_type in ("bot_started", "bot_stopped")
         update.chat_type = "dialog" if dialog else "chat"
     elif update_type in MESSAGE_TYPES:
@@ -281,9 +321,43 @@ def parse_update(data):
         if update_type == "message_created" and update.user is None:
             raise UpdateError("message without a sender")
     else:
-        update.user = _person(data.get("user"))
+        update.user = _person(data.get("user"), warnings=update.warnings)
         update.chat_id = _get(data, "chat_id", int)
+        update.chat_type = "chat" if update_type in GROUP_EVENTS else "dialog"
     return update
+
+
+def salvage(data):
+    """``(update type, chat key, timestamp)`` of a delivery the reader
+    refused, as far as they can be read, never raising: enough to store it
+    where a manager sees it (and to process it again after an upgrade)."""
+    data = _dict(data)
+    update_type = data.get("update_type")
+    update_type = update_type[:64] if isinstance(update_type, str) else "?"
+    timestamp = data.get("timestamp")
+    timestamp = timestamp if isinstance(timestamp, int) else 0
+    message = _dict(data.get("message"))
+    recipient = _dict(message.get("recipient"))
+    chat_id = recipient.get("chat_id")
+    if recipient.get("chat_type") in ("chat", "channel") and isinstance(chat_id, int):
+        return update_type, f"c{chat_id}", timestamp
+    for person in (
+        _dict(message.get("sender")),
+        _dict(_dict(data.get("callback")).get("user")),
+        _dict(data.get("user")),
+    ):
+        user_id = person.get("user_id")
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            return update_type, f"u{user_id}", timestamp
+    chat_id = data.get("chat_id")
+    if (
+        update_type in GROUP_EVENTS
+        and isinstance(chat_id, int)
+        and not isinstance(chat_id, bool)
+    ):
+        return update_type, f"c{chat_id}", timestamp
+    # A dialog's chat id is not its resident: better unknown than wrong.
+    return update_type, "?", timestamp
 
 
 def contact_is_senders_own(contact, sender_id, token):

@@ -10,6 +10,7 @@ from hgzm_tools.max_updates import (
     parse_update,
     phone_from_vcard,
     read_body,
+    salvage,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -252,3 +253,91 @@ def test_a_contact_proves_the_senders_own_number(fake):
 )
 def test_phone_from_vcard(vcf, phone):
     assert phone_from_vcard(vcf) == phone
+
+
+def test_a_changed_optional_field_is_read_as_absent(fake):
+    update = fake.resident_message(RESIDENT, "Вот акт", first_name="Анна")
+    document = fake.file_attachment("акт.pdf", b"%PDF", "file")
+    document["size"] = "4"
+    update["message"]["sender"]["username"] = ["new"]
+    update["message"]["body"]["seq"] = "7"
+    update["message"]["body"]["attachments"] = [document]
+    parsed = parse_update(update)
+    assert parsed.text == "Вот акт" and parsed.user.first_name == "Анна"
+    assert parsed.files[0].size is None and parsed.files[0].url
+    assert parsed.seq is None
+    assert len(parsed.warnings) == 3
+
+
+def test_what_the_bot_does_not_read_is_listed(fake):
+    update = fake.resident_message(RESIDENT, "Я здесь")
+    update["message"]["body"]["attachments"] = [
+        {"type": "location", "latitude": 1.0, "longitude": 2.0},
+        fake.file_attachment("a.jpg", b"J", "image"),
+    ]
+    parsed = parse_update(update)
+    assert [a.kind for a in parsed.other_attachments] == ["location"]
+    assert [a.kind for a in parsed.files] == ["image"]
+
+
+def test_group_events_belong_to_the_group(fake):
+    for update_type in ("user_added", "user_removed", "chat_title_changed"):
+        parsed = parse_update(
+            {
+                "update_type": update_type,
+                "timestamp": 1,
+                "chat_id": -5,
+                "user": fake.user(RESIDENT),
+            }
+        )
+        assert parsed.chat_type == "chat" and parsed.chat_id == -5
+    muted = parse_update(
+        {"update_type": "dialog_muted", "timestamp": 1, "user": fake.user(RESIDENT)}
+    )
+    assert muted.chat_type == "dialog"
+
+
+GROUP_RECIPIENT = {"chat_type": "chat", "chat_id": -4}
+DIALOG_RECIPIENT = {"chat_type": "dialog", "chat_id": 9}
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (
+            {"update_type": "message_created", "timestamp": 3},
+            ("message_created", "?", 3),
+        ),
+        (
+            {"update_type": 5, "message": {"sender": {"user_id": 7}}},
+            ("?", "u7", 0),
+        ),
+        (
+            {
+                "update_type": "x",
+                "message": {"recipient": {"chat_type": "chat", "chat_id": -4}},
+            },
+            ("x", "c-4", 0),
+        ),
+        (
+            {
+                "update_type": "x",
+                "message": {"recipient": {"chat_type": "dialog", "chat_id": 9}},
+            },
+            ("x", "?", 0),
+        ),
+        ({"update_type": "user_added", "chat_id": -8}, ("user_added", "c-8", 0)),
+        ({"callback": {"user": {"user_id": True}}}, ("?", "?", 0)),
+        ([], ("?", "?", 0)),
+    ],
+)
+def test_salvage_reads_what_it_can(data, expected):
+    assert salvage(data) == expected
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_salvage_never_fails(data):
+    update_type, chat_key, timestamp = salvage(data)
+    assert isinstance(update_type, str) and isinstance(chat_key, str)
+    assert isinstance(timestamp, int)
