@@ -12,7 +12,12 @@ own process, Odoo started by this script). Prints, from one run:
     how many were processed (exactly N expected) and the time until the
     queue is empty;
 (c) N fuzzed deliveries: status codes (no 5xx expected) and whether the
-    invalid ones created anything.
+    invalid ones created anything;
+(d) N staff replies to residents sent through the job runner (2 Odoo
+    workers), once with MAX answering every call, once while it answers
+    30 % of them with HTTP 429 or 5xx and the worker running a send job is
+    killed with ``kill -9`` once mid-run: deliveries per reply (each must
+    be exactly 1), time to drain, and the ratio of the two runs.
 """
 
 import argparse
@@ -21,6 +26,7 @@ import importlib.util
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -65,22 +71,27 @@ def percentile(values, share):
 
 
 class OdooServer:
-    """``python -m odoo`` in its own process: the real HTTP stack."""
+    """``python -m odoo`` in its own process: the real HTTP stack (with
+    ``workers``, Odoo's prefork server: jobs run in worker processes)."""
 
-    def __init__(self, conf, port, channels):
+    def __init__(self, conf, port, channels, workers=0):
         self.port = port
         env = dict(os.environ, ODOO_QUEUE_JOB_CHANNELS=channels)
+        # The prefork server starts its websocket process again from its own
+        # command (sys.argv[0]): a script, not ``-m odoo``'s __main__.py.
+        script = Path(sys.executable).with_name("odoo")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "odoo"]
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "odoo",
+                *command,
                 "-c",
                 conf,
                 "--http-port",
                 str(port),
                 "--max-cron-threads",
                 "0",
+                "--workers",
+                str(workers),
                 "--load",
                 "base,web,queue_job",
                 "--log-level",
@@ -371,11 +382,19 @@ def fuzzed(rng, fake, tools, index):
 
 
 def expected_stored(tools, body):
+    """The key under which a delivery is kept, or None: a JSON object that
+    cannot be read is kept too (failed), unknown types and group events are
+    not."""
+    updates = tools.max_updates
     try:
-        update = tools.max_updates.parse_update(tools.max_updates.read_body(body))
-    except (tools.max_updates.UpdateError, TypeError, ValueError):
+        data = updates.read_body(body)
+    except updates.UpdateError:
         return None
-    if not update.known:
+    try:
+        update = updates.parse_update(data)
+    except (updates.UpdateError, TypeError, ValueError):
+        return updates.dedup_key(data)
+    if not update.known or update.update_type in updates.GROUP_EVENTS:
         return None
     if update.chat_type in ("chat", "channel"):
         chat = update.chat_id
@@ -433,14 +452,135 @@ def part_fuzz(registry, server, tools, webhook, secret, count):
     )
 
 
+def post_replies(registry, gateway_id, count, residents, run):
+    """``count`` staff replies on the tickets of ``residents`` bot users,
+    committed at once; returns their texts."""
+    with registry.cursor() as cr:
+        env = superuser_env(cr)
+        gateway = env["mail.gateway"].browse(gateway_id)
+        tickets = []
+        for index in range(residents):
+            user_id = 300000 + run * 10000 + index
+            partner = env["res.partner"].create({"name": f"Жилец {run}-{index}"})
+            dialog = env["max.dialog"].create(
+                {
+                    "name": partner.name,
+                    "gateway_id": gateway.id,
+                    "max_user_id": str(user_id),
+                    "max_chat_id": str(user_id),
+                    "partner_id": partner.id,
+                }
+            )
+            values = gateway._max_ticket_values(f"Заявка {run}-{index}", "Течёт")
+            values.update(partner_id=partner.id, max_dialog_id=dialog.id)
+            tickets.append(env["helpdesk.ticket"].create(values))
+        texts = [f"Ответ {run}-{index}" for index in range(count)]
+        for index, text in enumerate(texts):
+            tickets[index % residents].message_post(
+                body=text, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+    return texts
+
+
+def outbox_counts(registry):
+    with registry.cursor() as cr:
+        cr.execute("SELECT state, count(*) FROM max_outbox GROUP BY state")
+        return dict(cr.fetchall())
+
+
+def kill_a_sending_worker(registry):
+    """``kill -9`` the worker process running a send job (None if none
+    runs right now)."""
+    with registry.cursor() as cr:
+        cr.execute(
+            """SELECT worker_pid, uuid FROM queue_job
+                WHERE state = 'started' AND method_name = '_job_send_lane'
+                  AND worker_pid IS NOT NULL LIMIT 1"""
+        )
+        row = cr.fetchone()
+    if not row:
+        return None
+    try:
+        os.kill(row[0], signal.SIGKILL)
+    except ProcessLookupError:
+        return None
+    return row
+
+
+def one_replies_run(registry, args, gateway_id, count, run, faults):
+    control(args.fake, "reset")
+    control(args.fake, "chaos", {"share": 0.3 if faults else 0, "seed": run})
+    texts = post_replies(registry, gateway_id, count, max(1, count // 10), run)
+    port = free_port()
+    started = time.perf_counter()
+    server = OdooServer(args.config, port, "root:4", workers=2)
+    killed = None
+    try:
+        while True:
+            counts = outbox_counts(registry)
+            waiting = counts.get("queued", 0) + counts.get("sending", 0)
+            if faults and not killed and counts.get("sent", 0) >= count // 3:
+                killed = kill_a_sending_worker(registry)
+                if killed:
+                    print(
+                        f"  kill -9 of worker {killed[0]} while it sent (job "
+                        f"{killed[1][:8]}), {counts.get('sent', 0)} sent so far",
+                        flush=True,
+                    )
+            if not waiting:
+                break
+            if time.perf_counter() - started > args.timeout:
+                print(f"  NOT DRAINED after {args.timeout} s: {counts}", flush=True)
+                break
+            time.sleep(0.5)
+        drained = time.perf_counter() - started
+    finally:
+        server.stop()
+    result = control(args.fake, "counts")
+    seen = result["counts"]
+    per_reply = [seen.get(text, 0) for text in texts]
+    exact = sum(1 for n in per_reply if n == 1)
+    states = outbox_counts(registry)
+    print(
+        f"  {'faults' if faults else 'no faults'}: {count} replies drained in "
+        f"{drained:.1f} s; deliveries per reply: min {min(per_reply)}, max "
+        f"{max(per_reply)}, exactly once {exact}/{count}; outbox {states}; "
+        f"MAX calls {result['calls']}, answered 429/5xx {result['chaos_answers']}"
+        + (f"; worker killed: {'yes' if killed else 'NO'}" if faults else ""),
+        flush=True,
+    )
+    return drained, exact == count
+
+
+def part_replies(registry, args, gateway_id, count):
+    print(
+        f"(d) {count} staff replies to {max(1, count // 10)} residents, 2 Odoo "
+        "workers, job runner on",
+        flush=True,
+    )
+    calm, calm_ok = one_replies_run(registry, args, gateway_id, count, 1, False)
+    bad, bad_ok = one_replies_run(registry, args, gateway_id, count, 2, True)
+    print(
+        f"  ratio with faults / without: {bad / calm:.2f}; every reply delivered "
+        f"exactly once in both runs: {calm_ok and bad_ok}",
+        flush=True,
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("--fake", required=True)
     parser.add_argument("--count", type=int, default=10000)
+    parser.add_argument(
+        "--replies", type=int, default=0, help="replies in (d) (default: count)"
+    )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument(
-        "--parts", default="latency,duplicates,fuzz", help="comma-separated"
+        "--parts", default="latency,duplicates,fuzz,replies", help="comma-separated"
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=1800, help="seconds (d) may take to drain"
     )
     args = parser.parse_args()
     tools = load_tools()
@@ -476,6 +616,14 @@ def main():
             part_fuzz(registry, server, tools, webhook, secret, args.count)
         finally:
             server.stop()
+    if "replies" in parts:
+        with registry.cursor() as cr:
+            gateway_id = (
+                superuser_env(cr)["mail.gateway"]
+                .search([("name", "=", "Bench MAX bot")], limit=1)
+                .id
+            )
+        part_replies(registry, args, gateway_id, args.replies or args.count)
 
 
 if __name__ == "__main__":

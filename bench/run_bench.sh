@@ -14,7 +14,12 @@
 #                                     against trivial routes (and OCA
 #                                     mail_gateway_telegram with
 #                                     BENCH_TELEGRAM=1), N updates delivered
-#                                     twice, N fuzzed deliveries
+#                                     twice, N fuzzed deliveries; then 1,000
+#                                     staff replies (BENCH_REPLIES) sent with
+#                                     and without a bad day (30 % of MAX's
+#                                     answers 429/5xx, a worker killed -9):
+#                                     deliveries per reply, time to drain
+#                                     BENCH_PARTS picks parts, e.g. replies
 # (bench/bench_calculator.py needs no database.)
 set -euo pipefail
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -67,7 +72,7 @@ port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
 if [ "$kind" = max ]; then
     (cd "$addon_dir" && exec "$python" -m tools.fake_max --port "$port" --token bench-max-token) &
     fake_pid=$!
-    "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count" --parts "${BENCH_PARTS:-latency,duplicates,fuzz}"
+    "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count" --replies "${BENCH_REPLIES:-1000}" --parts "${BENCH_PARTS:-latency,duplicates,fuzz,replies}"
     exit $?
 fi
 # The fake runs in its own process: its memory and CPU are not the import's.

@@ -10,7 +10,7 @@ forgets it and no business transaction waits on it."""
 import contextlib
 import logging
 
-import psycopg2
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, STATUS_READY
 
 from odoo import api, fields, models
 
@@ -32,6 +32,13 @@ def own_transaction(env):
     # jobs in one transaction, where "own" is a savepoint of it).
     env.flush_all()
     with env.registry.cursor() as cr:
+        connection = cr.connection
+        if connection.status == STATUS_READY:
+            # Counters and compare-and-set updates: after waiting for a
+            # concurrent writer, work on its result (not a serialization
+            # error, as Odoo's REPEATABLE READ would give). Not in tests,
+            # whose cursors are savepoints of one transaction.
+            connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
         # Never wait long on a row: these updates touch one row each.
         cr.execute("SET LOCAL lock_timeout = '10s'")
         yield cr
@@ -97,19 +104,17 @@ class MaxSending(models.Model):
         """The bot's row, made on first use. False while the bot itself is
         not committed yet (made in the caller's transaction): no pace to
         keep for a bot nobody else can use."""
-        try:
-            with cr.savepoint(flush=False):
-                cr.execute(
-                    """INSERT INTO max_sending (gateway_id, next_slot, paused,
-                           create_uid, write_uid, create_date, write_date)
-                       VALUES (%s, 0, false, %s, %s, now() at time zone 'UTC',
-                               now() at time zone 'UTC')
-                       ON CONFLICT (gateway_id) DO NOTHING""",
-                    [gateway_id, self.env.uid, self.env.uid],
-                )
-        except psycopg2.IntegrityError:
-            return False
-        return True
+        cr.execute(
+            """INSERT INTO max_sending (gateway_id, next_slot, paused,
+                   create_uid, write_uid, create_date, write_date)
+               SELECT id, 0, false, %s, %s, now() at time zone 'UTC',
+                      now() at time zone 'UTC'
+                 FROM mail_gateway WHERE id = %s
+               ON CONFLICT (gateway_id) DO NOTHING""",
+            [self.env.uid, self.env.uid, gateway_id],
+        )
+        cr.execute("SELECT 1 FROM max_sending WHERE gateway_id = %s", [gateway_id])
+        return bool(cr.fetchone())
 
     @api.model
     def _reserve(self, gateway_id, interval):

@@ -23,6 +23,7 @@ import hmac
 import itertools
 import json
 import logging
+import random
 import re
 import threading
 import time
@@ -134,6 +135,10 @@ class FakeMax:
             self.recent_calls = []
             self.rate_limited = 0
             self.refused = 0  # calls refused for a wrong token
+            # A bad day: this share of the bot's calls answered 429 or 503.
+            self.chaos_share = 0.0
+            self.chaos_rng = random.Random(0)
+            self.chaos_answers = 0
 
     # -- scenario controls -----------------------------------------------------
 
@@ -150,6 +155,21 @@ class FakeMax:
                         return None
                     return self.failures.pop(index)
         return None
+
+    def chaos(self):
+        """A fault of a bad day for the next call, or None."""
+        with self.lock:
+            if not self.chaos_share or self.chaos_rng.random() >= self.chaos_share:
+                return None
+            self.chaos_answers += 1
+            if self.chaos_rng.random() < 0.5:
+                return Failure(
+                    status=429,
+                    code="too.many.requests",
+                    message="Too many requests",
+                    retry_after="1",
+                )
+            return Failure()
 
     def over_rate(self):
         """Whether one more call now exceeds ``rate_limit`` per second."""
@@ -532,6 +552,8 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={"Retry-After": fake.rate_retry_after},
             )
         failure = fake._take_failure(path)
+        if failure is None and not is_file:
+            failure = fake.chaos()
         if failure is None and is_file:
             return self._file(path.rsplit("/", 1)[1])
         if failure and failure.lost_answer:
@@ -717,6 +739,24 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/control/fail":
             fake.fail_next(int(data.pop("count", 1)), **data)
             return {"ok": True}
+        if path == "/control/chaos":
+            with fake.lock:
+                fake.chaos_share = float(data.get("share") or 0)
+                fake.chaos_rng = random.Random(data.get("seed") or 0)
+                fake.chaos_answers = 0
+            return {"ok": True}
+        if path == "/control/counts":
+            # How many times the bot sent each text (exactly-once checks).
+            with fake.lock:
+                counts = {}
+                for message in fake.messages:
+                    text = message["body"]["text"]
+                    counts[text] = counts.get(text, 0) + 1
+                return {
+                    "counts": counts,
+                    "chaos_answers": fake.chaos_answers,
+                    "calls": len(fake.sent),
+                }
         if path == "/control/state":
             with fake.lock:
                 return {
