@@ -521,6 +521,9 @@ class HelpdeskTicket(models.Model):
         }
 
     def action_max_dismiss_link(self):
+        # The suggestion is the bridge's (read-only in the form): only who
+        # may change the ticket dismisses it.
+        self.check_access("write")
         self.sudo().max_link_ticket_id = False
         return True
 

@@ -17,3 +17,4 @@ from . import test_lighter_calls
 from . import test_mail_privacy
 from . import test_operations
 from . import test_demo
+from . import test_residents_access
