@@ -1,12 +1,15 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import datetime
 import logging
 import mimetypes
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, html2plaintext, plaintext2html
 
 from ..tools import max_client
 from ..tools import max_dialog as conversation
@@ -16,6 +19,9 @@ _logger = logging.getLogger(__name__)
 
 MAX_REPLY_ATTEMPTS = 6
 REQUESTS_SHOWN = 5
+# Records of each kind deleted per run of the retention cron; it wakes itself
+# up for the rest.
+PURGE_BATCH = 500
 
 
 def _keyboard(rows):
@@ -120,6 +126,7 @@ class MaxDialog(models.Model):
                 "name": name,
                 "company_id": gateway.company_id.id,
                 "comment": self.env._("Wrote to the MAX bot, not identified yet."),
+                "max_provisional_gateway_id": gateway.id,
             }
         )
         return self.create(
@@ -314,6 +321,9 @@ class MaxDialog(models.Model):
             ).write({"author_id": partner.id})
             provisional.active = False
         self.write({"partner_id": partner.id, "identified": True})
+        if partner.max_provisional_gateway_id:
+            # Identified: a resident's contact now, kept as any other.
+            partner.max_provisional_gateway_id = False
         channels = self.env["res.partner.gateway.channel"].sudo()
         if not channels.search_count(
             [("partner_id", "=", partner.id), ("gateway_id", "=", self.gateway_id.id)]
@@ -496,6 +506,159 @@ class MaxDialog(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return True
+
+    # -- retention of residents' data --
+
+    @api.model
+    def _cron_purge_expired(self, batch=PURGE_BATCH):
+        """The organisation's retention of residents' data (152-FZ), per
+        bot: dialogs idle past it with no open ticket, failed updates, and
+        the contacts the bot created for residents never identified once no
+        ticket or dialog needs them. In batches; the cron runs again for
+        the rest."""
+        gateways = (
+            self.env["mail.gateway"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("gateway_type", "=", "max")])
+        )
+        now = fields.Datetime.now()
+        counts = {"dialogs": 0, "updates": 0, "contacts": 0}
+        more = False
+        for gateway in gateways:
+            # Dialogs first: a dialog deleted frees its unidentified contact.
+            for kind, days, purge in (
+                ("dialogs", gateway.max_dialog_retention_days, self._purge_dialogs),
+                (
+                    "updates",
+                    gateway.max_failed_update_retention_days,
+                    self._purge_failed_updates,
+                ),
+                ("contacts", gateway.max_contact_retention_days, self._purge_contacts),
+            ):
+                if days <= 0:
+                    continue
+                limit = now - datetime.timedelta(days=days)
+                purged = purge(gateway, limit, batch)
+                counts[kind] += purged
+                more = more or purged >= batch
+        if more:
+            self.env.ref("helpdesk_gis_zhkh_max.ir_cron_max_retention_purge")._trigger()
+        if any(counts.values()):
+            _logger.info(
+                "MAX: purged past their retention: %(dialogs)s dialog(s), "
+                "%(updates)s failed update(s), %(contacts)s unidentified contact(s)",
+                counts,
+            )
+        return counts
+
+    @api.model
+    def _purge_dialogs(self, gateway, limit, batch):
+        dialogs = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    "|",
+                    ("last_message_at", "<", limit),
+                    "&",
+                    ("last_message_at", "=", False),
+                    ("create_date", "<", limit),
+                    ("ticket_ids", "not any", [("closed", "=", False)]),
+                ],
+                limit=batch,
+                order="id",
+            )
+        )
+        if not dialogs:
+            return 0
+        # The resident's MAX identifiers go with the dialog: mail_gateway's
+        # channel of the conversation and the contact's link to the bot.
+        channels = dialogs.channel_id
+        links = (
+            self.env["res.partner.gateway.channel"]
+            .sudo()
+            .search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    ("gateway_token", "in", dialogs.mapped("max_user_id")),
+                ]
+            )
+        )
+        count = len(dialogs)
+        dialogs.unlink()
+        links.unlink()
+        channels.unlink()
+        return count
+
+    @api.model
+    def _purge_failed_updates(self, gateway, limit, batch):
+        updates = (
+            self.env["max.update"]
+            .sudo()
+            .search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    ("state", "=", "failed"),
+                    ("create_date", "<", limit),
+                ],
+                limit=batch,
+                order="id",
+            )
+        )
+        updates.unlink()
+        return len(updates)
+
+    @api.model
+    def _purge_contacts(self, gateway, limit, batch):
+        self.env["helpdesk.ticket"].flush_model(["partner_id"])
+        self.flush_model(["partner_id"])
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("max_provisional_gateway_id", "=", gateway.id),
+                    ("create_date", "<", limit),
+                    # Archived tickets count too: the contact is their resident.
+                    (
+                        "id",
+                        "not in",
+                        SQL(
+                            "SELECT partner_id FROM helpdesk_ticket "
+                            "WHERE partner_id IS NOT NULL"
+                        ),
+                    ),
+                    (
+                        "id",
+                        "not in",
+                        SQL(
+                            "SELECT partner_id FROM max_dialog "
+                            "WHERE partner_id IS NOT NULL"
+                        ),
+                    ),
+                ],
+                limit=batch,
+                order="id",
+            )
+        )
+        purged = 0
+        for partner in partners:
+            # One by one: a contact something else holds on to (a user, a
+            # document of another app) stays, and the others go.
+            try:
+                with self.env.cr.savepoint():
+                    partner.unlink()
+                purged += 1
+            except (UserError, ValidationError, psycopg2.IntegrityError) as error:
+                _logger.warning(
+                    "MAX: unidentified contact %s kept past its retention: %s",
+                    partner.id,
+                    error.__class__.__name__,
+                )
+        return purged
 
     def action_open_tickets(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -19,3 +19,4 @@ from . import test_operations
 from . import test_demo
 from . import test_residents_access
 from . import test_max_access
+from . import test_max_retention
