@@ -126,6 +126,13 @@ class MailGateway(models.Model):
         default=20,
         help="Larger files residents send are not downloaded; the ticket says so.",
     )
+    max_tickets_per_hour = fields.Integer(
+        string="New tickets per resident per hour",
+        default=5,
+        help="At most this many new tickets per resident within an hour, "
+        "emergencies included; beyond that the resident's messages go to "
+        "their latest ticket, which is flagged for the dispatcher. 0: no limit.",
+    )
     max_dialog_retention_days = fields.Integer(
         string="Keep idle dialogs for (days)",
         default=365,

@@ -231,6 +231,11 @@ class MaxDialog(models.Model):
         if not action.new:
             ticket = self._open_ticket()
         attachments = self._download(action.files)
+        flood = not ticket and self._flooding()
+        if flood:
+            # Past the bot's hourly limit, emergencies included: into the
+            # resident's latest ticket, flagged, so that nothing is lost.
+            ticket = self._open_ticket() or self.ticket_ids.sorted("id")[-1:]
         created = not ticket
         if created:
             ticket = (
@@ -256,7 +261,48 @@ class MaxDialog(models.Model):
                 attachments=attachments,
                 gateway_type="max",
             )
+        if flood and not created:
+            self._flag_flood(ticket, action.urgent)
         return ticket
+
+    def _flooding(self):
+        """Whether the bot already opened its hourly limit of tickets for
+        this resident (archived ones count; a limit of 0 is none)."""
+        limit = self.gateway_id.sudo().max_tickets_per_hour
+        if limit <= 0:
+            return False
+        since = self.env.cr.now() - datetime.timedelta(hours=1)
+        opened = (
+            self.env["helpdesk.ticket"]
+            .with_context(active_test=False)
+            .search_count(
+                [("max_dialog_id", "=", self.id), ("create_date", ">=", since)],
+                limit=limit,
+            )
+        )
+        return opened >= limit
+
+    def _flag_flood(self, ticket, urgent):
+        """The dispatcher sees the flood on the ticket, told once; an
+        emergency among it keeps the ticket at the top priority."""
+        values = {}
+        if urgent and ticket.priority != "3":
+            values["priority"] = "3"
+        if not ticket.max_flood:
+            values["max_flood"] = True
+            ticket.with_context(max_inbound=True).message_post(
+                body=self.env._(
+                    "The resident asked for more new requests in MAX than the "
+                    "bot's limit of %(limit)s per hour: their messages are added "
+                    "to this ticket. Read them, and open separate tickets where "
+                    "they are separate requests.",
+                    limit=self.gateway_id.sudo().max_tickets_per_hour,
+                ),
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+            )
+        if values:
+            ticket.write(values)
 
     def _download(self, files):
         """Attachments of the resident's files: ``[(name, bytes)]``. A file

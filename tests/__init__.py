@@ -20,3 +20,4 @@ from . import test_demo
 from . import test_residents_access
 from . import test_max_access
 from . import test_max_retention
+from . import test_max_flood
