@@ -280,6 +280,14 @@ class HelpdeskTicket(models.Model):
         compute_sudo=True,
         help="A reply to the resident could not be delivered in MAX.",
     )
+    max_flood = fields.Boolean(
+        string="MAX flood",
+        readonly=True,
+        copy=False,
+        help="The resident asked the MAX bot for more new requests within an "
+        "hour than the bot allows: their further messages were added to this "
+        "ticket.",
+    )
 
     reacted_at = fields.Datetime(
         string="Reacted at",
@@ -521,7 +529,14 @@ class HelpdeskTicket(models.Model):
         }
 
     def action_max_dismiss_link(self):
+        # The suggestion is the bridge's (read-only in the form): only who
+        # may change the ticket dismisses it.
+        self.check_access("write")
         self.sudo().max_link_ticket_id = False
+        return True
+
+    def action_max_flood_checked(self):
+        self.write({"max_flood": False})
         return True
 
     def action_mark_reacted(self):

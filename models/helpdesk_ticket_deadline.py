@@ -427,13 +427,13 @@ class HelpdeskTicketDeadline(models.Model):
                 deadline=r._local_deadline(),
             ),
             lambda r: self.env._("Deadline at risk: %(name)s", name=r.name),
-            digest_to=lambda team: team.user_ids.partner_id,
+            digest_to=lambda team: (team.user_ids | team.user_id).partner_id,
         )
         self.write({"warned": True})
 
     def _notify(self, activity_xmlid, user_of, message_of, summary_of, digest_to):
         """Notify in batch: activities created at once (without one e-mail
-        each), notes logged at once, one digest per team."""
+        each), notes logged at once, one digest per team to its people."""
         if not self:
             return
         activity_type = self.env.ref(activity_xmlid)
@@ -475,7 +475,10 @@ class HelpdeskTicketDeadline(models.Model):
                 Markup("<li>%s: %s</li>") % (record.ticket_id.display_name, message)
                 for record, message in items
             )
-            team.message_post(
+            # Sent to them, not posted in the team's chatter: every employee
+            # reads a team, not every employee may read its tickets.
+            team.message_notify(
+                subject=activity_type.name,
                 body=Markup("<p>%s</p><ul>%s</ul>") % (activity_type.name, lines),
                 partner_ids=partners.ids,
                 subtype_xmlid="mail.mt_note",

@@ -145,6 +145,34 @@ class MailGateway(models.Model):
         default=20,
         help="Larger files residents send are not downloaded; the ticket says so.",
     )
+    max_tickets_per_hour = fields.Integer(
+        string="New tickets per resident per hour",
+        default=5,
+        help="At most this many new tickets per resident within an hour, "
+        "emergencies included; beyond that the resident's messages go to "
+        "their latest ticket, which is flagged for the dispatcher. 0: no limit.",
+    )
+    max_dialog_retention_days = fields.Integer(
+        string="Keep idle dialogs for (days)",
+        default=365,
+        help="A dialog with no open ticket and no message for this many days "
+        "is deleted with the resident's MAX identifiers (the organisation's "
+        "retention of personal data, 152-FZ); the resident starts afresh "
+        "when they write again. 0: kept.",
+    )
+    max_contact_retention_days = fields.Integer(
+        string="Keep unidentified contacts for (days)",
+        default=30,
+        help="Contacts the bot created for residents who never shared their "
+        "phone number are deleted this many days after their creation once "
+        "they have neither a ticket nor a dialog left. 0: kept.",
+    )
+    max_failed_update_retention_days = fields.Integer(
+        string="Keep failed updates for (days)",
+        default=90,
+        help="Updates that could not be processed are deleted after this "
+        "many days (processed ones after 90). 0: kept.",
+    )
     max_dialog_count = fields.Integer(compute="_compute_max_dialog_count")
     max_responsible_user_id = fields.Many2one(
         "res.users",

@@ -1,13 +1,16 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import datetime
 import json
 import logging
 import mimetypes
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, html2plaintext, plaintext2html
 
 from ..tools import max_client
 from ..tools import max_dialog as conversation
@@ -22,6 +25,9 @@ DIALOG_OPENERS = ("message_created", "message_callback", "bot_started")
 # (seconds), then given up on with a note naming it.
 FILE_BACKOFF = (30, 120, 600, 1800)
 FILE_ATTEMPTS = len(FILE_BACKOFF) + 1
+# Records of each kind deleted per run of the retention cron; it wakes itself
+# up for the rest.
+PURGE_BATCH = 500
 
 
 def _keyboard(rows):
@@ -137,6 +143,7 @@ class MaxDialog(models.Model):
                 "name": name,
                 "company_id": gateway.company_id.id,
                 "comment": self.env._("Wrote to the MAX bot, not identified yet."),
+                "max_provisional_gateway_id": gateway.id,
             }
         )
         return self.create(
@@ -249,6 +256,11 @@ class MaxDialog(models.Model):
         if not action.new:
             ticket = self._open_ticket()
         attachments, problems, later = self._download(action.files)
+        flood = not ticket and self._flooding()
+        if flood:
+            # Past the bot's hourly limit, emergencies included: into the
+            # resident's latest ticket, flagged, so that nothing is lost.
+            ticket = self._open_ticket() or self.ticket_ids.sorted("id")[-1:]
         created = not ticket
         if created:
             ticket = (
@@ -287,7 +299,48 @@ class MaxDialog(models.Model):
             self._note_files(ticket, problems)
         for file in later:
             self._enqueue_file(message, file)
+        if flood and not created:
+            self._flag_flood(ticket, action.urgent)
         return ticket
+
+    def _flooding(self):
+        """Whether the bot already opened its hourly limit of tickets for
+        this resident (archived ones count; a limit of 0 is none)."""
+        limit = self.gateway_id.sudo().max_tickets_per_hour
+        if limit <= 0:
+            return False
+        since = self.env.cr.now() - datetime.timedelta(hours=1)
+        opened = (
+            self.env["helpdesk.ticket"]
+            .with_context(active_test=False)
+            .search_count(
+                [("max_dialog_id", "=", self.id), ("create_date", ">=", since)],
+                limit=limit,
+            )
+        )
+        return opened >= limit
+
+    def _flag_flood(self, ticket, urgent):
+        """The dispatcher sees the flood on the ticket, told once; an
+        emergency among it keeps the ticket at the top priority."""
+        values = {}
+        if urgent and ticket.priority != "3":
+            values["priority"] = "3"
+        if not ticket.max_flood:
+            values["max_flood"] = True
+            ticket.with_context(max_inbound=True).message_post(
+                body=self.env._(
+                    "The resident asked for more new requests in MAX than the "
+                    "bot's limit of %(limit)s per hour: their messages are added "
+                    "to this ticket. Read them, and open separate tickets where "
+                    "they are separate requests.",
+                    limit=self.gateway_id.sudo().max_tickets_per_hour,
+                ),
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+            )
+        if values:
+            ticket.write(values)
 
     def _note_files(self, ticket, problems):
         ticket.with_context(max_inbound=True).message_post(
@@ -456,6 +509,9 @@ class MaxDialog(models.Model):
             ).write({"author_id": partner.id})
             provisional.active = False
         self.write({"partner_id": partner.id, "identified": True})
+        if partner.max_provisional_gateway_id:
+            # Identified: a resident's contact now, kept as any other.
+            partner.max_provisional_gateway_id = False
         channels = self.env["res.partner.gateway.channel"].sudo()
         if not channels.search_count(
             [("partner_id", "=", partner.id), ("gateway_id", "=", self.gateway_id.id)]
@@ -626,6 +682,159 @@ class MaxDialog(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return True
+
+    # -- retention of residents' data --
+
+    @api.model
+    def _cron_purge_expired(self, batch=PURGE_BATCH):
+        """The organisation's retention of residents' data (152-FZ), per
+        bot: dialogs idle past it with no open ticket, failed updates, and
+        the contacts the bot created for residents never identified once no
+        ticket or dialog needs them. In batches; the cron runs again for
+        the rest."""
+        gateways = (
+            self.env["mail.gateway"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("gateway_type", "=", "max")])
+        )
+        now = fields.Datetime.now()
+        counts = {"dialogs": 0, "updates": 0, "contacts": 0}
+        more = False
+        for gateway in gateways:
+            # Dialogs first: a dialog deleted frees its unidentified contact.
+            for kind, days, purge in (
+                ("dialogs", gateway.max_dialog_retention_days, self._purge_dialogs),
+                (
+                    "updates",
+                    gateway.max_failed_update_retention_days,
+                    self._purge_failed_updates,
+                ),
+                ("contacts", gateway.max_contact_retention_days, self._purge_contacts),
+            ):
+                if days <= 0:
+                    continue
+                limit = now - datetime.timedelta(days=days)
+                purged = purge(gateway, limit, batch)
+                counts[kind] += purged
+                more = more or purged >= batch
+        if more:
+            self.env.ref("helpdesk_gis_zhkh_max.ir_cron_max_retention_purge")._trigger()
+        if any(counts.values()):
+            _logger.info(
+                "MAX: purged past their retention: %(dialogs)s dialog(s), "
+                "%(updates)s failed update(s), %(contacts)s unidentified contact(s)",
+                counts,
+            )
+        return counts
+
+    @api.model
+    def _purge_dialogs(self, gateway, limit, batch):
+        dialogs = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    "|",
+                    ("last_message_at", "<", limit),
+                    "&",
+                    ("last_message_at", "=", False),
+                    ("create_date", "<", limit),
+                    ("ticket_ids", "not any", [("closed", "=", False)]),
+                ],
+                limit=batch,
+                order="id",
+            )
+        )
+        if not dialogs:
+            return 0
+        # The resident's MAX identifiers go with the dialog: mail_gateway's
+        # channel of the conversation and the contact's link to the bot.
+        channels = dialogs.channel_id
+        links = (
+            self.env["res.partner.gateway.channel"]
+            .sudo()
+            .search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    ("gateway_token", "in", dialogs.mapped("max_user_id")),
+                ]
+            )
+        )
+        count = len(dialogs)
+        dialogs.unlink()
+        links.unlink()
+        channels.unlink()
+        return count
+
+    @api.model
+    def _purge_failed_updates(self, gateway, limit, batch):
+        updates = (
+            self.env["max.update"]
+            .sudo()
+            .search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    ("state", "=", "failed"),
+                    ("create_date", "<", limit),
+                ],
+                limit=batch,
+                order="id",
+            )
+        )
+        updates.unlink()
+        return len(updates)
+
+    @api.model
+    def _purge_contacts(self, gateway, limit, batch):
+        self.env["helpdesk.ticket"].flush_model(["partner_id"])
+        self.flush_model(["partner_id"])
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("max_provisional_gateway_id", "=", gateway.id),
+                    ("create_date", "<", limit),
+                    # Archived tickets count too: the contact is their resident.
+                    (
+                        "id",
+                        "not in",
+                        SQL(
+                            "SELECT partner_id FROM helpdesk_ticket "
+                            "WHERE partner_id IS NOT NULL"
+                        ),
+                    ),
+                    (
+                        "id",
+                        "not in",
+                        SQL(
+                            "SELECT partner_id FROM max_dialog "
+                            "WHERE partner_id IS NOT NULL"
+                        ),
+                    ),
+                ],
+                limit=batch,
+                order="id",
+            )
+        )
+        purged = 0
+        for partner in partners:
+            # One by one: a contact something else holds on to (a user, a
+            # document of another app) stays, and the others go.
+            try:
+                with self.env.cr.savepoint():
+                    partner.unlink()
+                purged += 1
+            except (UserError, ValidationError, psycopg2.IntegrityError) as error:
+                _logger.warning(
+                    "MAX: unidentified contact %s kept past its retention: %s",
+                    partner.id,
+                    error.__class__.__name__,
+                )
+        return purged
 
     def action_open_tickets(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

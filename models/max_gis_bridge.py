@@ -185,9 +185,24 @@ class MaxGisBridge(models.AbstractModel):
         ticket becomes the appeal (GIS number, deadline, operations,
         exchanges), the GIS one is archived. Returns the MAX ticket."""
         gis_ticket.ensure_one()
-        max_ticket = gis_ticket.sudo().max_link_ticket_id
+        max_ticket = gis_ticket.sudo().max_link_ticket_id.with_env(self.env)
         if not max_ticket or not gis_ticket.gis_appeal_guid:
             raise UserError(self.env._("There is no MAX request to link."))
+        # The link changes both tickets: whoever links must be allowed to
+        # change each, and an appeal never moves to another company.
+        gis_ticket.with_env(self.env).check_access("write")
+        max_ticket.check_access("write")
+        if max_ticket.company_id != gis_ticket.company_id:
+            raise UserError(
+                self.env._(
+                    "MAX request %(number)s belongs to another company than "
+                    "this GIS appeal: they cannot be linked.",
+                    number=max_ticket.number,
+                )
+            )
+        # Checked: the move itself reads and writes the connection and the
+        # exchanges, which are the administrators'.
+        gis_ticket, max_ticket = gis_ticket.sudo(), max_ticket.sudo()
         if max_ticket.gis_appeal_guid:
             raise UserError(
                 self.env._(

@@ -13,6 +13,19 @@ class ResPartner(models.Model):
         copy=False,
         help="orgRootEntityGUID of the organisation in the GIS ZhKKh registry.",
     )
+    # A field, not the comment the bot writes: the retention cron deletes
+    # these contacts once nothing needs them.
+    max_provisional_gateway_id = fields.Many2one(
+        "mail.gateway",
+        string="Unidentified resident of the MAX bot",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The MAX bot created this contact for a resident who has not "
+        "shared their phone number: it is deleted after the bot's retention "
+        "period once it has neither a ticket nor a dialog.",
+    )
 
     # ------------------------------------------------------------------
     # Residents: one contact per person, whatever the channel

@@ -19,3 +19,7 @@ from . import test_lighter_calls
 from . import test_mail_privacy
 from . import test_operations
 from . import test_demo
+from . import test_residents_access
+from . import test_max_access
+from . import test_max_retention
+from . import test_max_flood

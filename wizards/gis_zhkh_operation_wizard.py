@@ -15,13 +15,23 @@ class GisZhkhOperationWizard(models.TransientModel):
 
     ticket_id = fields.Many2one("helpdesk.ticket", required=True, readonly=True)
     operation = fields.Selection(OPERATIONS, required=True)
-    gis_appeal_number = fields.Char(related="ticket_id.gis_appeal_number")
-    gis_deadline = fields.Date(related="ticket_id.gis_deadline")
-    answerer_name = fields.Char(related="ticket_id.gis_answerer_name")
-    answerer_missing = fields.Boolean(related="ticket_id.gis_answerer_missing")
+    # The ticket is read with the user's rights (related and stored computed
+    # fields are computed as superuser by default): whoever may not read a
+    # ticket learns nothing of it here.
+    gis_appeal_number = fields.Char(
+        related="ticket_id.gis_appeal_number", compute_sudo=False
+    )
+    gis_deadline = fields.Date(related="ticket_id.gis_deadline", compute_sudo=False)
+    answerer_name = fields.Char(
+        related="ticket_id.gis_answerer_name", compute_sudo=False
+    )
+    answerer_missing = fields.Boolean(
+        related="ticket_id.gis_answerer_missing", compute_sudo=False
+    )
     text = fields.Text(
         string="Answer",
         compute="_compute_text",
+        compute_sudo=False,
         store=True,
         readonly=False,
         help="Sent as is to the resident through GIS ZhKKh (up to 10,000 "
@@ -47,16 +57,26 @@ class GisZhkhOperationWizard(models.TransientModel):
     answer_guid = fields.Char(
         string="Draft AnswerGUID",
         compute="_compute_answer_guid",
+        compute_sudo=False,
         store=True,
         readonly=False,
     )
     text_length = fields.Integer(compute="_compute_text_length")
     text_max = fields.Integer(default=TEXT_LIMITS["text"][1], readonly=True)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        wizards = super().create(vals_list)
+        # Constraints run as superuser: the user's own right, checked here.
+        wizards.ticket_id.check_access("read")
+        return wizards
+
     @api.depends("ticket_id", "operation")
     def _compute_text(self):
         for wizard in self:
             ticket = wizard.ticket_id
+            # Also on a new wizard, which the form computes before create.
+            ticket.check_access("read")
             if wizard.operation not in ("answer", "answer_and_execute"):
                 wizard.text = False
             elif ticket.gis_answer_text:
@@ -67,7 +87,9 @@ class GisZhkhOperationWizard(models.TransientModel):
     def _template_text(self):
         """The answer the connection's editable template proposes."""
         ticket = self.ticket_id
-        template = ticket.sudo().gis_backend_id.answer_template_id
+        # Only the connection is read as superuser (administrators' model);
+        # the template renders the ticket with the user's rights.
+        template = ticket.sudo().gis_backend_id.answer_template_id.sudo(False)
         if not template or not ticket:
             return False
         body = template._render_field("body_html", ticket.ids, compute_lang=True)
