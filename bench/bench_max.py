@@ -482,10 +482,19 @@ def post_replies(registry, gateway_id, count, residents, run):
     return texts
 
 
-def outbox_counts(registry):
+def outbox_counts(registry, first_id=0):
     with registry.cursor() as cr:
-        cr.execute("SELECT state, count(*) FROM max_outbox GROUP BY state")
+        cr.execute(
+            "SELECT state, count(*) FROM max_outbox WHERE id > %s GROUP BY state",
+            [first_id],
+        )
         return dict(cr.fetchall())
+
+
+def last_outbox_id(registry):
+    with registry.cursor() as cr:
+        cr.execute("SELECT coalesce(max(id), 0) FROM max_outbox")
+        return cr.fetchone()[0]
 
 
 def kill_a_sending_worker(registry):
@@ -510,14 +519,17 @@ def kill_a_sending_worker(registry):
 def one_replies_run(registry, args, gateway_id, count, run, faults):
     control(args.fake, "reset")
     control(args.fake, "chaos", {"share": 0.3 if faults else 0, "seed": run})
-    texts = post_replies(registry, gateway_id, count, max(1, count // 10), run)
     port = free_port()
-    started = time.perf_counter()
+    # The server is up before the replies are committed: the time measured
+    # is the sending, not Odoo's start.
     server = OdooServer(args.config, port, "root:4", workers=2)
     killed = None
+    first_id = last_outbox_id(registry)
     try:
+        texts = post_replies(registry, gateway_id, count, max(1, count // 10), run)
+        started = time.perf_counter()
         while True:
-            counts = outbox_counts(registry)
+            counts = outbox_counts(registry, first_id)
             waiting = counts.get("queued", 0) + counts.get("sending", 0)
             if faults and not killed and counts.get("sent", 0) >= count // 3:
                 killed = kill_a_sending_worker(registry)
@@ -540,7 +552,7 @@ def one_replies_run(registry, args, gateway_id, count, run, faults):
     seen = result["counts"]
     per_reply = [seen.get(text, 0) for text in texts]
     exact = sum(1 for n in per_reply if n == 1)
-    states = outbox_counts(registry)
+    states = outbox_counts(registry, first_id)
     print(
         f"  {'faults' if faults else 'no faults'}: {count} replies drained in "
         f"{drained:.1f} s; deliveries per reply: min {min(per_reply)}, max "

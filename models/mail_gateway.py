@@ -303,6 +303,18 @@ class MailGateway(models.Model):
         except MaxError as error:
             raise UserError(self._max_error_text(error)) from error
 
+    def _max_note_error(self, error, refused_403=False):
+        """The text of ``error``; a token MAX refuses (401, or 403 where the
+        call concerns no chat) pauses the bot's sending at once."""
+        refused = isinstance(error, MaxAuthError) or (
+            error.status == 401 or (refused_403 and error.status == 403)
+        )
+        if not refused:
+            return self._max_error_text(error)
+        text = self._max_refused_text(error)
+        self.env["max.sending"]._pause(self.id, text)
+        return text
+
     def _max_refused_text(self, error):
         return self.env._(
             "MAX refused the bot's token (%(error)s): sending is paused and "
@@ -315,7 +327,9 @@ class MailGateway(models.Model):
 
     def action_max_resume(self):
         """Resume sending after MAX refused the token: the token is checked,
-        then every message that waited goes out once, in order."""
+        then every message that waited goes out once, in order. For those
+        who may change the bot (its token), as the form."""
+        self.check_access("write")
         for gateway in self:
             gateway._max_resume(raise_errors=True)
         return True
@@ -325,14 +339,7 @@ class MailGateway(models.Model):
         try:
             self._max_client(retries=0).get_me()
         except MaxError as error:
-            refused = isinstance(error, MaxAuthError) or error.status in (401, 403)
-            text = (
-                self._max_refused_text(error)
-                if refused
-                else self._max_error_text(error)
-            )
-            if refused:
-                self.env["max.sending"]._pause(self.id, text)
+            text = self._max_note_error(error, refused_403=True)
             if raise_errors:
                 raise UserError(text) from error
             return False
@@ -455,14 +462,12 @@ class MailGateway(models.Model):
                 client.subscribe(self.webhook_url, self.sudo().webhook_secret)
                 present = True
         except MaxError as error:
+            text = self._max_note_error(error, refused_403=True)
             self.write(
-                {
-                    "max_last_error": self._max_error_text(error),
-                    "max_checked_at": fields.Datetime.now(),
-                }
+                {"max_last_error": text, "max_checked_at": fields.Datetime.now()}
             )
             if raise_errors:
-                raise UserError(self._max_error_text(error)) from error
+                raise UserError(text) from error
             return False
         self.write(
             {
@@ -496,7 +501,7 @@ class MailGateway(models.Model):
                 timeout=timeout,
             )
         except MaxError as error:
-            self.max_last_error = self._max_error_text(error)
+            self.max_last_error = self._max_note_error(error, refused_403=True)
             return 0
         stored = self.env["max.update"]._store_deliveries(self, raw_updates)
         # Keep the marker even when nothing came (MAX's advice).

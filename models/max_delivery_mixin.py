@@ -42,9 +42,10 @@ _logger = logging.getLogger(__name__)
 # comes, so MAX either took the message by then or never will.
 GRACE_SECONDS = 45
 # A message MAX keeps answering "later" to is given up after this many
-# attempts (about 4 hours with the back-off below), with its reason.
-MAX_ATTEMPTS = 8
-BACKOFF = (30, 60, 120, 300, 600, 1800, 3600)
+# attempts (about 3 hours with the back-off below: quick at first, as a
+# single 5xx usually passes at once), with its reason.
+BACKOFF = (5, 15, 60, 180, 600, 1800, 3600, 3600)
+MAX_ATTEMPTS = len(BACKOFF) + 1
 # MAX's clock and ours: a message MAX dates a little before our "sending".
 CLOCK_SKEW = datetime.timedelta(minutes=2)
 # Tables whose records hold MAX message ids of sent messages.

@@ -9,11 +9,13 @@ from email.utils import format_datetime
 
 from markupsafe import Markup
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .common import view_fields
 from .max_common import RESIDENT, TOKEN, MaxCase
 
 MUTED = (
@@ -361,3 +363,46 @@ class TestMaxDelivery(MaxCase):
         self.assertFalse(self.gateway.integrated_webhook_state)
         self.assertFalse(self.gateway.max_subscribed)
         self.assertIn("did not confirm", self.gateway.max_last_error)
+
+    # -- who sees what was sent --
+
+    def test_messages_sent_are_for_managers(self):
+        ticket = self.ticket_of()
+        self.reply(ticket, "Личное")
+        self.run_jobs()
+        shown = view_fields(self.env, "mail.gateway", "form")
+        self.assertTrue(
+            {"max_rate", "max_paused_reason", "max_held_count", "max_failed_count"}
+            <= shown
+        )
+        manager = new_test_user(
+            self.env,
+            login="outbox_manager",
+            groups="helpdesk_mgmt.group_helpdesk_manager",
+        )
+        dispatcher = new_test_user(
+            self.env,
+            login="outbox_dispatcher",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+        )
+        portal = new_test_user(
+            self.env, login="outbox_portal", groups="base.group_portal"
+        )
+        self.assertIn(
+            "Личное",
+            self.env["max.outbox"].with_user(manager).search([]).mapped("text"),
+        )
+        for user in (dispatcher, portal):
+            with self.assertRaises(AccessError):
+                self.env["max.outbox"].with_user(user).search([])
+            with self.assertRaises(AccessError):
+                self.env["max.sending"].with_user(user).search([])
+        with self.assertRaises(AccessError):
+            self.gateway.with_user(manager).action_max_resume()
+
+    @mute_logger(*MUTED)
+    def test_a_token_refused_to_the_subscription_check_pauses_too(self):
+        self.fake.token = "revoked-token"
+        self.env["mail.gateway"]._cron_max_check_subscriptions()
+        self.assertTrue(self.gateway.max_paused)
+        self.assertIn("refused", self.gateway.max_last_error)
