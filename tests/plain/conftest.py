@@ -68,7 +68,9 @@ def max_openapi():
 
 @pytest.fixture(scope="session")
 def russian_ca():
-    path = MAX_DIR / "russian-trusted-ca.pem"
+    # Beside the OpenAPI file, wherever MAX_OPENAPI puts it.
+    openapi = Path(os.environ.get("MAX_OPENAPI", MAX_DIR / "openapi-2026-07-01.yaml"))
+    path = openapi.with_name("russian-trusted-ca.pem")
     if not path.exists():
         pytest.fail(f"The Russian Trusted CA file is missing at {path}")
     return path
