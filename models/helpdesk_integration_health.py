@@ -6,6 +6,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
 
@@ -199,8 +200,22 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
         return backends, gateways
 
     @api.model
+    def _may_see(self):
+        """Connection errors and health are for helpdesk managers."""
+        return self.env.su or self.env.user.has_group(
+            "helpdesk_mgmt.group_helpdesk_manager"
+        )
+
+    @api.model
     def health_data(self):
         """The health of every connection and bot of the user's companies."""
+        # Public method of an abstract model: no access rule guards it.
+        if not self._may_see():
+            raise AccessError(
+                self.env._(
+                    "Only helpdesk managers may see the health of the integrations."
+                )
+            )
         now = fields.Datetime.now()
         backends, gateways = self._connections()
         return [self._gis_status(b, now) for b in backends] + [

@@ -4,6 +4,8 @@ import datetime
 from unittest import mock
 
 from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user
 from odoo.tests.common import TransactionCase
 
 
@@ -122,3 +124,40 @@ class TestIntegrationHealth(TransactionCase):
             ):
                 self.health._cron_check()
         self.assertEqual(activities(mine), before[0] + 2)
+
+    def test_who_sees_the_cockpit_and_the_health(self):
+        """The cockpit for helpdesk users, connection errors and health for
+        helpdesk managers; nobody else, whatever they call over RPC."""
+        cockpit = self.env["helpdesk.deadline.cockpit"]
+        users = {
+            group: new_test_user(self.env, login=f"health_{name}", groups=group)
+            for name, group in (
+                ("portal", "base.group_portal"),
+                ("employee", "base.group_user"),
+                ("user", "helpdesk_mgmt.group_helpdesk_user"),
+                ("manager", "helpdesk_mgmt.group_helpdesk_manager"),
+            )
+        }
+        for group in ("base.group_portal", "base.group_user"):
+            user = users[group]
+            with self.subTest(group=group):
+                with self.assertRaises(AccessError):
+                    cockpit.with_user(user).cockpit_data()
+                with self.assertRaises(AccessError):
+                    cockpit.with_user(user).action_open("breached")
+                with self.assertRaises(AccessError):
+                    self.health.with_user(user).health_data()
+        user = users["helpdesk_mgmt.group_helpdesk_user"]
+        data = cockpit.with_user(user).cockpit_data()
+        self.assertIn("breached", data["totals"])
+        self.assertEqual(data["health"], [])
+        self.assertEqual(
+            cockpit.with_user(user).action_open("breached")["res_model"],
+            "helpdesk.ticket",
+        )
+        with self.assertRaises(AccessError):
+            self.health.with_user(user).health_data()
+        manager = users["helpdesk_mgmt.group_helpdesk_manager"]
+        health = cockpit.with_user(manager).cockpit_data()["health"]
+        self.assertIn(self.backend.id, [h["id"] for h in health if h["kind"] == "gis"])
+        self.assertTrue(self.health.with_user(manager).health_data())
