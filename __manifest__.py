@@ -4,7 +4,7 @@
     "name": "Helpdesk: GIS ZhKKh appeals and MAX",
     "summary": "Residents' appeals from GIS ZhKKh (ГИС ЖКХ) as helpdesk tickets "
     "with legal deadlines",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "After-Sales",
     "website": "https://github.com/OCA/helpdesk",
     "author": "helpdesk_gis_zhkh_max authors, Odoo Community Association (OCA)",

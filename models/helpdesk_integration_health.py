@@ -89,7 +89,10 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
         }
         expected_every = max(60, 3 * (backend.import_interval or 0))
         silent_since = backend.last_success_at or backend.create_date
-        if backend.last_error_at and (
+        if backend.signing_problem:
+            # Nothing can be sent until the server's configuration names it.
+            state, reason = "down", backend.signing_problem
+        elif backend.last_error_at and (
             not backend.last_success_at
             or backend.last_error_at > backend.last_success_at
         ):

@@ -5,7 +5,7 @@ from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from ..models.gis_zhkh_backend import gis_today
 from ..tools import fake_gis
-from .common import ORG, GisCase
+from .common import ORG, GisCase, use_signer_profile
 
 
 @tagged("post_install", "-at_install")
@@ -136,16 +136,18 @@ class TestSecurity(GisCase):
         self.assertEqual(
             self.backend._fields["basic_auth_password"].groups, "base.group_system"
         )
-        self.backend.write(
-            {"signing_mode": "command", "signing_command": "/usr/bin/gis-sign"}
-        )
-        self.backend.signing_command = "/usr/local/bin/other-signer"
+        use_signer_profile(self, "main", "/usr/bin/gis-sign")
+        use_signer_profile(self, "backup", "/usr/local/bin/other-signer")
+        self.backend.write({"signing_mode": "command", "signing_profile": "main"})
+        self.backend.signing_profile = "backup"
         self.env.flush_all()
         self.env.cr.precommit.run()
         tracked = self.backend.message_ids.tracking_value_ids.filtered(
-            lambda v: v.field_id.name == "signing_command"
+            lambda v: v.field_id.name == "signing_profile"
         )
-        self.assertEqual(tracked[:1].new_value_char, "/usr/local/bin/other-signer")
+        # The profile's name is tracked; the command is not the database's.
+        self.assertEqual(tracked[:1].new_value_char, "backup")
+        self.assertNotIn("signing_command", self.backend._fields)
 
     # -- multi-company ------------------------------------------------------
 
