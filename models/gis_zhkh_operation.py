@@ -19,6 +19,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools import gis_operations
 from ..tools.gis_errors import GisError
+from .helpdesk_ticket import gis_facts_writer
 
 _logger = logging.getLogger(__name__)
 
@@ -777,7 +778,7 @@ class GisZhkhOperation(models.Model):
         if self.operation == "delete_answer":
             values["gis_draft_answer_guid"] = False
         if values:
-            ticket.write(values)
+            gis_facts_writer(ticket).write(values)
         body = Markup("%s <b>%s</b>") % (
             self.env._("GIS ZhKKh accepted:"),
             self._operation_name(),
@@ -806,7 +807,7 @@ class GisZhkhOperation(models.Model):
         ticket = self.ticket_id
         if answer_guid:
             if not ticket.gis_answered_at:
-                ticket.gis_answered_at = now
+                gis_facts_writer(ticket).gis_answered_at = now
             text = self.env._(
                 "GIS ZhKKh accepted the answer (AnswerGUID %(guid)s) but refused "
                 "to mark the appeal executed: %(code)s %(message)s. Mark it "
