@@ -250,6 +250,8 @@ def executed_action(appeal, answerer=None):
 
 
 def test_the_same_request_sent_again_is_applied_once(server):
+    """GIS takes a MessageGUID once: the repeat gets a fault, which says
+    nothing of the first (the caller must not read it as a refusal)."""
     appeal = fake_gis.generate_appeals(1, seed=5, today=TODAY)[0]
     server.fake.seed([appeal])
     client = client_for(server)
@@ -257,9 +259,13 @@ def test_the_same_request_sent_again_is_applied_once(server):
         appeal_actions=[executed_action(appeal)]
     )
     first = client.send_prepared("importAnswer", body, message_guid)
-    again = client.send_prepared("importAnswer", body, message_guid)
-    assert first.message_guid == again.message_guid
+    with pytest.raises(GisFaultError) as repeated:
+        client.send_prepared("importAnswer", body, message_guid)
+    assert not repeated.value.transient
+    assert "MessageGUID" in repeated.value.message
     assert [kind for kind, _guid, _t in server.fake.applied] == ["Executed"]
+    result = client.wait_for_result(first.message_guid, sleep=no_sleep)
+    assert not result.import_results[0].errors
 
 
 def test_a_lost_reply_then_the_same_request_applies_once(server):
@@ -273,10 +279,13 @@ def test_a_lost_reply_then_the_same_request_applies_once(server):
     with pytest.raises(GisTransportError):
         client.send_prepared("importAnswer", body, message_guid)
     assert len(server.fake.applied) == 1  # GIS got it; the client cannot know
-    ack = client.send_prepared("importAnswer", body, message_guid)
+    with pytest.raises(GisFaultError):
+        client.send_prepared("importAnswer", body, message_guid)
     assert len(server.fake.applied) == 1
-    result = client.wait_for_result(ack.message_guid, sleep=no_sleep)
-    assert not result.import_results[0].errors
+    # What GIS did shows in the appeal itself.
+    _our, ack = client.export_appeals(appeal_guids=[appeal.guid])
+    (exported,) = client.wait_for_result(ack.message_guid, sleep=no_sleep).appeals
+    assert exported.status == "executed"
 
 
 def test_closed_appeals_refuse_actions_per_item(server):
