@@ -725,7 +725,18 @@ class GisZhkhOperation(models.Model):
         )
         for message in waiting.message_id:
             message._enqueue_recheck()
-        return len(waiting)
+        # Sent, result unknown: no getState to ask, the appeal's import shows it.
+        unknown = self.search(
+            [
+                ("state", "=", "sent"),
+                ("result_unknown", "=", True),
+                ("sent_at", ">=", since),
+            ]
+        )
+        for backend in unknown.backend_id.sudo():
+            backend.last_refresh_at = False
+            backend._enqueue_import()
+        return len(waiting) + len(unknown)
 
     def action_check_again(self):
         """Ask GIS ZhKKh now about a request it acknowledged and did not

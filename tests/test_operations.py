@@ -350,6 +350,10 @@ class TestOperations(GisCase):
             self.assertTrue(self.ticket.activity_ids)
             self.assertFalse(self.backend.last_refresh_at)
             trap.assert_jobs_count(1, only=self.backend._job_import_appeals)
+            # And again by the hourly check, until the import shows it.
+            trap.enqueued_jobs.clear()
+            self.env["gis.zhkh.operation"]._cron_resume()
+            trap.assert_jobs_count(1, only=self.backend._job_import_appeals)
             self.perform_all(trap)
         self.assertEqual(record.state, "accepted")
         self.assertTrue(record.confirmed)

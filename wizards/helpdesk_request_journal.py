@@ -27,10 +27,10 @@ class HelpdeskRequestJournal(models.TransientModel):
     date_from = fields.Date(
         string="From",
         required=True,
-        default=lambda self: fields.Date.context_today(self).replace(day=1),
+        default=lambda self: self._company_today().replace(day=1),
     )
     date_to = fields.Date(
-        string="To", required=True, default=lambda self: fields.Date.context_today(self)
+        string="To", required=True, default=lambda self: self._company_today()
     )
     house_ids = fields.Many2many("gis.zhkh.house", string="Buildings")
     team_ids = fields.Many2many("helpdesk.ticket.team", string="Teams")
@@ -45,6 +45,11 @@ class HelpdeskRequestJournal(models.TransientModel):
             journal.ticket_count = self.env["helpdesk.ticket"].search_count(
                 journal._ticket_domain()
             )
+
+    @api.model
+    def _company_today(self):
+        # The period's days are the company's, as every time of the journal.
+        return datetime.datetime.now(self.browse()._tz()).date()
 
     def _tz(self):
         """The company's zone, whoever exports: the journal is the
