@@ -11,6 +11,7 @@ from odoo.tools import email_normalize, plaintext2html, split_every
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools.appeal_mapping import status_reached_on
+from .helpdesk_ticket import gis_facts_writer
 
 _logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class GisAppealImport(models.AbstractModel):
     def _tickets(self):
         # gis_import: no e-mail to residents from an import, whatever the
         # stage templates say (see helpdesk.ticket._stage_mail_allowed).
-        return self.env["helpdesk.ticket"].with_context(
+        return gis_facts_writer(self.env["helpdesk.ticket"]).with_context(
             active_test=False, mail_create_nosubscribe=True, gis_import=True
         )
 

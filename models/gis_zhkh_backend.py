@@ -18,7 +18,13 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools import gis_client, gis_xml
 from ..tools.gis_errors import GisError
-from ..tools.gis_signer import make_signer
+from ..tools.gis_signer import (
+    CONFIG_SECTION,
+    PROFILE_PREFIX,
+    profile_signer,
+    profiles_from_options,
+    read_profiles,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -42,6 +48,26 @@ def poll_wait(seconds):
 
 def gis_today():
     return datetime.datetime.now(EASTERNMOST_TZ).date()
+
+
+def signer_profiles():
+    """``{profile: command line}`` the server's configuration names: section
+    ``[helpdesk_gis_zhkh_max]`` of its file, options ``signer.<profile>``;
+    options ``helpdesk_gis_zhkh_max.signer.<profile>`` set in
+    ``odoo.tools.config`` at run time (a launcher, the tests) come on top.
+    Read at each use: a new profile needs no restart."""
+    profiles = read_profiles(config.get("config"))
+    prefix = f"{CONFIG_SECTION}."
+    profiles.update(
+        profiles_from_options(
+            (key[len(prefix) :], value)
+            for key, value in config.options.items()
+            if isinstance(key, str)
+            and key.startswith(prefix + PROFILE_PREFIX)
+            and isinstance(value, str)
+        )
+    )
+    return profiles
 
 
 class GisZhkhBackend(models.Model):
@@ -116,11 +142,21 @@ class GisZhkhBackend(models.Model):
         "The external program receives the request XML on its standard input and "
         "writes the signed XML to its standard output.",
     )
-    signing_command = fields.Char(
+    # The database only names the profile: the command line is the server's
+    # (it names key containers, and whoever may write here must not choose
+    # what the server runs).
+    signing_profile = fields.Selection(
+        selection="_selection_signing_profile",
+        string="Signer profile",
         tracking=True,
-        help="Command line of the signer, e.g. /usr/local/bin/gis-sign "
-        "--container 'ООО УК'. Not run through a shell; it gets a minimal "
-        "environment (PATH, HOME, locale, TMPDIR and GIS_SIGNER_* variables).",
+        help="A signer profile of the server's configuration file: section "
+        "[helpdesk_gis_zhkh_max], option signer.<profile> = <command line>. The "
+        "command is not run through a shell; it gets a minimal environment "
+        "(PATH, HOME, locale, TMPDIR and GIS_SIGNER_* variables).",
+    )
+    signing_problem = fields.Char(
+        compute="_compute_signing_problem",
+        help="Why requests of this connection cannot be signed now.",
     )
     timeout = fields.Integer(
         string="Timeout (seconds)",
@@ -286,6 +322,33 @@ class GisZhkhBackend(models.Model):
         "Intervals, days and timeouts must be positive.",
     )
 
+    @api.model
+    def _selection_signing_profile(self):
+        return [(name, name) for name in sorted(signer_profiles())]
+
+    @api.depends("signing_mode", "signing_profile")
+    def _compute_signing_problem(self):
+        profiles = signer_profiles()
+        for backend in self:
+            problem = False
+            if backend.signing_mode == "command" and not backend.signing_profile:
+                problem = self.env._(
+                    "No signer profile: choose one of the profiles of the "
+                    "server's configuration file."
+                )
+            elif (
+                backend.signing_mode == "command"
+                and backend.signing_profile not in profiles
+            ):
+                problem = self.env._(
+                    "The signer profile %(profile)s is not in the server's "
+                    "configuration file: add the option signer.%(profile)s to its "
+                    "section [helpdesk_gis_zhkh_max], or choose another profile. "
+                    "Nothing is sent to GIS ZhKKh until then.",
+                    profile=backend.signing_profile,
+                )
+            backend.signing_problem = problem
+
     @api.depends("endpoint_url")
     def _compute_service_url(self):
         for backend in self:
@@ -372,12 +435,19 @@ class GisZhkhBackend(models.Model):
             return mapping.answerer_guid, mapping
         return backend.default_answerer_guid or False, None
 
-    @api.constrains("signing_mode", "signing_command")
-    def _check_signing_command(self):
+    @api.constrains("signing_mode", "signing_profile")
+    def _check_signing_profile(self):
+        profiles = signer_profiles()
         for backend in self:
-            if backend.signing_mode == "command" and not backend.signing_command:
+            if backend.signing_mode != "command":
+                continue
+            if backend.signing_profile not in profiles:
                 raise ValidationError(
-                    self.env._("Give the command line of the external signer.")
+                    self.env._(
+                        "Choose a signer profile of the server's configuration "
+                        "file (section [helpdesk_gis_zhkh_max]): %(profiles)s.",
+                        profiles=", ".join(sorted(profiles)) or self.env._("none yet"),
+                    )
                 )
 
     # ------------------------------------------------------------------
@@ -403,8 +473,11 @@ class GisZhkhBackend(models.Model):
                 timeout=(min(10, timeout), timeout),
                 basic_auth=basic_auth,
                 verify=backend.tls_verify,
-                signer=make_signer(
-                    backend.signing_mode, backend.signing_command, timeout=timeout
+                signer=profile_signer(
+                    backend.signing_mode,
+                    backend.signing_profile,
+                    signer_profiles(),
+                    timeout=timeout,
                 ),
                 on_exchange=on_exchange,
             )

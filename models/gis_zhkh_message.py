@@ -24,6 +24,8 @@ POLL_DELAYS = (
     (None, 600),
 )
 MAX_ERROR_DETAILS = 200
+# Another exchange of the company has its turn: come back this soon.
+LOCKED_RETRY_SECONDS = 10
 
 
 class GisZhkhMessage(models.Model):
@@ -246,6 +248,7 @@ class GisZhkhMessage(models.Model):
         if self.state != "error" or not waiting:
             return "Nothing to do"
         backend = self.sudo().backend_id
+        fresh = not self.result_xml
         try:
             result = self.with_company(self.company_id)._get_state()
         except GisError as error:
@@ -266,19 +269,44 @@ class GisZhkhMessage(models.Model):
                 }
             )
             return "Still processing"
+        if not self._lock_or_keep(fresh):
+            self._enqueue_recheck(eta=LOCKED_RETRY_SECONDS)
+            return f"Result of {self.ack_guid} kept; applied at the company's turn"
         self.write({"state": "processing", "error_code": False, "error_message": False})
         return self._apply_operation_results(result)
 
     def _get_state(self):
         """GIS's getState of this exchange. When GIS has finished, the proof
-        is kept and the result checked (``GisError`` for a refusal)."""
-        exchanges = []
-        client = self.sudo().backend_id._get_client(on_exchange=exchanges.append)
-        result = client.get_state(self.ack_guid)
+        is kept and the result checked (``GisError`` for a refusal). A
+        result already kept is read from the proof: GIS is not asked again
+        (a big result is downloaded once, whatever waits for its import)."""
+        kept = self.result_xml and gis_client.kept_state(
+            base64.b64decode(self.result_xml), self.ack_guid
+        )
+        if kept:
+            result = kept
+        else:
+            exchanges = []
+            client = self.sudo().backend_id._get_client(on_exchange=exchanges.append)
+            result = client.get_state(self.ack_guid)
+            if result.done:
+                self.write(self._proof_values(exchanges, "result"))
         if result.done:
-            self.write(self._proof_values(exchanges, "result"))
             gis_client.check_result(result, self.ack_guid)
         return result
+
+    def _lock_or_keep(self, fresh):
+        """Take the company's turn to apply a finished result. When another
+        exchange has it and the result was just downloaded, say so instead
+        of failing: the job then ends normally, which keeps the result, and
+        comes back for its turn without asking GIS again."""
+        try:
+            self.sudo().backend_id._lock_exchanges()
+        except RetryableJobError:
+            if not fresh:
+                raise
+            return False
+        return True
 
     def _poll_delay(self, now):
         elapsed = now - (self.sent_at or now)
@@ -298,6 +326,7 @@ class GisZhkhMessage(models.Model):
     def _fetch_result(self):
         backend = self.sudo().backend_id
         now = fields.Datetime.now()
+        fresh = not self.result_xml
         try:
             result = self._get_state()
         except GisError as error:
@@ -322,6 +351,9 @@ class GisZhkhMessage(models.Model):
                 seconds=self._poll_delay(now),
                 ignore_retry=True,
             )
+        if not self._lock_or_keep(fresh):
+            self._enqueue_fetch(eta=LOCKED_RETRY_SECONDS)
+            return f"Result of {self.ack_guid} kept; imported at the company's turn"
         if self.operation == "import_answer":
             return self._apply_operation_results(result)
         return self._import_result(result)

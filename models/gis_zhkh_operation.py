@@ -19,6 +19,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools import gis_operations
 from ..tools.gis_errors import GisError
+from .helpdesk_ticket import gis_facts_writer
 
 _logger = logging.getLogger(__name__)
 
@@ -140,6 +141,13 @@ class GisZhkhOperation(models.Model):
         readonly=True,
         help="Each send that did not reach GIS ZhKKh, with what was sent and "
         "what came back: proof that the organisation tried, and when.",
+    )
+    result_unknown = fields.Boolean(
+        string="Sent, result unknown",
+        readonly=True,
+        help="GIS ZhKKh refused a repeat of a request it had already received "
+        "(it takes a MessageGUID once), and the answer to the first send was "
+        "lost: the appeal's next import shows whether GIS applied it.",
     )
     confirmed = fields.Boolean(
         readonly=True, help="An import after the acceptance shows its effect."
@@ -599,6 +607,8 @@ class GisZhkhOperation(models.Model):
             }
         )
         if not error.transient:
+            if self._maybe_received():
+                return self._result_unknown(error)
             self._reject(code, str(error))
             return str(error)
         attempts = self.send_attempts + 1
@@ -613,6 +623,52 @@ class GisZhkhOperation(models.Model):
         )
         self._enqueue_send(eta=wait)
         return f"Not sent ({error}); attempt {attempts}, next in {wait} s"
+
+    def _maybe_received(self):
+        """Whether GIS may already have this request: an earlier send of its
+        MessageGUID failed on the way (its answer lost, a timeout), or an
+        earlier run of this very job ended mid-send (a worker killed)."""
+        self.ensure_one()
+        if self.send_attempts:
+            return True
+        job_uuid = self.env.context.get("job_uuid")
+        job = job_uuid and self.env["queue.job"].sudo().search(
+            [("uuid", "=", job_uuid)], limit=1
+        )
+        # ``retry`` counts the runs before this one.
+        return bool(job and job.retry)
+
+    def _result_unknown(self, error):
+        """GIS refused a request it may have received already: GIS takes a
+        MessageGUID once, so the refusal may only mean "already received".
+        The operation stays *sent*, never rejected (and so never queued
+        again behind GIS's back): the appeal's next import, asked for at
+        once, accepts it when GIS shows its effect; meanwhile a person is
+        told, and a manager may cancel it after checking the GIS cabinet."""
+        text = self.env._(
+            "GIS ZhKKh refused «%(operation)s» sent again under the same "
+            "MessageGUID %(guid)s (%(error)s): it had received it before, and "
+            "its answer to the first send was lost. Whether GIS applied it is "
+            "unknown until the next import shows the appeal: check the appeal "
+            "in the GIS ZhKKh cabinet; do not send it again by other means.",
+            operation=self._operation_name(),
+            guid=self.request_message_guid,
+            error=str(error),
+        )
+        self.write(
+            {
+                "state": "sent",
+                "sent_at": fields.Datetime.now(),
+                "result_unknown": True,
+                "last_error": text,
+            }
+        )
+        self.ticket_id._message_log(body=text)
+        self._tell_responsible(self.ticket_id, text)
+        backend = self.backend_id.sudo()
+        backend.last_refresh_at = False
+        backend._enqueue_import()
+        return f"Sent, result unknown: {error}"
 
     @api.model
     def _cron_resume(self):
@@ -651,7 +707,10 @@ class GisZhkhOperation(models.Model):
         """Of these, the operations whose request GIS acknowledged but whose
         result we stopped waiting for."""
         return self.filtered(
-            lambda op: op.state == "sent" and op.message_id.state == "error"
+            lambda op: (
+                op.state == "sent"
+                and (op.result_unknown or op.message_id.state == "error")
+            )
         )
 
     @api.model
@@ -666,7 +725,18 @@ class GisZhkhOperation(models.Model):
         )
         for message in waiting.message_id:
             message._enqueue_recheck()
-        return len(waiting)
+        # Sent, result unknown: no getState to ask, the appeal's import shows it.
+        unknown = self.search(
+            [
+                ("state", "=", "sent"),
+                ("result_unknown", "=", True),
+                ("sent_at", ">=", since),
+            ]
+        )
+        for backend in unknown.backend_id.sudo():
+            backend.last_refresh_at = False
+            backend._enqueue_import()
+        return len(waiting) + len(unknown)
 
     def action_check_again(self):
         """Ask GIS ZhKKh now about a request it acknowledged and did not
@@ -679,6 +749,11 @@ class GisZhkhOperation(models.Model):
             )
         for message in unfinished.message_id:
             message._enqueue_recheck(eta=0)
+        # Without GIS's MessageGUID there is no getState to ask: the
+        # appeal's import shows what GIS did.
+        for backend in unfinished.filtered("result_unknown").backend_id:
+            backend.last_refresh_at = False
+            backend._enqueue_import()
         return True
 
     def action_cancel(self):
@@ -753,9 +828,10 @@ class GisZhkhOperation(models.Model):
         for record in self:
             record._reject(code, text)
 
-    def _accept(self, answer_guid=False, number=False):
+    def _accept(self, answer_guid=False, number=False, at=None):
+        """GIS took the operation (``at``: when, if not now)."""
         self.ensure_one()
-        now = fields.Datetime.now()
+        now = at or fields.Datetime.now()
         self.write(
             {
                 "state": "accepted",
@@ -765,6 +841,7 @@ class GisZhkhOperation(models.Model):
                 "error_code": False,
                 "error_message": False,
                 "last_error": False,
+                "result_unknown": False,
             }
         )
         ticket = self.ticket_id
@@ -777,7 +854,7 @@ class GisZhkhOperation(models.Model):
         if self.operation == "delete_answer":
             values["gis_draft_answer_guid"] = False
         if values:
-            ticket.write(values)
+            gis_facts_writer(ticket).write(values)
         body = Markup("%s <b>%s</b>") % (
             self.env._("GIS ZhKKh accepted:"),
             self._operation_name(),
@@ -806,7 +883,7 @@ class GisZhkhOperation(models.Model):
         ticket = self.ticket_id
         if answer_guid:
             if not ticket.gis_answered_at:
-                ticket.gis_answered_at = now
+                gis_facts_writer(ticket).gis_answered_at = now
             text = self.env._(
                 "GIS ZhKKh accepted the answer (AnswerGUID %(guid)s) but refused "
                 "to mark the appeal executed: %(code)s %(message)s. Mark it "
@@ -852,6 +929,16 @@ class GisZhkhOperation(models.Model):
             )
         )
         statuses = dict(ticket._fields["gis_status"]._description_selection(self.env))
+        for operation in ticket.gis_operation_ids.filtered("result_unknown"):
+            if operation.state == "sent" and gis_operations.effect_seen(
+                operation._plain(), appeal
+            ):
+                # GIS had taken it at its first send.
+                first = min(
+                    operation.attempt_ids.mapped("sent_at") or [operation.sent_at]
+                )
+                operation._accept(at=first)
+                operation.confirmed = True
         for operation in pending:
             plain = operation._plain()
             if operation.result_answer_guid:

@@ -4,6 +4,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -108,8 +109,21 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
         return self.env.execute_query(query.select(*keys, *counts))
 
     @api.model
+    def _check_helpdesk_user(self):
+        # Public methods of an abstract model: no access rule guards them.
+        if not self.env.su and not self.env.user.has_group(
+            "helpdesk_mgmt.group_helpdesk_user_own"
+        ):
+            raise AccessError(
+                self.env._("Only helpdesk users may open the deadline cockpit.")
+            )
+
+    @api.model
     def cockpit_data(self):
-        """Figures for the cockpit, as the current user may see them."""
+        """Figures for the cockpit, as the current user may see them; the
+        integrations' health for helpdesk managers."""
+        self._check_helpdesk_user()
+        health = self.env["helpdesk.integration.health"]
         moments = self._moments()
         now = moments[0]
         rows = self._figures(moments)
@@ -128,7 +142,7 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
                     line[bucket] += count
         return {
             "now": fields.Datetime.to_string(now),
-            "health": self.env["helpdesk.integration.health"].health_data(),
+            "health": health.health_data() if health._may_see() else [],
             "totals": totals,
             "dimensions": {
                 name: self._dimension_lines(name, lines)
@@ -158,6 +172,7 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
     @api.model
     def action_open(self, bucket, source=None, dimension=None, res_id=None):
         """The tickets behind a figure of the cockpit."""
+        self._check_helpdesk_user()
         if bucket not in BUCKETS:
             raise ValueError(bucket)
         domain = self._bucket_domain(bucket)

@@ -2,10 +2,15 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import datetime
 import logging
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
+from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.fields import Domain
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -64,7 +69,14 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
             )
         )
         oldest = in_flight[:1].create_date
-        today_start = datetime.datetime.combine(now.date(), datetime.time.min)
+        # "Today" is the company's day, as its people count it.
+        tz = ZoneInfo(backend.company_id.partner_id.tz or "Europe/Moscow")
+        local_now = now.replace(tzinfo=datetime.UTC).astimezone(tz)
+        today_start = (
+            datetime.datetime.combine(local_now.date(), datetime.time.min, tzinfo=tz)
+            .astimezone(datetime.UTC)
+            .replace(tzinfo=None)
+        )
         status = {
             "kind": "gis",
             "id": backend.id,
@@ -88,7 +100,10 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
         }
         expected_every = max(60, 3 * (backend.import_interval or 0))
         silent_since = backend.last_success_at or backend.create_date
-        if backend.last_error_at and (
+        if backend.signing_problem:
+            # Nothing can be sent until the server's configuration names it.
+            state, reason = "down", backend.signing_problem
+        elif backend.last_error_at and (
             not backend.last_success_at
             or backend.last_error_at > backend.last_success_at
         ):
@@ -186,23 +201,37 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
         return status
 
     @api.model
-    def _connections(self):
-        companies = self.env.companies.ids + [False]
-        backends = (
-            self.env["gis.zhkh.backend"]
-            .sudo()
-            .search([("company_id", "in", companies)])
+    def _connections(self, every_company=False):
+        domain = (
+            Domain.TRUE
+            if every_company
+            else Domain("company_id", "in", [*self.env.companies.ids, False])
         )
+        backends = self.env["gis.zhkh.backend"].sudo().search(domain)
         gateways = (
             self.env["mail.gateway"]
             .sudo()
-            .search([("gateway_type", "=", "max"), ("company_id", "in", companies)])
+            .search(Domain("gateway_type", "=", "max") & domain)
         )
         return backends, gateways
 
     @api.model
+    def _may_see(self):
+        """Connection errors and health are for helpdesk managers."""
+        return self.env.su or self.env.user.has_group(
+            "helpdesk_mgmt.group_helpdesk_manager"
+        )
+
+    @api.model
     def health_data(self):
         """The health of every connection and bot of the user's companies."""
+        # Public method of an abstract model: no access rule guards it.
+        if not self._may_see():
+            raise AccessError(
+                self.env._(
+                    "Only helpdesk managers may see the health of the integrations."
+                )
+            )
         now = fields.Datetime.now()
         backends, gateways = self._connections()
         return [self._gis_status(b, now) for b in backends] + [
@@ -217,7 +246,8 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
         been down for longer than its alert delay, and again only after it
         recovered and failed anew."""
         now = fields.Datetime.now()
-        backends, gateways = self._connections()
+        # Every company's: the cron is nobody's user.
+        backends, gateways = self._connections(every_company=True)
         for record, status in [(b, self._gis_status(b, now)) for b in backends] + [
             (g, self._max_status(g, now)) for g in gateways
         ]:
@@ -230,16 +260,45 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
             values.update(health_down_since=False, health_notified=False)
         elif not record.health_down_since:
             values["health_down_since"] = now
-        record.write(values)
+        down_since = values.get("health_down_since", record.health_down_since)
         delay = datetime.timedelta(minutes=record.health_alert_minutes or 0)
-        if (
+        alert = (
             status["state"] == "down"
             and not record.health_notified
-            and record.health_down_since
-            and record.health_down_since <= now - delay
-        ):
+            and down_since
+            and down_since <= now - delay
+        )
+        if alert:
+            values["health_notified"] = True
+        # Only what changed: an unchanged state writes nothing.
+        values = {
+            name: value
+            for name, value in values.items()
+            if (value or False) != (record[name] or False)
+        }
+        if not values or not self._lock_or_skip(record):
+            return
+        record.write(values)
+        if alert:
             self._alert(record, status)
-            record.health_notified = True
+
+    @api.model
+    def _lock_or_skip(self, record):
+        """Lock ``record``'s row, or tell it is busy: a GIS ZhKKh job holds
+        its connection's row for a whole exchange, and the check must
+        neither wait for it nor fail on it; the next run catches up."""
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM %s WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+                        SQL.identifier(record._table),
+                        record.id,
+                    )
+                )
+                return bool(self.env.cr.fetchone())
+        except pg_errors.SerializationFailure:
+            return False
 
     @api.model
     def _alert(self, record, status):

@@ -14,6 +14,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 
 from ..tools.deadlines import earliest_moment, end_of_day
@@ -52,6 +53,61 @@ GIS_STATUSES = [
 ]
 # Residents' personal data: staff of the helpdesk only.
 PERSONAL = "helpdesk_mgmt.group_helpdesk_user_own"
+# What GIS ZhKKh says of an appeal, and the MAX<->GIS link: legal facts that
+# only the import, the operations and the link write (gis_facts_writer),
+# never a person through the API, managers included: a wrong fact is
+# corrected in GIS ZhKKh, and the next import brings it.
+GIS_FACTS = frozenset(
+    {
+        "gis_backend_id",
+        "gis_appeal_guid",
+        "gis_appeal_number",
+        "gis_received_date",
+        "gis_deadline",
+        "gis_legal_basis",
+        "gis_theme_id",
+        "gis_theme_code",
+        "gis_theme_name",
+        "gis_status",
+        "gis_status_date",
+        "gis_assessment",
+        "gis_assessment_comment",
+        "gis_oktmo",
+        "gis_applicant_kind",
+        "gis_applicant_name",
+        "gis_applicant_phone",
+        "gis_applicant_email",
+        "gis_applicant_address",
+        "gis_collective",
+        "gis_neighbour_count",
+        "gis_neighbours",
+        "gis_redirected",
+        "gis_rolled_over",
+        "gis_answer_not_required",
+        "gis_withdrawn_comment",
+        "gis_from_mobile",
+        "gis_date_of_appointment",
+        "gis_answerer_guid",
+        "gis_parent_guid",
+        "gis_attachment_info",
+        "gis_fingerprint",
+        "gis_history_keys",
+        "gis_last_sync",
+        "gis_draft_answer_guid",
+        "gis_answered_at",
+        "max_link_ticket_id",
+        "max_gis_notified",
+    }
+)
+# The writers' pass: an object, which no RPC call can put in a context (it
+# arrives as JSON), unlike a flag.
+_GIS_FACTS_PASS = object()
+
+
+def gis_facts_writer(records):
+    """``records`` allowed to write the GIS facts (``GIS_FACTS``): for the
+    import, the operations and the MAX<->GIS link only."""
+    return records.with_context(gis_facts_writer=_GIS_FACTS_PASS)
 
 
 class HelpdeskTicket(models.Model):
@@ -455,14 +511,38 @@ class HelpdeskTicket(models.Model):
             ticket.deadline_needs_reaction = "reaction" in kinds
             ticket.deadline_needs_localisation = "localisation" in kinds
 
+    def _check_gis_facts(self, names):
+        """Refuse a person's change of the GIS facts, whatever the client."""
+        facts = GIS_FACTS.intersection(names)
+        if (
+            not facts
+            or self.env.su
+            or self.env.context.get("gis_facts_writer") is _GIS_FACTS_PASS
+        ):
+            return
+        labels = sorted(
+            self._fields[name].get_description(self.env)["string"] for name in facts
+        )
+        raise AccessError(
+            self.env._(
+                "%(fields)s come from GIS ZhKKh: only its import, the operations "
+                "sent to it and the link with a MAX request change them. Correct "
+                "them in GIS ZhKKh: the next import brings the change.",
+                fields=", ".join(labels),
+            )
+        )
+
     @api.model_create_multi
     def create(self, vals_list):
+        defaults = [key[8:] for key in self.env.context if key.startswith("default_")]
+        self._check_gis_facts([*defaults, *(k for vals in vals_list for k in vals)])
         tickets = super().create(vals_list)
         self.env["helpdesk.ticket.deadline"]._sync_tickets(tickets)
         self.env["max.gis.bridge"]._new_appeals(tickets)
         return tickets
 
     def write(self, vals):
+        self._check_gis_facts(vals)
         stage_before = (
             {ticket.id: ticket.stage_id for ticket in self}
             if "stage_id" in vals

@@ -9,6 +9,8 @@ from collections import defaultdict
 from odoo import api, models
 from odoo.exceptions import UserError
 
+from .helpdesk_ticket import gis_facts_writer
+
 UTC = datetime.timezone.utc
 
 
@@ -211,7 +213,11 @@ class MaxGisBridge(models.AbstractModel):
                 )
             )
         names = self._gis_identity_fields()
-        values = gis_ticket._convert_to_write({n: gis_ticket[n] for n in names})
+        # The connection is an administrator's field: an agent who may change
+        # the appeal's ticket moves it all the same.
+        gis_ticket.check_access("write")
+        source = gis_ticket.sudo()
+        values = source._convert_to_write({n: source[n] for n in names})
         for name in ("gis_house_id", "gis_premise_number"):
             if gis_ticket[name] and not max_ticket[name]:
                 values[name] = gis_ticket._convert_to_write({name: gis_ticket[name]})[
@@ -219,7 +225,7 @@ class MaxGisBridge(models.AbstractModel):
                 ]
         number = gis_ticket.gis_appeal_number
         # The appeal's key is unique: free it before the MAX ticket takes it.
-        gis_ticket.with_context(gis_import=True).write(
+        gis_facts_writer(source).with_context(gis_import=True).write(
             {
                 "gis_appeal_guid": False,
                 "gis_backend_id": False,
@@ -227,7 +233,7 @@ class MaxGisBridge(models.AbstractModel):
             }
         )
         gis_ticket.flush_recordset()
-        max_ticket.with_context(gis_import=True).write(values)
+        gis_facts_writer(max_ticket).with_context(gis_import=True).write(values)
         for model in ("gis.zhkh.operation", "gis.zhkh.message"):
             self.env[model].sudo().search(
                 [("ticket_id", "=", gis_ticket.id)]

@@ -21,7 +21,14 @@ class RequestJournalXlsx(models.AbstractModel):
 
     def get_workbook_options(self):
         # Rows go out as they are written: memory stays flat on big months.
-        return {**super().get_workbook_options(), "constant_memory": True}
+        # Residents write the texts: none becomes a formula, a link or a number.
+        return {
+            **super().get_workbook_options(),
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        }
 
     def generate_xlsx_report(self, workbook, data, objs):
         journal_model = self.env["helpdesk.request.journal"]
@@ -37,17 +44,23 @@ class RequestJournalXlsx(models.AbstractModel):
         cell = workbook.add_format({"text_wrap": True, "valign": "top", "border": 1})
         for index, (key, _heading) in enumerate(columns):
             sheet.set_column(index, index, WIDTHS.get(key, 16))
-        sheet.write(0, 0, title, bold)
-        sheet.write(
+        sheet.write_string(0, 0, title, bold)
+        sheet.write_string(
             1,
             0,
             self.env.company.name + " — " + self.env._("ПП РФ № 416, п. 13"),
         )
         for index, (_key, heading) in enumerate(columns):
-            sheet.write(3, index, heading, head)
+            sheet.write_string(3, index, heading, head)
         sheet.freeze_panes(4, 2)
         row = 4
-        for line in journal_model._lines(tickets):
+        for line in objs._lines(tickets):
             for index, (key, _heading) in enumerate(columns):
-                sheet.write(row, index, line[key], cell)
+                value = line[key]
+                # A text cell, always: "=...", "+...", "@..." a resident wrote
+                # stay what they wrote, never a formula or a link.
+                if isinstance(value, int):
+                    sheet.write_number(row, index, value, cell)
+                else:
+                    sheet.write_string(row, index, str(value or ""), cell)
             row += 1

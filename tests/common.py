@@ -8,6 +8,7 @@ from unittest import mock
 from lxml import etree
 
 from odoo.tests.common import TransactionCase
+from odoo.tools import config
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -22,6 +23,18 @@ XSD_DIR = Path(
         "GIS_XSD_DIR", ADDON_DIR.parent / "shared/reference/gis-formats-16.3.0.0"
     )
 )
+
+
+# The dummy signer of the plain tests (an external program, as in production).
+SIGNER = Path(__file__).parent / "plain" / "fake_signer.py"
+
+
+def use_signer_profile(case, name, command):
+    """A signer profile as the server's configuration names it, set at run
+    time for the test's duration."""
+    key = f"helpdesk_gis_zhkh_max.signer.{name}"
+    config[key] = command
+    case.addCleanup(config.options.pop, key, None)
 
 
 def view_fields(env, model, view_type):

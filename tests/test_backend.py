@@ -1,8 +1,8 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import importlib.util
 import logging
 import sys
-from pathlib import Path
 
 from psycopg2 import IntegrityError
 
@@ -10,12 +10,10 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
-from .common import ORG, GisCase
+from .common import ADDON_DIR, ORG, SIGNER, GisCase, use_signer_profile
 
 MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
-
-# The dummy signer of the plain tests (an external program, as in production).
-SIGNER = Path(__file__).parent / "plain" / "fake_signer.py"
+SIGNER_LOG = "odoo.addons.helpdesk_gis_zhkh_max.tools.gis_signer"
 
 
 @tagged("post_install", "-at_install")
@@ -32,7 +30,10 @@ class TestBackend(GisCase):
         with self.assertRaises(ValidationError), self.env.cr.savepoint():
             self.backend.endpoint_url = "api.dom.gosuslugi.ru"
         with self.assertRaises(ValidationError), self.env.cr.savepoint():
-            self.backend.write({"signing_mode": "command", "signing_command": False})
+            self.backend.write({"signing_mode": "command", "signing_profile": False})
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
+            # A profile the server's configuration does not name.
+            self.backend.write({"signing_mode": "command", "signing_profile": "x"})
         with (
             self.assertRaises(IntegrityError),
             mute_logger("odoo.sql_db"),
@@ -80,20 +81,94 @@ class TestBackend(GisCase):
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("temporary", action["params"]["message"])
 
-    def test_signer_command(self):
+    def test_signer_profile_of_the_server_configuration(self):
+        """The connection names a profile; the command is the server's."""
         self.fake.require_signature = True
         self.addCleanup(setattr, self.fake, "require_signature", False)
-        self.backend.write(
-            {"signing_mode": "command", "signing_command": f"{sys.executable} {SIGNER}"}
+        use_signer_profile(self, "test", f"{sys.executable} {SIGNER}")
+        use_signer_profile(self, "broken", "/nonexistent/secret-dir/signer")
+        self.assertIn(
+            ("test", "test"),
+            self.backend._fields["signing_profile"]._description_selection(self.env),
         )
+        self.backend.write({"signing_mode": "command", "signing_profile": "test"})
+        self.assertFalse(self.backend.signing_problem)
         action = self.backend.action_test_connection()
         self.assertEqual(
             action["params"]["type"], "success", action["params"]["message"]
         )
-        self.backend.signing_command = "/nonexistent/signer"
+        self.backend.signing_profile = "broken"
+        with mute_logger(MUTED), self.assertLogs(SIGNER_LOG, "WARNING") as logs:
+            action = self.backend.action_test_connection()
+        message = action["params"]["message"]
+        self.assertIn("profile broken", message)
+        self.assertIn("not found", message)
+        # The command line and what the signer says stay in the server log.
+        self.assertNotIn("secret-dir", message)
+        self.assertIn("secret-dir", "\n".join(logs.output))
+
+    @mute_logger(MUTED)
+    def test_the_signer_error_output_never_reaches_users(self):
+        noisy = "import sys; sys.stderr.write('token PIN 0000'); sys.exit(4)"
+        use_signer_profile(self, "noisy", f'{sys.executable} -c "{noisy}"')
+        self.backend.write({"signing_mode": "command", "signing_profile": "noisy"})
+        with self.assertLogs(SIGNER_LOG, "WARNING") as logs:
+            action = self.backend.action_test_connection()
+            self.backend.with_context(queue_job__no_delay=True)._job_import_appeals()
+        self.assertIn("PIN 0000", "\n".join(logs.output))
+        self.assertIn("exit code 4", action["params"]["message"])
+        self.assertNotIn("PIN 0000", action["params"]["message"])
+        message = self.env["gis.zhkh.message"].search(
+            [("backend_id", "=", self.backend.id)], limit=1
+        )
+        self.assertEqual(message.state, "error")
+        for text in (
+            message.error_message,
+            self.backend.last_error,
+            *self.backend.activity_ids.mapped("note"),
+            *message.activity_ids.mapped("note"),
+        ):
+            self.assertNotIn("PIN 0000", text or "")
+        self.assertFalse(self.fake.calls())
+
+    def test_a_command_left_in_the_database_is_cleared_on_upgrade(self):
+        """Version 19.0.1.4.0: a command line the database held is cleared
+        (it cannot be moved into the server's file from here), with its
+        tracked history; the connection says what to configure, and the
+        health check shows it down, until a profile is chosen."""
+        self.env.cr.execute(
+            "ALTER TABLE gis_zhkh_backend ADD COLUMN signing_command varchar"
+        )
+        self.env.cr.execute(
+            "UPDATE gis_zhkh_backend SET signing_mode = 'command', "
+            "signing_command = '/usr/bin/gis-sign --container secret' WHERE id = %s",
+            [self.backend.id],
+        )
+        self.backend.invalidate_recordset()
+        path = ADDON_DIR / "migrations/19.0.1.4.0/post-migrate-signer-profile.py"
+        spec = importlib.util.spec_from_file_location("hgzm_migrate_signer", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        with self.assertLogs("hgzm_migrate_signer", "WARNING") as logs:
+            migration.migrate(self.env.cr, "19.0.1.3.0")
+        self.assertIn(self.backend.name, logs.output[0])
+        self.assertNotIn("secret", logs.output[0])
+        self.env.cr.execute(
+            "SELECT signing_command FROM gis_zhkh_backend WHERE id = %s",
+            [self.backend.id],
+        )
+        self.assertEqual(self.env.cr.fetchone(), (None,))
+        self.assertIn("No signer profile", self.backend.signing_problem)
+        status = self.env["helpdesk.integration.health"]._gis_status(
+            self.backend, self.backend.create_date
+        )
+        self.assertEqual(status["state"], "down")
+        self.assertIn("signer profile", status["reason"])
         with mute_logger(MUTED):
             action = self.backend.action_test_connection()
-        self.assertIn("Signer program not found", action["params"]["message"])
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("No signer profile", action["params"]["message"])
+        self.assertFalse(self.fake.calls())
 
     def test_unknown_signing_mode_is_a_user_error(self):
         self.env.cr.execute(

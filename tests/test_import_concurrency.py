@@ -12,8 +12,8 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.gis_zhkh_backend import gis_today
-from ..tools import fake_gis, gis_xml
-from .common import GisCase
+from ..tools import fake_gis, gis_client, gis_xml
+from .common import ORG, XSD_DIR, GisCase
 
 MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
 
@@ -244,6 +244,44 @@ class TestConcurrentResultImports(TransactionCase):
         second.cr.commit()
         self.assertEqual(self.tickets(second), 6)
         self.assertEqual(self.duplicates(second), [])
+
+    def test_a_result_is_downloaded_once_whatever_waits_for_its_turn(self):
+        """GIS answers while another exchange of the company has its turn:
+        the result is kept, and its import later reads it from there, not
+        from GIS again (a month of appeals is hundreds of megabytes)."""
+        server = fake_gis.FakeGisServer(xsd_dir=XSD_DIR, org_ppa_guid=ORG).start()
+        self.addCleanup(server.stop)
+        server.fake.seed(self.appeals)
+        ack = gis_client.GisAppealsClient(server.url, ORG).export_appeals(
+            appeal_guids=[a.guid for a in self.appeals]
+        )[1]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            env["gis.zhkh.backend"].browse(self.ids["backend"]).write(
+                {"endpoint_url": server.url, "org_ppa_guid": ORG}
+            )
+            env["gis.zhkh.message"].browse(
+                self.ids["messages"][0]
+            ).ack_guid = ack.message_guid
+        holder, fetcher = self.worker(), self.worker()
+        holder["gis.zhkh.backend"].browse(self.ids["sibling"])._lock_exchanges()
+        message = fetcher["gis.zhkh.message"].browse(self.ids["messages"][0])
+        with trap_jobs() as trap:
+            self.assertIn("kept", message._job_fetch_result())
+            (again,) = trap.enqueued_jobs
+            self.assertEqual(again.method_name, "_job_fetch_result")
+        fetcher.cr.commit()  # the job ends normally: what GIS sent is kept
+        self.assertEqual(len(server.fake.calls("getState")), 1)
+        # Still busy: the job waits for its turn, without asking GIS.
+        with self.assertRaises(RetryableJobError):
+            message._job_fetch_result()
+        fetcher.cr.rollback()
+        holder.cr.rollback()
+        self.assertIn("3 created", message._job_fetch_result())
+        fetcher.cr.commit()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(server.fake.calls("getState")), 1)
+        self.assertEqual(self.tickets(fetcher), 3)
 
     def test_cron_passes_over_a_connection_an_import_holds(self):
         holder, cron = self.worker(), self.worker()

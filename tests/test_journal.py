@@ -2,10 +2,10 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import datetime
 import io
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests.common import TransactionCase
 
@@ -20,7 +20,9 @@ class TestRequestJournal(TransactionCase):
             {"name": "Лесная, 7", "address": "г. Москва, ул. Лесная, д. 7"}
         )
         cls.other_house = cls.env["gis.zhkh.house"].create({"name": "Мира, 1"})
-        cls.today = fields.Date.context_today(cls.env["res.users"])
+        # The journal's day is the company's.
+        cls.env.company.partner_id.tz = "Europe/Moscow"
+        cls.today = datetime.datetime.now(ZoneInfo("Europe/Moscow")).date()
         emergency = cls.env.ref("helpdesk_gis_zhkh_max.category_emergency")
         cls.appeal = cls.env["helpdesk.ticket"].create(
             {
@@ -116,3 +118,106 @@ class TestRequestJournal(TransactionCase):
         )
         with self.assertRaises(UserError):
             empty.action_export_xlsx()
+
+    def wide_journal(self):
+        # Today in every zone: the test may run near midnight somewhere.
+        return self.journal(
+            date_from=self.today - datetime.timedelta(days=1),
+            date_to=self.today + datetime.timedelta(days=1),
+        )
+
+    def test_resident_text_never_becomes_a_formula_or_a_link(self):
+        """A resident's text that starts like a formula, a DDE call or a
+        link is written as text, whatever a spreadsheet makes of it."""
+        texts = {
+            "content": '=HYPERLINK("http://evil.example/x","Открыть")',
+            "applicant": "@SUM(1+1)*cmd|' /C calc'!A0",
+            "address": "+7 916 000-00-00",
+            "performer": "-2+3",
+        }
+        performer = self.env["res.users"].create(
+            {"name": texts["performer"], "login": "journal_formula_performer"}
+        )
+        self.env["helpdesk.ticket"].create(
+            {
+                "name": "Formula",
+                "description": f"<p>{texts['content']}</p>",
+                "partner_name": texts["applicant"],
+                "user_id": performer.id,
+                "gis_house_id": self.env["gis.zhkh.house"]
+                .create({"name": "h", "address": texts["address"]})
+                .id,
+            }
+        )
+        content, _kind = self.env["ir.actions.report"]._render(
+            "helpdesk_gis_zhkh_max.action_report_request_journal_xlsx",
+            self.wide_journal().ids,
+        )
+        sheet = load_workbook(io.BytesIO(content)).active
+        headings = [cell.value for cell in sheet[4]]
+        columns = dict(self.env["helpdesk.request.journal"]._columns())
+        row = next(
+            row
+            for row in sheet.iter_rows(min_row=5)
+            if row[headings.index(columns["applicant"])].value == texts["applicant"]
+        )
+        for key, text in texts.items():
+            with self.subTest(column=key):
+                cell = row[headings.index(columns[key])]
+                self.assertEqual(cell.data_type, "s")
+                self.assertEqual(cell.value, text)
+                self.assertIsNone(cell.hyperlink)
+        self.assertFalse(sheet._hyperlinks)
+
+    def test_times_in_the_company_zone_and_actions_when_they_happened(self):
+        kamchatka = self.env["res.users"].create(
+            {
+                "name": "Inspector far east",
+                "login": "journal_kamchatka",
+                "tz": "Asia/Kamchatka",
+                "group_ids": [
+                    (4, self.env.ref("helpdesk_mgmt.group_helpdesk_manager").id)
+                ],
+            }
+        )
+        # 22:30 UTC: 01:30 the next day in Moscow, 10:30 in Kamchatka.
+        reacted = datetime.datetime.combine(
+            self.today - datetime.timedelta(days=1), datetime.time(22, 30)
+        )
+        self.max_request.reacted_at = reacted
+        backend = self.env["gis.zhkh.backend"].create(
+            {
+                "name": "Journal GIS",
+                "endpoint_url": "http://127.0.0.1:9",
+                "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            }
+        )
+        accepted_at = reacted - datetime.timedelta(days=3)
+        operation = self.env["gis.zhkh.operation"].create(
+            {
+                "ticket_id": self.appeal.id,
+                "backend_id": backend.id,
+                "appeal_guid": self.appeal.gis_appeal_guid,
+                "operation": "executed",
+                "key": "journal-times",
+                "state": "accepted",
+                "done_at": accepted_at,
+            }
+        )
+        # Written since (confirmed by an import, purged): not the action.
+        operation.write({"confirmed": True, "comment": False})
+        journal = self.wide_journal().with_user(kamchatka)
+        lines = {line["number"]: line for line in journal._lines(journal._tickets())}
+        moscow = "%d.%m.%Y %H:%M"
+        self.assertIn(
+            f"reacted {self.today.strftime('%d.%m.%Y')} 01:30",
+            lines[self.max_request.number]["actions"],
+        )
+        received = self.max_request.create_date + datetime.timedelta(hours=3)
+        self.assertEqual(
+            lines[self.max_request.number]["received"], received.strftime(moscow)
+        )
+        self.assertIn(
+            (accepted_at + datetime.timedelta(hours=3)).strftime(moscow),
+            lines[self.appeal.number]["actions"],
+        )

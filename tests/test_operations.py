@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..tools.gis_xml import HistoryEntry
@@ -324,7 +325,11 @@ class TestOperations(GisCase):
         self.assertEqual(len(self.fake.applied), 2)  # the answer, "executed"
 
     @mute_logger(*MUTED)
-    def test_worker_killed_mid_send_sends_the_same_request_once(self):
+    def test_a_lost_reply_sends_the_same_request_once(self):
+        """GIS took the request, its answer was lost; the same request goes
+        again, and GIS refuses the repeated MessageGUID with a fault: the
+        operation is sent, its result unknown, never rejected nor queued
+        again, until the appeal's import shows GIS applied it."""
         with trap_jobs() as trap:
             record = self.queue("executed")
             trap.perform_enqueued_jobs()  # prepared
@@ -332,11 +337,53 @@ class TestOperations(GisCase):
             trap.perform_enqueued_jobs()  # GIS took it; the reply was lost
             self.assertEqual(record.state, "queued")
             prepared = record.request_xml
-            self.perform_all(trap)  # the next attempt
-        self.assertEqual(record.request_xml, prepared)
+            trap.perform_enqueued_jobs()  # the next attempt: a repeat
+            self.assertEqual(record.request_xml, prepared)
+            self.assertEqual(len(self.fake.calls("importAnswer")), 2)
+            self.assertEqual((record.state, record.result_unknown), ("sent", True))
+            self.assertIn("unknown", record.last_error)
+            self.assertIn(record, record._unfinished())
+            # Not free to be queued again: the same operation is this one.
+            self.assertEqual(self.queue("executed"), record)
+            self.assertIn("Nothing to do", record._job_send())
+            # Someone is told, and the appeal's import is asked for at once.
+            self.assertTrue(self.ticket.activity_ids)
+            self.assertFalse(self.backend.last_refresh_at)
+            trap.assert_jobs_count(1, only=self.backend._job_import_appeals)
+            # And again by the hourly check, until the import shows it.
+            trap.enqueued_jobs.clear()
+            self.env["gis.zhkh.operation"]._cron_resume()
+            trap.assert_jobs_count(1, only=self.backend._job_import_appeals)
+            self.perform_all(trap)
         self.assertEqual(record.state, "accepted")
+        self.assertTrue(record.confirmed)
+        self.assertFalse(record.result_unknown)
+        self.assertEqual(record.done_at, min(record.attempt_ids.mapped("sent_at")))
         self.assertEqual([k for k, _g, _t in self.fake.applied], ["Executed"])
         self.assertEqual(len(self.fake.calls("importAnswer")), 2)
+
+    @mute_logger(*MUTED)
+    def test_a_worker_killed_mid_send_never_rejects_what_gis_took(self):
+        """The send job's worker died after GIS took the request: the job
+        runs again (queue_job counts the retry) and GIS refuses the repeat."""
+        with trap_jobs() as trap:
+            record = self.queue("answer", text=ANSWER)
+            trap.perform_enqueued_jobs()  # prepared
+        body = base64.b64decode(record.request_xml)
+        self.backend._get_client().send_prepared(
+            "importAnswer", body, record.request_message_guid
+        )  # what the dead worker sent
+        job = Job.load(self.env, record._enqueue_send().uuid)
+        job.retry = 1  # as the runner requeues a dead worker's job
+        job.store()
+        with trap_jobs() as trap:
+            Job.load(self.env, job.uuid).perform()
+            self.assertEqual((record.state, record.result_unknown), ("sent", True))
+            self.perform_all(trap)  # the appeal's import
+        self.assertEqual(record.state, "accepted")
+        # The answer GIS shows meets the answer deadline.
+        self.assertTrue(self.ticket.gis_answered_at)
+        self.assertEqual([k for k, _g, _t in self.fake.applied], ["answer"])
 
     @mute_logger(*MUTED)
     def test_transient_failures_are_retried_with_proof_of_each_attempt(self):

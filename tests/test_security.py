@@ -1,11 +1,14 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import datetime
+import uuid
+
 from odoo.exceptions import AccessError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, JsonRpcException, new_test_user, tagged
 
 from ..models.gis_zhkh_backend import gis_today
 from ..tools import fake_gis
-from .common import ORG, GisCase
+from .common import ORG, GisCase, use_signer_profile
 
 
 @tagged("post_install", "-at_install")
@@ -136,16 +139,93 @@ class TestSecurity(GisCase):
         self.assertEqual(
             self.backend._fields["basic_auth_password"].groups, "base.group_system"
         )
-        self.backend.write(
-            {"signing_mode": "command", "signing_command": "/usr/bin/gis-sign"}
-        )
-        self.backend.signing_command = "/usr/local/bin/other-signer"
+        use_signer_profile(self, "main", "/usr/bin/gis-sign")
+        use_signer_profile(self, "backup", "/usr/local/bin/other-signer")
+        self.backend.write({"signing_mode": "command", "signing_profile": "main"})
+        self.backend.signing_profile = "backup"
         self.env.flush_all()
         self.env.cr.precommit.run()
         tracked = self.backend.message_ids.tracking_value_ids.filtered(
-            lambda v: v.field_id.name == "signing_command"
+            lambda v: v.field_id.name == "signing_profile"
         )
-        self.assertEqual(tracked[:1].new_value_char, "/usr/local/bin/other-signer")
+        # The profile's name is tracked; the command is not the database's.
+        self.assertEqual(tracked[:1].new_value_char, "backup")
+        self.assertNotIn("signing_command", self.backend._fields)
+
+    # -- GIS facts: written by GIS only ---------------------------------------
+
+    def test_gis_facts_are_not_written_by_people(self):
+        """An agent, a manager or a portal user cannot change what GIS ZhKKh
+        says of an appeal, nor the MAX<->GIS link, whatever they send."""
+        portal = new_test_user(
+            self.env, login="gis_facts_portal", groups="base.group_portal"
+        )
+        self.ticket.partner_id = portal.partner_id
+        other = self.env["helpdesk.ticket"].create(
+            {"name": "Other", "description": "x"}
+        )
+        later = self.ticket.gis_deadline + datetime.timedelta(days=30)
+        facts = {
+            "gis_appeal_number": "999",
+            "gis_appeal_guid": str(uuid.uuid4()),
+            "gis_status": "executed",
+            "gis_status_date": self.today,
+            "gis_deadline": later,
+            "gis_received_date": self.today - datetime.timedelta(days=3),
+            "gis_answered_at": datetime.datetime(2026, 1, 1, 12, 0),
+            "gis_assessment": "received",
+            "gis_assessment_comment": "Всё хорошо",
+            "gis_rolled_over": True,
+            "max_link_ticket_id": other.id,
+        }
+        before = self.ticket.read(list(facts))[0]
+        for user in (self.dispatcher, self.manager, portal):
+            for name, value in facts.items():
+                with (
+                    self.subTest(user=user.login, field=name),
+                    self.assertRaises(AccessError),
+                ):
+                    self.ticket.with_user(user).write({name: value})
+        # The import's own context keys do not open the door either: over RPC
+        # a context is JSON, and the writers' pass is not.
+        with self.assertRaises(AccessError):
+            self.ticket.with_user(self.manager).with_context(
+                gis_import=True, gis_facts_writer=True
+            ).write({"gis_deadline": later})
+        # No forged appeal, by values or by defaults.
+        tickets = self.env["helpdesk.ticket"].with_user(self.dispatcher)
+        with self.assertRaises(AccessError):
+            tickets.create(
+                {"name": "Forged", "description": "x", "gis_deadline": later}
+            )
+        with self.assertRaises(AccessError):
+            tickets.with_context(default_gis_appeal_number="1").create(
+                {"name": "Forged", "description": "x"}
+            )
+        self.assertEqual(self.ticket.read(list(facts))[0], before)
+        # What the helpdesk owns stays editable.
+        self.ticket.with_user(self.dispatcher).write(
+            {"gis_premise_number": "15", "reacted_at": datetime.datetime.now()}
+        )
+        self.assertEqual(self.ticket.gis_premise_number, "15")
+
+    def test_the_link_and_its_dismissal_still_work_for_an_agent(self):
+        max_ticket = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Из MAX",
+                "description": "Течёт кровля",
+                "partner_id": self.ticket.partner_id.id,
+                "channel_id": self.env.ref("helpdesk_gis_zhkh_max.channel_max").id,
+            }
+        )
+        self.ticket.max_link_ticket_id = max_ticket
+        self.ticket.with_user(self.dispatcher).action_max_dismiss_link()
+        self.assertFalse(self.ticket.max_link_ticket_id)
+        self.ticket.max_link_ticket_id = max_ticket
+        self.ticket.with_user(self.dispatcher).action_max_link_gis()
+        self.assertEqual(max_ticket.gis_appeal_number, self.appeal.number)
+        self.assertEqual(max_ticket.gis_deadline, self.appeal.execution_end_date)
+        self.assertFalse(self.ticket.active)
 
     # -- multi-company ------------------------------------------------------
 
@@ -220,3 +300,40 @@ class TestPortalPage(HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn(appeal.number, response.text)
         self.assertNotIn("/web/login", response.url)
+
+
+@tagged("post_install", "-at_install")
+class TestGisFactsOverRpc(HttpCase):
+    def test_an_agent_cannot_change_the_gis_deadline_over_json_rpc(self):
+        backend = self.env["gis.zhkh.backend"].create(
+            {
+                "name": "RPC test",
+                "endpoint_url": "http://127.0.0.1:9",
+                "org_ppa_guid": ORG,
+            }
+        )
+        appeal = fake_gis.generate_appeals(1, seed="rpc-facts", today=gis_today())[0]
+        self.env["gis.appeal.import"]._import_appeals(backend, [appeal])
+        ticket = self.env["helpdesk.ticket"].search(
+            [("gis_appeal_guid", "=", appeal.guid)]
+        )
+        new_test_user(
+            self.env,
+            login="gis_rpc_agent",
+            password="gis_rpc_agent",
+            groups="helpdesk_mgmt.group_helpdesk_manager",
+        )
+        self.authenticate("gis_rpc_agent", "gis_rpc_agent")
+        for context in ({}, {"gis_import": True, "gis_facts_writer": True}):
+            with self.subTest(context=context), self.assertRaises(JsonRpcException):
+                self.make_jsonrpc_request(
+                    "/web/dataset/call_kw/helpdesk.ticket/write",
+                    {
+                        "model": "helpdesk.ticket",
+                        "method": "write",
+                        "args": [[ticket.id], {"gis_deadline": "2031-01-01"}],
+                        "kwargs": {"context": context},
+                    },
+                )
+        ticket.invalidate_recordset()
+        self.assertEqual(ticket.gis_deadline, appeal.execution_end_date)

@@ -360,6 +360,9 @@ ANSWER_NOT_FOUND = ("INT002000", "Ответ с указанным иденти�
 ANSWER_ALREADY_SENT = ("INT002000", "Отправленный ответ не может быть удалён")
 ANSWER_SENT_FINAL = ("INT002000", "Отправленный ответ не может быть изменён")
 NOT_LATER = ("INT002000", "Новый срок должен быть позже текущего")
+# GIS takes a MessageGUID once: the same request sent again is refused with
+# a fault, and says nothing of what became of the first (no code published).
+REPEATED_MESSAGE = ("INT002000", "Сообщение с таким MessageGUID уже было получено")
 
 
 class _Refused(Exception):
@@ -425,7 +428,7 @@ class FakeGis:
         self.requests = []  # (operation, valid, errors) of every SOAP call
         self.answer_counter = 0
         # Requests already accepted, by their MessageGUID: the same request
-        # sent again gets the same Ack and is not applied again.
+        # sent again gets a fault (REPEATED_MESSAGE) and is not applied again.
         self.acks = {}
         # Every importAnswer item applied: (kind, AppealGUID, TransportGUID).
         self.applied = []
@@ -542,10 +545,12 @@ class FakeGis:
             with self.lock:
                 known = self.acks.get((requester_guid or "").lower())
             if known:
+                # Applied once, as GIS does: the repeat gets a fault, not
+                # the first request's Ack.
                 return (
                     Reply(drop=lost_reply)
                     if lost_reply
-                    else Reply(200, ack_envelope(known, requester_guid), delay)
+                    else Reply(500, fault_envelope(*REPEATED_MESSAGE), delay)
                 )
         if operation == "getState":
             return Reply(

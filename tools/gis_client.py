@@ -298,6 +298,21 @@ class GisAppealsClient:
         return result
 
 
+def kept_state(content, ack_message_guid):
+    """The ``StateResult`` of a getState answer kept as received (bytes),
+    or None when it is not one: a result is downloaded once, then read from
+    what was kept."""
+    try:
+        parsed = gis_xml.parse_response(content)
+    except GisResponseError:
+        return None
+    if not isinstance(parsed, gis_xml.StateResult) or not parsed.done:
+        return None
+    if (parsed.message_guid or "").lower() != (ack_message_guid or "").lower():
+        return None
+    return parsed
+
+
 def check_result(result, message_guid=None):
     """Raise ``GisResultError`` for a finished request that GIS refused.
 

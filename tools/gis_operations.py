@@ -261,6 +261,18 @@ def effect_seen(operation, appeal):
         if entry.kind == "answer"
     }
     answer = answers.get((operation.answer_guid or "").lower())
+    if answer is None and not operation.answer_guid and op != "delete_answer":
+        # No AnswerGUID from GIS (its answer to the request was lost): the
+        # answer sent with the same text.
+        answer = next(
+            (
+                entry
+                for entry in answers.values()
+                if entry.data.get("is_sent")
+                and (entry.data.get("text") or "").strip() == (operation.text or "")
+            ),
+            None,
+        )
     checks = {
         "answer": answer is not None and answer.data.get("is_sent"),
         "answer_and_execute": appeal.status == "executed",

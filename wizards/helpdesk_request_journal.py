@@ -27,10 +27,10 @@ class HelpdeskRequestJournal(models.TransientModel):
     date_from = fields.Date(
         string="From",
         required=True,
-        default=lambda self: fields.Date.context_today(self).replace(day=1),
+        default=lambda self: self._company_today().replace(day=1),
     )
     date_to = fields.Date(
-        string="To", required=True, default=lambda self: fields.Date.context_today(self)
+        string="To", required=True, default=lambda self: self._company_today()
     )
     house_ids = fields.Many2many("gis.zhkh.house", string="Buildings")
     team_ids = fields.Many2many("helpdesk.ticket.team", string="Teams")
@@ -46,14 +46,20 @@ class HelpdeskRequestJournal(models.TransientModel):
                 journal._ticket_domain()
             )
 
+    @api.model
+    def _company_today(self):
+        # The period's days are the company's, as every time of the journal.
+        return datetime.datetime.now(self.browse()._tz()).date()
+
     def _tz(self):
-        return ZoneInfo(
-            self.env.user.tz or self.company_id.partner_id.tz or "Europe/Moscow"
-        )
+        """The company's zone, whoever exports: the journal is the
+        organisation's record, and an inspector reads one time for all."""
+        company = self.company_id or self.env.company
+        return ZoneInfo(company.partner_id.tz or "Europe/Moscow")
 
     def _ticket_domain(self):
         """Requests received in the period: GIS appeals by their GIS date of
-        receipt, the others by their creation, in the user's time zone."""
+        receipt, the others by their creation, in the company's time zone."""
         self.ensure_one()
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise UserError(self.env._("The period ends before it starts."))
@@ -115,11 +121,10 @@ class HelpdeskRequestJournal(models.TransientModel):
         headings["assessment"] = self.env._("Resident's assessment (GIS)")
         return list(headings.items())
 
-    @api.model
     def _line_context(self):
         """What every line needs, looked up once per export."""
         env = self.env
-        tz = ZoneInfo(env.user.tz or env.company.partner_id.tz or "UTC")
+        tz = self[:1]._tz()
 
         def local(value):
             if not value:
@@ -146,7 +151,6 @@ class HelpdeskRequestJournal(models.TransientModel):
             ),
         }
 
-    @api.model
     def _lines(self, tickets):
         """The journal's lines for ``tickets``, in batches (a month of a big
         organisation is tens of thousands of requests)."""
@@ -164,8 +168,8 @@ class HelpdeskRequestJournal(models.TransientModel):
             operations = collections.defaultdict(list)
             for operation in self.env["gis.zhkh.operation"].search_fetch(
                 [("ticket_id", "in", batch.ids), ("state", "=", "accepted")],
-                ["ticket_id", "operation", "write_date"],
-                order="id",
+                ["ticket_id", "operation", "done_at"],
+                order="done_at, id",
             ):
                 operations[operation.ticket_id.id].append(operation)
             for ticket in batch:
@@ -204,8 +208,10 @@ class HelpdeskRequestJournal(models.TransientModel):
             actions.append(
                 self.env._("localised %(at)s", at=local(ticket.localised_at))
             )
+        # When GIS took the operation: a later write (a confirmation, the
+        # retention purge) is not the action.
         actions += [
-            f"{context['operations'].get(op.operation)} {local(op.write_date)}"
+            f"{context['operations'].get(op.operation)} {local(op.done_at)}"
             for op in operations
         ]
         milestones = collections.defaultdict(list)

@@ -18,7 +18,13 @@ from hgzm_tools.gis_errors import (
     GisTransportError,
     is_transient_code,
 )
-from hgzm_tools.gis_signer import SIGNER_ENV_NAMES, CommandSigner, make_signer
+from hgzm_tools.gis_signer import (
+    SIGNER_ENV_NAMES,
+    CommandSigner,
+    make_signer,
+    profile_signer,
+    read_profiles,
+)
 
 ORG = "11111111-2222-4333-8444-555555555555"
 # A fixed day: a module-level date.today() raced midnight when a run crossed it.
@@ -244,6 +250,8 @@ def executed_action(appeal, answerer=None):
 
 
 def test_the_same_request_sent_again_is_applied_once(server):
+    """GIS takes a MessageGUID once: the repeat gets a fault, which says
+    nothing of the first (the caller must not read it as a refusal)."""
     appeal = fake_gis.generate_appeals(1, seed=5, today=TODAY)[0]
     server.fake.seed([appeal])
     client = client_for(server)
@@ -251,9 +259,13 @@ def test_the_same_request_sent_again_is_applied_once(server):
         appeal_actions=[executed_action(appeal)]
     )
     first = client.send_prepared("importAnswer", body, message_guid)
-    again = client.send_prepared("importAnswer", body, message_guid)
-    assert first.message_guid == again.message_guid
+    with pytest.raises(GisFaultError) as repeated:
+        client.send_prepared("importAnswer", body, message_guid)
+    assert not repeated.value.transient
+    assert "MessageGUID" in repeated.value.message
     assert [kind for kind, _guid, _t in server.fake.applied] == ["Executed"]
+    result = client.wait_for_result(first.message_guid, sleep=no_sleep)
+    assert not result.import_results[0].errors
 
 
 def test_a_lost_reply_then_the_same_request_applies_once(server):
@@ -267,10 +279,13 @@ def test_a_lost_reply_then_the_same_request_applies_once(server):
     with pytest.raises(GisTransportError):
         client.send_prepared("importAnswer", body, message_guid)
     assert len(server.fake.applied) == 1  # GIS got it; the client cannot know
-    ack = client.send_prepared("importAnswer", body, message_guid)
+    with pytest.raises(GisFaultError):
+        client.send_prepared("importAnswer", body, message_guid)
     assert len(server.fake.applied) == 1
-    result = client.wait_for_result(ack.message_guid, sleep=no_sleep)
-    assert not result.import_results[0].errors
+    # What GIS did shows in the appeal itself.
+    _our, ack = client.export_appeals(appeal_guids=[appeal.guid])
+    (exported,) = client.wait_for_result(ack.message_guid, sleep=no_sleep).appeals
+    assert exported.status == "executed"
 
 
 def test_closed_appeals_refuse_actions_per_item(server):
@@ -481,19 +496,64 @@ def test_command_signer_failures(command, match):
     assert not err.value.transient
 
 
-def test_command_signer_gets_a_minimal_environment(monkeypatch):
+def test_command_signer_gets_a_minimal_environment(monkeypatch, caplog):
     monkeypatch.setenv("PGPASSWORD", "odoo-db-secret")
     monkeypatch.setenv("ODOO_RC", "/etc/odoo/odoo.conf")
     monkeypatch.setenv("GIS_SIGNER_CONTAINER", "ООО УК")
     dump = "import os, sys; sys.stderr.write(' '.join(sorted(os.environ))); sys.exit(3)"
     signer = CommandSigner([sys.executable, "-c", dump], timeout=5)
-    with pytest.raises(GisSigningError) as err:
+    with pytest.raises(GisSigningError):
         signer.sign(b"<x/>")
-    names = set(str(err.value).rsplit(":", 1)[1].split())
+    names = set(caplog.records[-1].getMessage().rsplit("\n", 1)[1].split())
     assert "GIS_SIGNER_CONTAINER" in names
     assert "PATH" in names
     assert not names & {"PGPASSWORD", "ODOO_RC"}
     assert names <= set(SIGNER_ENV_NAMES) | {"GIS_SIGNER_CONTAINER"}
+
+
+def test_the_signer_error_output_goes_to_the_log_only(caplog):
+    """What the signer writes on stderr (paths, containers, PINs) is the
+    server log's, not the message users see on a ticket or a screen."""
+    noisy = "import sys; sys.stderr.write('container ООО УК pin 1234'); sys.exit(2)"
+    signer = CommandSigner([sys.executable, "-c", noisy], timeout=5, profile="prod")
+    with pytest.raises(GisSigningError) as err:
+        signer.sign(b"<x/>")
+    assert "pin 1234" not in str(err.value)
+    assert "exit code 2" in str(err.value)
+    assert "profile prod" in str(err.value)
+    assert "server log" in str(err.value)
+    assert "pin 1234" in caplog.text
+    missing = CommandSigner(["/nonexistent/secret-path/signer"], profile="prod")
+    with pytest.raises(GisSigningError, match="not found") as err:
+        missing.sign(b"<x/>")
+    assert "secret-path" not in str(err.value)
+    assert "secret-path" in caplog.text
+
+
+def test_signer_profiles_from_the_configuration_file(tmp_path, xsd_dir):
+    signer_script = Path(__file__).with_name("fake_signer.py")
+    conf = tmp_path / "odoo.conf"
+    conf.write_text(
+        "[options]\ndb_name = x\n\n[helpdesk_gis_zhkh_max]\n"
+        f"signer.Production = {sys.executable} {signer_script}\n"
+        "signer.bad name = /bin/true\n"
+        "other = 1\n",
+        encoding="utf-8",
+    )
+    profiles = read_profiles(str(conf))
+    assert profiles == {"production": f"{sys.executable} {signer_script}"}
+    assert read_profiles(str(tmp_path / "missing.conf")) == {}
+    signer = profile_signer("command", "production", profiles, timeout=10)
+    with fake_gis.FakeGisServer(xsd_dir=xsd_dir, require_signature=True) as srv:
+        client = client_for(srv, signer=signer)
+        _our, ack = client.export_appeals(start_date=TODAY)
+        assert client.wait_for_result(ack.message_guid, sleep=no_sleep).done
+    # A profile the file does not have: every request says so, nothing runs.
+    with pytest.raises(GisSigningError, match="signer.archive"):
+        profile_signer("command", "archive", profiles).sign(b"<x/>")
+    with pytest.raises(GisSigningError, match="No signer profile"):
+        profile_signer("command", False, profiles).sign(b"<x/>")
+    assert profile_signer("none", False, {}).sign(b"<x/>") == b"<x/>"
 
 
 def test_make_signer():
