@@ -213,10 +213,7 @@ class MaxGisBridge(models.AbstractModel):
                 )
             )
         names = self._gis_identity_fields()
-        # The connection is an administrator's field: an agent who may change
-        # the appeal's ticket moves it all the same.
-        gis_ticket.check_access("write")
-        source = gis_ticket.sudo()
+        source = gis_ticket
         values = source._convert_to_write({n: source[n] for n in names})
         for name in ("gis_house_id", "gis_premise_number"):
             if gis_ticket[name] and not max_ticket[name]:
