@@ -23,7 +23,7 @@ class MaxBroadcastLine(models.Model):
     def _max_refusal(self):
         if self.dialog_id.stopped or not self.dialog_id.notices:
             return self.env._("Notices off")
-        return None
+        return ""
 
     def _max_check_chat(self):
         chat = self.dialog_id.max_chat_id

@@ -96,8 +96,8 @@ class MaxDeliveryMixin(models.AbstractModel):
 
     def _max_refusal(self):
         """A reason not to call at all (the resident stopped the bot), or
-        None."""
-        return
+        an empty string."""
+        return ""
 
     def _max_check_chat(self):
         """The chat whose latest messages show whether MAX took this one, or

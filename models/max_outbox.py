@@ -143,7 +143,7 @@ class MaxOutbox(models.Model):
     def _max_refusal(self):
         if self.kind != "chat" and self.dialog_id.stopped:
             return self.env._("The resident stopped the bot: MAX would refuse it.")
-        return None
+        return ""
 
     def _max_check_chat(self):
         if self.kind == "callback":
