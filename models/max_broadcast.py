@@ -1,19 +1,14 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
-import math
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
 from ..tools import max_client
 from ..tools import max_dialog as conversation
-from ..tools.max_errors import MaxPaused
-from .max_delivery_mixin import MaxHold
 from .max_dialog import _keyboard
 from .max_sending import own_transaction
 
@@ -189,15 +184,11 @@ class MaxBroadcast(models.Model):
         client = gateway._max_client(retries=0, check_pause=True)
         config = gateway._max_config()
         keyboard = _keyboard(conversation.notices_off(config))
-        try:
-            for line in lines.with_context(max_keyboard=keyboard):
-                line._max_deliver(gateway, client)
-        except MaxPaused as paused:
+        _outcomes, paused = lines.with_context(max_keyboard=keyboard)._max_deliver_all(
+            gateway, client
+        )
+        if paused:
             return f"Sending paused: {paused}"
-        except MaxHold as hold:
-            raise RetryableJobError(
-                str(hold), seconds=math.ceil(hold.seconds), ignore_retry=True
-            ) from None
         counts = self._fresh_counts()
         if counts.get("queued") or counts.get("sending"):
             self._enqueue()

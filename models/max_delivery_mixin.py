@@ -22,9 +22,13 @@ chat's messages at a time (an advisory lock), in the order they were made.
 
 import datetime
 import logging
+import math
+from collections import Counter
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools.max_errors import (
     MaxApiError,
@@ -179,6 +183,23 @@ class MaxDeliveryMixin(models.AbstractModel):
         self.invalidate_recordset(list(values))
 
     # -- the protocol --
+
+    def _max_deliver_all(self, gateway, client):
+        """Send these messages in order, each once. Returns ``(outcomes,
+        pause reason or "")``: MAX refused the token, the rest waits for
+        *Resume sending*. Raises ``RetryableJobError`` to come back when MAX
+        says "later" (not counted as a failed try of the job)."""
+        outcomes = Counter()
+        try:
+            for record in self:
+                outcomes[record._max_deliver(gateway, client)] += 1
+        except MaxPaused as paused:
+            return outcomes, str(paused)
+        except MaxHold as hold:
+            raise RetryableJobError(
+                str(hold), seconds=math.ceil(hold.seconds), ignore_retry=True
+            ) from None
+        return outcomes, ""
 
     def _max_deliver(self, gateway, client):
         """Send this message once. Returns ``"sent"``, ``"failed"`` or

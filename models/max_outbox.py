@@ -2,9 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import json
 import logging
-import math
 import zlib
-from collections import Counter
 
 from odoo import api, fields, models
 from odoo.tools import SQL, html2plaintext
@@ -12,8 +10,6 @@ from odoo.tools import SQL, html2plaintext
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools import max_client
-from ..tools.max_errors import MaxPaused
-from .max_delivery_mixin import MaxHold
 from .max_sending import own_transaction
 from .max_update import LOCK_NAMESPACE
 
@@ -224,18 +220,12 @@ class MaxOutbox(models.Model):
         if not records:
             return "Nothing to send"
         client = gateway._max_client(retries=0, check_pause=True)
-        outcomes = Counter()
         try:
-            for record in records:
-                outcomes[record._max_deliver(gateway, client)] += 1
-        except MaxPaused as paused:
-            return f"Sending paused: {paused}"
-        except MaxHold as hold:
-            raise RetryableJobError(
-                str(hold), seconds=math.ceil(hold.seconds), ignore_retry=True
-            ) from None
+            outcomes, paused = records._max_deliver_all(gateway, client)
         finally:
             records._sync_notifications()
+        if paused:
+            return f"Sending paused: {paused}"
         return ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items())
 
     def _sync_notifications(self):

@@ -1,5 +1,6 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import contextlib
 import datetime
 import os
 from pathlib import Path
@@ -7,6 +8,7 @@ from unittest import mock
 
 from lxml import etree
 
+from odoo import api
 from odoo.tests.common import TransactionCase
 from odoo.tools import config
 
@@ -35,6 +37,51 @@ def use_signer_profile(case, name, command):
     key = f"helpdesk_gis_zhkh_max.signer.{name}"
     config[key] = command
     case.addCleanup(config.options.pop, key, None)
+
+
+class WorkersCase(TransactionCase):
+    """Real transactions side by side, as the job workers, the cron thread
+    and the HTTP workers run them: each ``worker()`` is a PostgreSQL
+    connection of its own. What a test commits (in ``setUp``, or in
+    ``committed()``) is removed by its ``drop_committed_data``, after the
+    workers are rolled back and closed."""
+
+    # A worker waiting longer than this for a lock fails the test.
+    lock_timeout = "3s"
+
+    def setUp(self):
+        super().setUp()
+        self.cursors = []
+        self.addCleanup(self._end_workers)
+
+    def _end_workers(self):
+        for cr in self.cursors:
+            cr.rollback()
+            cr.close()
+        self.cursors = []
+        self.drop_committed_data()
+
+    def drop_committed_data(self):
+        """Remove what the test committed."""
+
+    @contextlib.contextmanager
+    def committed(self, context=None):
+        """A transaction committed on leaving, as the superuser."""
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, api.SUPERUSER_ID, context or {})
+
+    def worker(self):
+        cr = self.registry.cursor()
+        self.cursors.append(cr)
+        cr.execute("SET lock_timeout = %s", [self.lock_timeout])
+        return api.Environment(cr, api.SUPERUSER_ID, {})
+
+    def kill(self, env):
+        """The worker dies: its transaction is rolled back and its
+        connection closed (its advisory locks go with it)."""
+        env.cr.rollback()
+        env.cr.close()
+        self.cursors.remove(env.cr)
 
 
 def view_fields(env, model, view_type):

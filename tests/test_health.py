@@ -5,12 +5,13 @@ import time
 import uuid
 from unittest import mock
 
-from odoo import api, fields
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import TransactionCase
 
 from ..models.helpdesk_integration_health import HelpdeskIntegrationHealth
+from .common import WorkersCase
 
 
 class TestIntegrationHealth(TransactionCase):
@@ -198,15 +199,16 @@ class TestIntegrationHealth(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestHealthCronBesideGisJobs(TransactionCase):
+class TestHealthCronBesideGisJobs(WorkersCase):
     """The health cron and a GIS ZhKKh job, each in its own transaction as
     the cron thread and a job worker run them."""
 
+    # Were the cron to wait for the job's lock, it would fail here.
+    lock_timeout = "2s"
+
     def setUp(self):
         super().setUp()
-        self.cursors = []
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with self.committed() as env:
             company = env["res.company"].create(
                 {"name": f"УК Здоровая {uuid.uuid4().hex[:8]}"}
             )
@@ -222,7 +224,6 @@ class TestHealthCronBesideGisJobs(TransactionCase):
                 }
             )
             self.ids = {"company": company.id, "backend": backend.id}
-        self.addCleanup(self.drop_committed_data)
         # The cron looks at this connection only: what it commits is this test's.
         self.startPatcher(
             mock.patch.object(
@@ -236,23 +237,12 @@ class TestHealthCronBesideGisJobs(TransactionCase):
         )
 
     def drop_committed_data(self):
-        for cr in self.cursors:
-            cr.rollback()
-            cr.close()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {"active_test": False})
+        with self.committed({"active_test": False}) as env:
             company = env["res.company"].browse(self.ids["company"])
             partner = company.partner_id
             env["gis.zhkh.backend"].browse(self.ids["backend"]).unlink()
             company.unlink()
             partner.unlink()
-
-    def worker(self):
-        cr = self.registry.cursor()
-        self.cursors.append(cr)
-        # Were the cron to wait for the job's lock, it would fail here.
-        cr.execute("SET lock_timeout = '2s'")
-        return api.Environment(cr, api.SUPERUSER_ID, {})
 
     def backend(self, env):
         return env["gis.zhkh.backend"].browse(self.ids["backend"])

@@ -4,8 +4,7 @@ import dataclasses
 import datetime
 import uuid
 
-from odoo import api
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -13,7 +12,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.gis_zhkh_backend import gis_today
 from ..tools import fake_gis, gis_client, gis_xml
-from .common import ORG, XSD_DIR, GisCase
+from .common import ORG, XSD_DIR, GisCase, WorkersCase
 
 MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
 
@@ -57,9 +56,10 @@ class TestOneExportAtATime(GisCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentResultImports(TransactionCase):
+class TestConcurrentResultImports(WorkersCase):
     """Two result imports of one connection side by side, each in its own
-    transaction as two job workers would run them."""
+    transaction as two job workers would run them (without the fix they
+    would wait on each other's rows)."""
 
     @classmethod
     def setUpClass(cls):
@@ -75,9 +75,7 @@ class TestConcurrentResultImports(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        self.cursors = []
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with self.committed() as env:
             company = env["res.company"].create(
                 {"name": f"УК Параллельная {uuid.uuid4().hex[:8]}"}
             )
@@ -125,14 +123,9 @@ class TestConcurrentResultImports(TransactionCase):
                 "messages": messages.ids,
                 "sibling_message": sibling_message.id,
             }
-        self.addCleanup(self.drop_committed_data)
 
     def drop_committed_data(self):
-        for cr in self.cursors:
-            cr.rollback()
-            cr.close()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {"active_test": False})
+        with self.committed({"active_test": False}) as env:
             company = env["res.company"].browse(self.ids["company"])
             env["helpdesk.ticket"].search([("company_id", "=", company.id)]).unlink()
             partner = company.partner_id
@@ -151,13 +144,6 @@ class TestConcurrentResultImports(TransactionCase):
             ).unlink()
             company.unlink()
             partner.unlink()
-
-    def worker(self):
-        cr = self.registry.cursor()
-        self.cursors.append(cr)
-        # Without the fix the workers would wait on each other's rows.
-        cr.execute("SET lock_timeout = '3s'")
-        return api.Environment(cr, api.SUPERUSER_ID, {})
 
     def import_in(self, env, index):
         message = env["gis.zhkh.message"].browse(self.ids["messages"][index])
@@ -255,8 +241,7 @@ class TestConcurrentResultImports(TransactionCase):
         ack = gis_client.GisAppealsClient(server.url, ORG).export_appeals(
             appeal_guids=[a.guid for a in self.appeals]
         )[1]
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with self.committed() as env:
             env["gis.zhkh.backend"].browse(self.ids["backend"]).write(
                 {"endpoint_url": server.url, "org_ppa_guid": ORG}
             )

@@ -10,14 +10,14 @@ import uuid
 
 import psycopg2
 
-from odoo import api
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..models.max_update import MAX_ATTEMPTS
 from ..tools import fake_max, max_updates
+from .common import WorkersCase
 from .max_common import MAX_OPENAPI, RESIDENT, TOKEN
 
 MUTED = (
@@ -27,7 +27,7 @@ MUTED = (
 
 
 @tagged("post_install", "-at_install")
-class TestMaxDeliveryFaults(TransactionCase):
+class TestMaxDeliveryFaults(WorkersCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -38,9 +38,7 @@ class TestMaxDeliveryFaults(TransactionCase):
     def setUp(self):
         super().setUp()
         self.fake.reset()
-        self.cursors = []
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with self.committed() as env:
             company = env["res.company"].create(
                 {"name": f"УК Отправка {uuid.uuid4().hex[:8]}"}
             )
@@ -80,32 +78,14 @@ class TestMaxDeliveryFaults(TransactionCase):
                 "lane": dialog._lane(),
                 "records": records.ids,
             }
-        self.addCleanup(self.drop_committed_data)
 
     def drop_committed_data(self):
-        for cr in self.cursors:
-            cr.rollback()
-            cr.close()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {"active_test": False})
+        with self.committed({"active_test": False}) as env:
             env["mail.gateway"].browse(self.ids["gateway"]).unlink()
             company = env["res.company"].browse(self.ids["company"])
             partner = company.partner_id
             company.unlink()
             partner.unlink()
-
-    def worker(self):
-        cr = self.registry.cursor()
-        self.cursors.append(cr)
-        cr.execute("SET lock_timeout = '3s'")
-        return api.Environment(cr, api.SUPERUSER_ID, {})
-
-    def kill(self, env):
-        """The worker dies: its transaction is rolled back, its connection
-        closed (its advisory locks go with it)."""
-        env.cr.rollback()
-        env.cr.close()
-        self.cursors.remove(env.cr)
 
     def send(self, env):
         return env["max.outbox"]._job_send_lane(self.ids["gateway"], self.ids["lane"])
@@ -215,7 +195,7 @@ class TestMaxDeliveryFaults(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestMaxUpdateConflicts(TransactionCase):
+class TestMaxUpdateConflicts(WorkersCase):
     """An update that keeps conflicting with concurrent work is tried a
     bounded number of times, then failed with its reason; its chat goes on."""
 
@@ -223,9 +203,7 @@ class TestMaxUpdateConflicts(TransactionCase):
         super().setUp()
         fake = fake_max.FakeMax(TOKEN)
         fake.base_url = "http://127.0.0.1:9"
-        self.cursors = []
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with self.committed() as env:
             company = env["res.company"].create(
                 {"name": f"УК Конфликт {uuid.uuid4().hex[:8]}"}
             )
@@ -256,14 +234,9 @@ class TestMaxUpdateConflicts(TransactionCase):
                 "dialog": dialog.id,
                 "partner": dialog.partner_id.id,
             }
-        self.addCleanup(self.drop_committed_data)
 
     def drop_committed_data(self):
-        for cr in self.cursors:
-            cr.rollback()
-            cr.close()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {"active_test": False})
+        with self.committed({"active_test": False}) as env:
             env["queue.job"].search(
                 [("identity_key", "like", f"max-%-{self.ids['gateway']}-%")]
             ).unlink()
@@ -277,19 +250,12 @@ class TestMaxUpdateConflicts(TransactionCase):
             company.unlink()
             partner.unlink()
 
-    def worker(self):
-        cr = self.registry.cursor()
-        self.cursors.append(cr)
-        cr.execute("SET lock_timeout = '3s'")
-        return api.Environment(cr, api.SUPERUSER_ID, {})
-
     def process_while_someone_writes_the_dialog(self):
         job = self.worker()
         # The job's snapshot is taken...
         job["max.dialog"].browse(self.ids["dialog"]).read(["name"])
         # ...then a dispatcher's change to the dialog commits first.
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
+        with self.committed() as env:
             env["max.dialog"].browse(self.ids["dialog"]).flat = "12"
         try:
             return job["max.update"]._job_process_chat(
