@@ -16,8 +16,8 @@ from odoo.tools import config
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..tools import gis_client, gis_xml
-from ..tools.gis_errors import GisError
+from ..tools import gis_client, gis_schema, gis_xml
+from ..tools.gis_errors import GisError, GisRequestInvalid
 from ..tools.gis_signer import (
     CONFIG_SECTION,
     PROFILE_PREFIX,
@@ -484,8 +484,85 @@ class GisZhkhBackend(models.Model):
         except GisError as error:
             raise UserError(self._error_text(error)) from error
 
+    def _format_text(self, error):
+        """What is wrong with a request that does not follow the GIS ZhKKh
+        format, in the user's language: which element, and how."""
+        problems = error.problems[:3]
+        text = self.env._(
+            "Not sent to GIS ZhKKh: the request does not follow the format "
+            "%(version)s, GIS would refuse it. %(problems)s",
+            version=gis_schema.FORMATS_VERSION,
+            problems=" ".join(self._format_problem(p) for p in problems),
+        )
+        if len(error.problems) > len(problems):
+            text += " " + self.env._(
+                "(%(count)s more problems.)", count=len(error.problems) - len(problems)
+            )
+        return text
+
+    def _format_problem(self, problem):
+        element = problem.element
+        if problem.kind == "too_long" and problem.limit:
+            return self.env._(
+                "«%(element)s» is too long: %(actual)s characters, at most %(limit)s.",
+                element=element,
+                actual=problem.actual,
+                limit=problem.limit,
+            )
+        if problem.kind == "too_short" and problem.limit:
+            return self.env._(
+                "«%(element)s» is too short: %(actual)s characters, at least "
+                "%(limit)s.",
+                element=element,
+                actual=problem.actual,
+                limit=problem.limit,
+            )
+        sentences = {
+            "length": self.env._(
+                "«%(element)s» has the wrong length.", element=element
+            ),
+            "pattern": self.env._(
+                "«%(element)s» does not have the required form.", element=element
+            ),
+            "enumeration": self.env._(
+                "«%(element)s» is not one of the allowed values.", element=element
+            ),
+            "content": self.env._(
+                "«%(element)s» lacks an element or has one out of place.",
+                element=element,
+            ),
+            "type": self.env._(
+                "«%(element)s» has a value of the wrong type.", element=element
+            ),
+            "range": self.env._(
+                "«%(element)s» is out of the allowed range.", element=element
+            ),
+        }
+        sentence = sentences.get(
+            problem.kind,
+            self.env._("«%(element)s» breaks the format.", element=element),
+        )
+        return self.env._(
+            "%(sentence)s (%(detail)s)", sentence=sentence, detail=problem.detail
+        )
+
+    def _error_detail(self, error):
+        """The error in the user's words where the addon has them (a request
+        refused before it was sent), else as the client says it."""
+        if isinstance(error, GisRequestInvalid):
+            return self._format_text(error)
+        return str(error)
+
     def _error_text(self, error):
         """A sentence for the manager about a GIS error."""
+        if isinstance(error, GisRequestInvalid):
+            return self.env._(
+                "GIS ZhKKh (%(name)s): %(error)s Nothing was sent; sending it "
+                "again would change nothing: correct the data named, or report "
+                "the fault of the addon.",
+                name=self.name,
+                error=self._format_text(error),
+            )
         if error.transient:
             hint = self.env._("This looks temporary: it will be retried.")
         else:

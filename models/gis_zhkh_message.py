@@ -433,7 +433,7 @@ class GisZhkhMessage(models.Model):
                 "state": "error",
                 "done_at": fields.Datetime.now(),
                 "error_code": error.code or error.__class__.__name__,
-                "error_message": str(error),
+                "error_message": self.backend_id._error_detail(error),
             }
         )
         operations = self.operation_ids.filtered(lambda op: op.state == "sent")

@@ -18,7 +18,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools import gis_operations
-from ..tools.gis_errors import GisError
+from ..tools.gis_errors import GisError, GisRequestInvalid
 from .helpdesk_ticket import gis_facts_writer
 
 _logger = logging.getLogger(__name__)
@@ -513,6 +513,14 @@ class GisZhkhOperation(models.Model):
             message_guid, body = backend._get_client().prepare_import_answers(
                 answer_actions=answer_actions, appeal_actions=appeal_actions
             )
+        except GisRequestInvalid as error:
+            # Checked against the official formats before signing: GIS would
+            # refuse it, and the same request again would change nothing. Kept
+            # in the organisation's language, whoever queued it.
+            lang = self.company_id.partner_id.lang or self.env.lang
+            text = backend.with_context(lang=lang)._format_text(error)
+            self._reject(error.code, text, local=True)
+            return text
         except GisError as error:
             # A signer that fails is a setting to fix, not a passing fault.
             self._reject(error.code or error.__class__.__name__, str(error))
@@ -865,9 +873,10 @@ class GisZhkhOperation(models.Model):
         # The next import checks the open appeals at once: it confirms.
         self.backend_id.sudo().last_refresh_at = False
 
-    def _reject(self, code, text, conflict=None, answer_guid=False):
+    def _reject(self, code, text, conflict=None, answer_guid=False, local=False):
         """GIS (or our last check) refused the operation. ``answer_guid``:
-        the answer part of an "answer and mark executed" GIS did accept."""
+        the answer part of an "answer and mark executed" GIS did accept;
+        ``local``: refused here, nothing was sent."""
         self.ensure_one()
         now = fields.Datetime.now()
         self.write(
@@ -890,6 +899,12 @@ class GisZhkhOperation(models.Model):
                 "executed on its own; do not send the answer again.",
                 guid=answer_guid,
                 code=code or "",
+                message=text or "",
+            )
+        elif local:
+            text = self.env._(
+                "«%(operation)s» was not sent to GIS ZhKKh: %(message)s",
+                operation=self._operation_name(),
                 message=text or "",
             )
         else:

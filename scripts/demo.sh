@@ -21,7 +21,8 @@ addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$addon_dir/scripts/lib.sh"
 db=${DEMO_DB:-gis_zhkh_demo}
 http_port=${DEMO_HTTP_PORT:-8069}
-xsd_dir=${GIS_XSD_DIR:-$addon_dir/../shared/reference/gis-formats-16.3.0.0}
+xsd_dir=${GIS_XSD_DIR:-$addon_dir/data/gis-formats-16.3.0.0}
+openapi=${MAX_OPENAPI:-$addon_dir/data/max-bot-api/openapi-2026-07-01.yaml}
 
 if ! odoo_importable; then
     echo "Odoo 19 is not importable by $python: install it first (see README)." >&2
@@ -47,11 +48,11 @@ if [ "${1:-}" = "--reset" ]; then
     dropdb --if-exists "$db"
 fi
 
-fake_args=(--port 8765 --demo-appeals 12 --tick 20)
-[ -d "$xsd_dir" ] && fake_args+=(--xsd-dir "$xsd_dir")
+# Both fakes check every request against the official formats.
+fake_args=(--port 8765 --demo-appeals 12 --tick 20 --xsd-dir "$xsd_dir")
 (cd "$addon_dir" && exec "$python" -m tools.fake_gis "${fake_args[@]}") &
 fake_pid=$!
-(cd "$addon_dir" && exec "$python" -m tools.fake_max --port 8766 --token demo-max-token) &
+(cd "$addon_dir" && exec "$python" -m tools.fake_max --port 8766 --token demo-max-token --openapi "$openapi") &
 fake_max_pid=$!
 trap 'kill $fake_pid $fake_max_pid 2>/dev/null || true' EXIT
 

@@ -10,7 +10,10 @@
 # is installed into a fresh PostgreSQL database with its demo data, tested with
 # pytest-odoo, and the database is dropped afterwards. Settings (environment):
 #   PYTHON             the Python that has Odoo (default: python3 on PATH)
-#   GIS_XSD_DIR        official GIS ZhKKh formats (default ../shared/reference/gis-formats-16.3.0.0)
+#   GIS_XSD_DIR        official GIS ZhKKh formats (default: those the addon carries,
+#                      data/gis-formats-16.3.0.0)
+#   MAX_OPENAPI        the MAX Bot API OpenAPI file (default: the one it carries,
+#                      data/max-bot-api/openapi-2026-07-01.yaml)
 #   PGHOST PGPORT PGUSER PGPASSWORD   PostgreSQL (default 127.0.0.1 5432 odoo odoo)
 #   ODOO_ADDONS_PATH   extra addons paths (helpdesk_mgmt, queue_job if not pip-installed)
 #   SKIP_INSTALL=1     never pip-install (by default only what is missing or
@@ -24,13 +27,13 @@ addon_name=helpdesk_gis_zhkh_max
 plain_only=0
 [ "${1:-}" = "--plain-only" ] && { plain_only=1; shift; }
 [ "${1:-}" = "--" ] && shift
-export GIS_XSD_DIR=${GIS_XSD_DIR:-$addon_dir/../shared/reference/gis-formats-16.3.0.0}
-export MAX_OPENAPI=${MAX_OPENAPI:-$addon_dir/../shared/reference/max-bot-api/openapi-2026-07-01.yaml}
+export GIS_XSD_DIR=${GIS_XSD_DIR:-$addon_dir/data/gis-formats-16.3.0.0}
+export MAX_OPENAPI=${MAX_OPENAPI:-$addon_dir/data/max-bot-api/openapi-2026-07-01.yaml}
 
 banner() { printf '\n\033[1m==== %s ====\033[0m\n' "$*"; }
 
 if [ ! -f "$GIS_XSD_DIR/appeals/hcs-appeals-types.xsd" ]; then
-    echo "ERROR: the official GIS ZhKKh XSD set is not at GIS_XSD_DIR=$GIS_XSD_DIR" >&2
+    echo "ERROR: the official GIS ZhKKh formats are not at GIS_XSD_DIR=$GIS_XSD_DIR" >&2
     echo "       (every XML the addon builds is validated against it)." >&2
     exit 2
 fi

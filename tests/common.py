@@ -20,10 +20,9 @@ from ..tools import fake_gis
 
 ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 ADDON_DIR = Path(__file__).resolve().parents[1]
+# The formats the addon carries, unless the environment names others.
 XSD_DIR = Path(
-    os.environ.get(
-        "GIS_XSD_DIR", ADDON_DIR.parent / "shared/reference/gis-formats-16.3.0.0"
-    )
+    os.environ.get("GIS_XSD_DIR", ADDON_DIR / "data" / "gis-formats-16.3.0.0")
 )
 
 

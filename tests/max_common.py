@@ -15,10 +15,10 @@ from ..models import mail_gateway
 from ..tools import fake_max
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
+# The OpenAPI file the addon carries, unless the environment names another.
 MAX_OPENAPI = Path(
     os.environ.get(
-        "MAX_OPENAPI",
-        ADDON_DIR.parent / "shared/reference/max-bot-api/openapi-2026-07-01.yaml",
+        "MAX_OPENAPI", ADDON_DIR / "data" / "max-bot-api" / "openapi-2026-07-01.yaml"
     )
 )
 TOKEN = "odoo-test-bot-token_0123456789"

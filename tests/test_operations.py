@@ -3,6 +3,7 @@
 import base64
 import datetime
 import uuid
+from unittest import mock
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
@@ -11,6 +12,7 @@ from odoo.tools import mute_logger
 from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..tools import gis_operations, gis_xml
 from ..tools.gis_xml import HistoryEntry
 from .common import GisCase
 
@@ -890,3 +892,54 @@ class TestOperations(GisCase):
         self.run_import()
         self.assertEqual(self.ticket.gis_deadline, record.execution_date)
         self.assertTrue(record.confirmed)
+
+    # -- nothing invalid leaves: every request is checked against the carried
+    # formats before it is signed and sent --
+
+    @mute_logger(*MUTED)
+    def test_an_answer_over_its_length_that_slipped_past_the_checks(self):
+        # Bugs in the wizard's and the builder's own limits let a text of
+        # 12,000 characters through (GIS takes 10,000): the schema stops it.
+        self.startPatcher(
+            mock.patch.dict(gis_operations.TEXT_LIMITS, {"text": (1, 20000)})
+        )
+        self.startPatcher(
+            mock.patch.object(gis_xml, "_check_text", lambda value, *_a, **_k: value)
+        )
+        too_long = ("Работы выполнены. " * 700)[:12000]
+        record = self.send("answer", text=too_long)
+        self.assertEqual(record.state, "rejected")
+        self.assertEqual(record.error_code, "FORMAT")
+        self.assertIn("AnswerText", record.error_message)
+        self.assertIn("12000", record.error_message)
+        self.assertIn("10000", record.error_message)
+        self.assertFalse(record.request_xml)
+        # Nothing reached the fake GIS, nothing is retried.
+        self.assertFalse(
+            [op for op, _ok, _e in self.fake.calls() if op == "importAnswer"]
+        )
+        self.assertFalse(
+            self.env["queue.job"].search(
+                [("state", "=", "pending"), ("method_name", "=", "_job_send")]
+            )
+        )
+        note = self.ticket.message_ids[0].body
+        self.assertIn("was not sent to GIS ZhKKh", note)
+        self.assertNotIn("GIS ZhKKh refused", note)
+
+    @mute_logger(*MUTED)
+    def test_the_reason_is_said_in_russian(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"].search(
+            [("name", "=", "helpdesk_gis_zhkh_max")]
+        )._update_translations(["ru_RU"])
+        # The organisation works in Russian, whatever the language of who
+        # queued the answer.
+        self.ticket.company_id.partner_id.lang = "ru_RU"
+        self.startPatcher(
+            mock.patch.dict(gis_operations.TEXT_LIMITS, {"text": (1, 20000)})
+        )
+        record = self.send("answer", text="Ответ. " * 2000)
+        self.assertEqual(record.state, "rejected")
+        self.assertIn("Не отправлено в ГИС ЖКХ", record.error_message)
+        self.assertIn("«AnswerText» длиннее допустимого", record.error_message)

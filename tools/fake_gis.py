@@ -2,9 +2,10 @@
 
 A real HTTP server on 127.0.0.1 that speaks the SOAP contract of the official
 WSDL: ``exportAppeal`` and ``importAnswer`` answer with an ``AckRequest``;
-``getState`` answers "received"/"processing" and then the result. When given
-the official XSD directory it validates every request it receives (and the
-tests validate every answer it sends).
+``getState`` answers "received"/"processing" and then the result. It
+validates every request it receives against the official formats (those the
+addon carries, or another folder of them), and the tests validate every
+answer it sends.
 
 Scenario controls, from Python or over HTTP (``/control/...``): seed appeals,
 make the next calls fail (HTTP errors, SOAP faults, malformed XML, dropped
@@ -13,8 +14,7 @@ keep ``getState`` "processing".
 
 Run it alone (from the addon's root)::
 
-    python3 -m tools.fake_gis --port 8765 --demo-appeals 20 --tick 20 \
-        --xsd-dir ../shared/reference/gis-formats-16.3.0.0
+    python3 -m tools.fake_gis --port 8765 --demo-appeals 20 --tick 20
 
 The themes, houses and people it invents are demo data, not GIS directories.
 """
@@ -32,12 +32,12 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from . import gis_xml
+from .gis_schema import SchemaValidator
 from .gis_xml import (
     APPEALS_NS,
     BASE_NS,
@@ -316,36 +316,6 @@ def state_envelope(ack_guid, state, *, error=None, appeals=(), import_results=()
 # ---------------------------------------------------------------------------
 
 
-class SchemaValidator:
-    """Validates GIS payload elements against the official XSD."""
-
-    def __init__(self, xsd_dir):
-        path = Path(xsd_dir) / "appeals" / "hcs-appeals-types.xsd"
-        self.schema = etree.XMLSchema(etree.parse(str(path)))
-
-    def errors(self, element):
-        """Return the list of schema errors of ``element`` (empty when valid)."""
-        doc = etree.ElementTree(etree.fromstring(etree.tostring(element)))
-        if self.schema.validate(doc):
-            return []
-        return [f"line {e.line}: {e.message}" for e in self.schema.error_log]
-
-    def envelope_errors(self, data):
-        """Validate the header and body payload of a SOAP envelope (bytes)."""
-        root = gis_xml.parse_xml(data)
-        errors = []
-        header = root.find(_q(SOAP_NS, "Header"))
-        if header is not None:
-            for child in header:
-                errors += self.errors(child)
-        body = root.find(_q(SOAP_NS, "Body"))
-        if body is None or not len(body):
-            return errors + ["SOAP body is empty"]
-        if body[0].tag != _q(SOAP_NS, "Fault"):
-            errors += self.errors(body[0])
-        return errors
-
-
 # ---------------------------------------------------------------------------
 # The fake service
 # ---------------------------------------------------------------------------
@@ -410,12 +380,13 @@ class FakeGis:
         self,
         xsd_dir=None,
         *,
+        validate=True,
         org_ppa_guid=None,
         basic_auth=None,
         require_signature=False,
         processing_polls=0,
     ):
-        self.validator = SchemaValidator(xsd_dir) if xsd_dir else None
+        self.validator = SchemaValidator(xsd_dir) if validate else None
         self.org_ppa_guid = org_ppa_guid
         self.basic_auth = basic_auth
         self.require_signature = require_signature
@@ -1195,7 +1166,12 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
-        "--xsd-dir", help="official XSD directory: validate every request"
+        "--xsd-dir", help="another folder of the official formats to validate against"
+    )
+    parser.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="accept requests that do not follow the format",
     )
     parser.add_argument("--org-ppa-guid", help="refuse requests of other organisations")
     parser.add_argument(
@@ -1209,6 +1185,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s fake-gis %(message)s")
     fake = FakeGis(
         args.xsd_dir,
+        validate=not args.no_validate,
         org_ppa_guid=args.org_ppa_guid,
         processing_polls=args.processing_polls,
     )

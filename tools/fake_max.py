@@ -848,8 +848,23 @@ def main(argv=None):
     parser.add_argument("--openapi", help="MAX OpenAPI file: validate requests")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s fake-max %(message)s")
-    server = FakeMaxServer(args.token, port=args.port, openapi=args.openapi).start()
-    _logger.info("listening on %s", server.url)
+    openapi = args.openapi
+    if openapi:
+        try:
+            import openapi_schema_validator  # noqa: F401 pylint: disable=unused-import
+            import yaml  # noqa: F401 pylint: disable=unused-import
+        except ImportError:
+            # The demo runs without the test tools: no checks, said once.
+            _logger.warning(
+                "PyYAML or openapi-schema-validator missing: requests not checked"
+            )
+            openapi = None
+    server = FakeMaxServer(args.token, port=args.port, openapi=openapi).start()
+    _logger.info(
+        "listening on %s (requests checked against the OpenAPI file: %s)",
+        server.url,
+        "yes" if openapi else "no",
+    )
     try:
         while True:
             time.sleep(3600)

@@ -1,8 +1,10 @@
 """HTTP client of the GIS ZhKKh service ``AppealsAsync``.
 
 A plain class: it gets its settings as arguments and imports nothing from
-Odoo. Every call has a timeout; every failure is a typed ``GisError`` that
-says whether retrying makes sense.
+Odoo. Every request is checked against the official formats before it is
+signed and sent (an invalid one never leaves: ``GisRequestInvalid``); every
+call has a timeout; every failure is a typed ``GisError`` that says whether
+retrying makes sense.
 """
 
 import dataclasses
@@ -14,7 +16,7 @@ import time
 
 import requests
 
-from . import gis_xml
+from . import gis_schema, gis_xml
 from .gis_errors import (
     NO_OBJECTS_CODES,
     GisConfigError,
@@ -89,6 +91,8 @@ class GisAppealsClient:
         session=None,
         max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES,
         on_exchange=None,
+        validate=True,
+        xsd_dir=None,
     ):
         if not gis_xml.is_guid(org_ppa_guid):
             raise GisConfigError(f"orgPPAGUID is not a GUID: {org_ppa_guid!r}")
@@ -105,6 +109,8 @@ class GisAppealsClient:
         # Called with an ``Exchange`` after every answered call: the proof of
         # what was sent (signed) and received.
         self.on_exchange = on_exchange
+        # The formats the addon carries (or ``xsd_dir``): compiled once.
+        self.validator = gis_schema.SchemaValidator(xsd_dir) if validate else None
 
     # -- transport ---------------------------------------------------------
 
@@ -152,7 +158,13 @@ class GisAppealsClient:
             )
         return b"".join(chunks)
 
+    def _check(self, action, body, message_guid):
+        """Refuse to sign or send a request GIS would refuse for its form."""
+        if self.validator is not None:
+            self.validator.check_request(body, action, message_guid)
+
     def _call(self, action, body, message_guid, sign=True):
+        self._check(action, body, message_guid)
         if sign:
             body = self.signer.sign(body)
         return self._post(action, body, message_guid)
@@ -267,6 +279,7 @@ class GisAppealsClient:
             answer_actions=answer_actions,
             appeal_actions=appeal_actions,
         )
+        self._check("importAnswer", body, header.message_guid)
         return header.message_guid, self.signer.sign(body)
 
     def send_prepared(self, action, body, message_guid):

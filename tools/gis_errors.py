@@ -6,6 +6,8 @@ a request GIS refuses): the Odoo side maps the first kind to ``RetryableJobError
 and the second to a message shown to the manager.
 """
 
+import dataclasses
+
 # GIS ZhKKh error codes, as public GIS clients handle them. GIS answers "no
 # objects for export" with an error message: for an export that is simply an
 # empty result, not a failure.
@@ -106,3 +108,29 @@ class GisResultError(GisError):
 
 class GisSigningError(GisError):
     """The configured signer failed to sign the request."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One way a request breaks the GIS ZhKKh format."""
+
+    element: str  # the local name of the element at fault
+    kind: str  # too_long, too_short, length, pattern, enumeration, content,
+    # type, range or other
+    detail: str  # the validator's own words (English)
+    path: str = ""
+    actual: int = None  # for lengths: the value's and the limit
+    limit: int = None
+
+    def __str__(self):
+        return f"{self.element}: {self.detail}"
+
+
+class GisRequestInvalid(GisError):
+    """A request the addon built does not follow the GIS ZhKKh format: it is
+    not sent (GIS would refuse it), and sending it again changes nothing.
+    ``problems``: which element is wrong and how (``Problem``)."""
+
+    def __init__(self, message, *, problems=(), **kwargs):
+        super().__init__(message, code="FORMAT", **kwargs)
+        self.problems = list(problems)

@@ -17,7 +17,7 @@ import uuid
 
 from lxml import etree
 
-from .gis_errors import GisResponseError
+from .gis_errors import GisRequestInvalid, GisResponseError, Problem
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 BASE_NS = "http://dom.gosuslugi.ru/schema/integration/base/"
@@ -187,9 +187,23 @@ def _check_guids(values, label):
 
 
 def _check_text(value, label, min_len=0, max_len=None):
+    """``value``, within the length the format allows for the element
+    ``label``; else ``GisRequestInvalid`` naming it, as the schema would."""
     value = value or ""
-    if len(value) < min_len or (max_len is not None and len(value) > max_len):
-        raise ValueError(f"{label} must have {min_len} to {max_len} characters")
+    too_long = max_len is not None and len(value) > max_len
+    if too_long or len(value) < min_len:
+        raise GisRequestInvalid(
+            f"{label} must have {min_len} to {max_len} characters",
+            problems=[
+                Problem(
+                    element=label,
+                    kind="too_long" if too_long else "too_short",
+                    detail=f"{len(value)} characters, {min_len} to {max_len} allowed",
+                    actual=len(value),
+                    limit=max_len if too_long else min_len,
+                )
+            ],
+        )
     return value
 
 
@@ -384,7 +398,7 @@ def _render_appeal_action(request, action):
         redirect = _sub(action_el, APPEALS_NS, "RedirectAppeal")
         receiver = _sub(redirect, APPEALS_NS, "Receiver")
         _sub(receiver, ORG_REG_NS, "orgRootEntityGUID", receiver_guid)
-        comment = _check_text(comment, "Redirect comment", 100, 1000)
+        comment = _check_text(comment, "Comment", 100, 1000)
         _sub(redirect, APPEALS_NS, "Comment", comment)
         _sub(redirect, APPEALS_NS, "AnswererGUID", answerer_guid)
     if action.roll_over:
@@ -392,7 +406,7 @@ def _render_appeal_action(request, action):
         _check_guids([answerer_guid], "AnswererGUID")
         roll = _sub(action_el, APPEALS_NS, "RollOverAppeal")
         _sub(roll, APPEALS_NS, "ExecutionDate", execution_date.isoformat())
-        comment = _check_text(comment, "Roll-over comment", 20, 1000)
+        comment = _check_text(comment, "Comment", 20, 1000)
         _sub(roll, APPEALS_NS, "Comment", comment)
         _sub(roll, APPEALS_NS, "AnswererGUID", answerer_guid)
     if action.not_required:

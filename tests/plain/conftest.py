@@ -13,9 +13,14 @@ import pytest
 
 ADDON_DIR = Path(__file__).resolve().parents[2]
 PACKAGE = "hgzm_tools"
+# The formats and the OpenAPI file the addon carries (data/), unless the
+# environment names others.
 XSD_DIR = Path(
+    os.environ.get("GIS_XSD_DIR", ADDON_DIR / "data" / "gis-formats-16.3.0.0")
+)
+MAX_OPENAPI = Path(
     os.environ.get(
-        "GIS_XSD_DIR", ADDON_DIR.parent / "shared/reference/gis-formats-16.3.0.0"
+        "MAX_OPENAPI", ADDON_DIR / "data" / "max-bot-api" / "openapi-2026-07-01.yaml"
     )
 )
 
@@ -48,29 +53,24 @@ def xsd_dir():
 
 @pytest.fixture(scope="session")
 def validator(xsd_dir):
-    from hgzm_tools.fake_gis import SchemaValidator
+    from hgzm_tools.gis_schema import SchemaValidator
 
     return SchemaValidator(xsd_dir)
 
 
-MAX_DIR = ADDON_DIR.parent / "shared/reference/max-bot-api"
-
-
 @pytest.fixture(scope="session")
 def max_openapi():
-    path = Path(os.environ.get("MAX_OPENAPI", MAX_DIR / "openapi-2026-07-01.yaml"))
-    if not path.exists():
+    if not MAX_OPENAPI.exists():
         pytest.fail(
-            f"The MAX Bot API OpenAPI file is missing at {path}: set MAX_OPENAPI"
+            f"The MAX Bot API OpenAPI file is missing at {MAX_OPENAPI}: set MAX_OPENAPI"
         )
-    return path
+    return MAX_OPENAPI
 
 
 @pytest.fixture(scope="session")
 def russian_ca():
-    # Beside the OpenAPI file, wherever MAX_OPENAPI puts it.
-    openapi = Path(os.environ.get("MAX_OPENAPI", MAX_DIR / "openapi-2026-07-01.yaml"))
-    path = openapi.with_name("russian-trusted-ca.pem")
+    # The one the addon trusts for the MAX API host.
+    path = ADDON_DIR / "data" / "russian_trusted_ca.pem"
     if not path.exists():
         pytest.fail(f"The Russian Trusted CA file is missing at {path}")
     return path

@@ -7,11 +7,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hgzm_tools import fake_gis, gis_client, gis_xml
+from hgzm_tools import fake_gis, gis_client, gis_schema, gis_xml
 from hgzm_tools.gis_errors import (
     GisConfigError,
     GisFaultError,
     GisHttpError,
+    GisRequestInvalid,
     GisResponseError,
     GisResultError,
     GisSigningError,
@@ -578,3 +579,89 @@ def test_make_signer():
 )
 def test_transient_codes(code, transient):
     assert is_transient_code(code) is transient
+
+
+class RecordingSigner:
+    def __init__(self):
+        self.signed = []
+
+    def sign(self, body):
+        self.signed.append(body)
+        return body
+
+
+def test_an_invalid_request_is_never_signed_nor_sent(server, monkeypatch):
+    # The builder's own length check slipped (a bug): the schema stops it.
+    monkeypatch.setattr(gis_xml, "_check_text", lambda value, *_a, **_k: value)
+    signer = RecordingSigner()
+    client = client_for(server, signer=signer)
+    answer = gis_xml.AnswerAction(
+        appeal_guid=str(uuid.uuid4()),
+        answers=[
+            gis_xml.AnswerData(
+                answerer_guid=str(uuid.uuid4()), text="Ответ. " * 2000, send=True
+            )
+        ],
+    )
+    calls = len(server.fake.calls())
+    with pytest.raises(GisRequestInvalid) as refused:
+        client.import_answers(answer_actions=[answer])
+    error = refused.value
+    assert not error.transient and error.code == "FORMAT"
+    (problem,) = error.problems
+    assert problem.element == "AnswerText" and problem.kind == "too_long"
+    assert (problem.actual, problem.limit) == (14000, 10000)
+    assert "maximum length" in problem.detail and problem.path
+    assert "AnswerText" in str(error)
+    assert signer.signed == [] and len(server.fake.calls()) == calls
+    # Nor prepared to be sent later.
+    with pytest.raises(GisRequestInvalid):
+        client.prepare_import_answers(answer_actions=[answer])
+    assert signer.signed == []
+
+
+def test_the_fake_validates_with_the_carried_formats():
+    fake = fake_gis.FakeGis()
+    assert fake.validator is not None
+    assert gis_schema.FORMATS_DIR.joinpath(gis_schema.TYPES_XSD).is_file()
+    assert fake_gis.FakeGis(validate=False).validator is None
+
+
+def test_the_schema_is_compiled_once():
+    assert gis_schema.load_schema() is gis_schema.load_schema()
+
+
+@pytest.mark.parametrize(
+    "change, element, kind",
+    [
+        (
+            lambda x: x.replace(b"<base:MessageGUID>", b"<base:MessageGUID>x"),
+            "MessageGUID",
+            "pattern",
+        ),
+        (
+            lambda x: x.replace(
+                b"<ap:AnswererGUID>", b"<ap:Wrong>x</ap:Wrong><ap:AnswererGUID>"
+            ),
+            "Wrong",
+            "content",
+        ),
+    ],
+)
+def test_the_validator_names_the_element_and_the_fault(change, element, kind):
+    answer = gis_xml.AnswerAction(
+        appeal_guid=str(uuid.uuid4()),
+        answers=[gis_xml.AnswerData(str(uuid.uuid4()), text="Ответ", send=True)],
+    )
+    header = gis_xml.RequestHeader.new(ORG)
+    valid = gis_xml.build_import_answer_request(
+        header, gis_xml.DEFAULT_IMPORT_ANSWER_VERSION, answer_actions=[answer]
+    )
+    validator = gis_schema.SchemaValidator()
+    assert validator.envelope_problems(valid) == []
+    broken = change(valid)
+    assert broken != valid
+    problems = validator.envelope_problems(broken)
+    assert [(p.element, p.kind) for p in problems][:1] == [(element, kind)]
+    with pytest.raises(GisRequestInvalid):
+        validator.check_request(broken, "importAnswer")

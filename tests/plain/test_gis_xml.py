@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from hgzm_tools import fake_gis, gis_xml
-from hgzm_tools.gis_errors import GisResponseError
+from hgzm_tools.gis_errors import GisRequestInvalid, GisResponseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -96,7 +96,8 @@ def test_export_criteria_are_schema_valid(validator, criteria):
     ],
 )
 def test_export_refuses_bad_criteria(criteria):
-    with pytest.raises(ValueError):
+    # A length the format does not allow names its element (GisRequestInvalid).
+    with pytest.raises((ValueError, GisRequestInvalid)):
         gis_xml.build_export_appeal_request(header(), **criteria)
 
 
@@ -183,7 +184,7 @@ def test_import_answer_request_is_schema_valid(validator):
     ],
 )
 def test_import_answer_refuses_bad_input(kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises((ValueError, GisRequestInvalid)):
         gis_xml.build_import_answer_request(header(), **kwargs)
 
 
@@ -514,3 +515,15 @@ def test_render_parse_round_trip(validator, appeal):
     parsed = gis_xml.parse_response(xml).appeals[0]
     assert parsed == dataclasses.replace(appeal, guid=appeal.guid.lower())
     assert parsed.fingerprint() == appeal.fingerprint()
+
+
+def test_a_text_over_its_length_names_its_element():
+    answer = gis_xml.AnswerAction(
+        appeal_guid=str(uuid.uuid4()),
+        answers=[gis_xml.AnswerData(str(uuid.uuid4()), text="я" * 10001, send=True)],
+    )
+    with pytest.raises(GisRequestInvalid) as refused:
+        gis_xml.build_import_answer_request(header(), answer_actions=[answer])
+    (problem,) = refused.value.problems
+    assert (problem.element, problem.kind) == ("AnswerText", "too_long")
+    assert (problem.actual, problem.limit) == (10001, 10000)
