@@ -173,20 +173,18 @@ class GisAppealImport(models.AbstractModel):
             company,
             {a.fias_house_guid: a.oktmo_code for a in appeals if a.fias_house_guid},
         )
-        partner_model = self.env["res.partner"]
-        country = partner_model._helpdesk_resident_country()
-        residents, resident_keys = [], {}
+        residents, guids = [], []
         for appeal in new_appeals:
             resident = self._resident_of(appeal.applicant)
-            key = resident and partner_model._helpdesk_resident_key(resident, country)
-            if key:
+            if resident:
                 residents.append(resident)
-                resident_keys[appeal.guid] = key
-        partners = partner_model._helpdesk_find_or_create_residents(company, residents)
+                guids.append(appeal.guid)
+        matches = self.env["res.partner"]._helpdesk_match_residents(company, residents)
         return {
             "themes": themes,
             "houses": houses,
-            "partners": {guid: partners[key] for guid, key in resident_keys.items()},
+            # {appeal GUID: (contact, another contact of the same phone)}
+            "partners": dict(zip(guids, matches, strict=True)),
             "channel": self.env.ref("helpdesk_gis_zhkh_max.channel_gis"),
         }
 
@@ -199,7 +197,7 @@ class GisAppealImport(models.AbstractModel):
 
     @api.model
     def _resident_of(self, applicant):
-        """The applicant as ``res.partner._helpdesk_find_or_create_residents``
+        """The applicant as ``res.partner._helpdesk_match_residents``
         wants a resident; None for appeals GIS formed itself."""
         if applicant.kind == "org" and applicant.org_guid:
             return {
@@ -302,7 +300,7 @@ class GisAppealImport(models.AbstractModel):
     @api.model
     def _new_ticket_values(self, backend, appeal, refs):
         theme = refs["themes"].get(appeal.theme_code)
-        partner = refs["partners"].get(appeal.guid)
+        partner, other = refs["partners"].get(appeal.guid) or (None, None)
         topic = appeal.theme_name or appeal.another_topic or self.env._("appeal")
         vals = self._ticket_values(appeal, refs)
         vals.update(
@@ -325,7 +323,9 @@ class GisAppealImport(models.AbstractModel):
                 # that would be the job's technical user. Dispatchers assign.
                 "user_id": False,
                 "partner_id": partner.id if partner else False,
+                # The applicant's own name, whoever the contact is.
                 "partner_name": appeal.applicant.full_name or False,
+                "resident_other_partner_id": other.id if other else False,
                 "partner_email": self._applicant_email(appeal.applicant) or False,
                 "gis_backend_id": backend.id,
                 "gis_history_keys": " ".join(h.key() for h in appeal.history) or False,

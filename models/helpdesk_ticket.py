@@ -345,6 +345,18 @@ class HelpdeskTicket(models.Model):
         "ticket.",
     )
 
+    resident_other_partner_id = fields.Many2one(
+        "res.partner",
+        string="Same phone, another name",
+        readonly=True,
+        copy=False,
+        groups=PERSONAL,
+        help="A contact that has the applicant's phone or e-mail under another "
+        "name (one family, a shared or reused number): the request was not put "
+        "on it. Same person moves the request to it; Different people keeps "
+        "the applicant's own contact.",
+    )
+
     reacted_at = fields.Datetime(
         string="Reacted at",
         copy=False,
@@ -617,6 +629,26 @@ class HelpdeskTicket(models.Model):
 
     def action_max_flood_checked(self):
         self.write({"max_flood": False})
+        return True
+
+    def action_resident_same_person(self):
+        """The applicant is the contact their phone found: the request goes
+        on it (their own name stays on the ticket)."""
+        for ticket in self.filtered("resident_other_partner_id"):
+            other = ticket.resident_other_partner_id
+            ticket.message_post(
+                body=self.env._(
+                    "The dispatcher confirmed the applicant is %(contact)s: the "
+                    "request is now on that contact.",
+                    contact=other.display_name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            ticket.write({"partner_id": other.id, "resident_other_partner_id": False})
+        return True
+
+    def action_resident_other_person(self):
+        self.write({"resident_other_partner_id": False})
         return True
 
     def action_mark_reacted(self):

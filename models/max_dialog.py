@@ -485,15 +485,29 @@ class MaxDialog(models.Model):
     def _identify(self, action):
         partners = self.env["res.partner"]
         provisional = self.partner_id
-        if provisional and not provisional.phone:
-            provisional.write(
-                {"phone": action.phone, "name": action.name or provisional.name}
-            )
-        found = partners._helpdesk_find_or_create_residents(
-            self.gateway_id.company_id or self.env.company,
-            [{"name": action.name or self.name, "phone": action.phone}],
+        company = self.gateway_id.company_id or self.env.company
+        resident = {"name": action.name or self.name, "phone": action.phone}
+        # The proven phone finds the contact the resident already is, where
+        # the names agree; a contact of that phone under another name (one
+        # family, a reused number) is not taken: the dispatcher is told.
+        ((partner, other),) = partners._helpdesk_match_residents(
+            company, [resident], create=False
         )
-        partner = next(iter(found.values()), provisional)
+        if not partner:
+            if provisional:
+                partner = provisional
+                if not provisional.phone:
+                    provisional.write(
+                        {"phone": action.phone, "name": action.name or provisional.name}
+                    )
+            else:
+                ((partner, _other),) = partners._helpdesk_match_residents(
+                    company, [resident]
+                )
+        if other and other != partner:
+            self.ticket_ids.filtered(lambda t: not t.closed).write(
+                {"resident_other_partner_id": other.id}
+            )
         if provisional and partner != provisional:
             # The resident was known already (a GIS appeal, a call): their
             # MAX tickets and messages move to that contact.

@@ -3,6 +3,8 @@
 from odoo import api, fields, models
 from odoo.tools import email_normalize
 
+from ..tools import person_names
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -62,74 +64,141 @@ class ResPartner(models.Model):
 
     @api.model
     def _helpdesk_find_or_create_residents(self, company, residents):
-        """Contacts of ``residents`` (dicts: ``name``, ``phone``, ``email``,
-        ``org_guid``, ``street``, ``is_company``) within ``company``, by
-        their keys (see ``_helpdesk_resident_key``); unknown ones are
-        created. Returns ``{key: partner}``."""
+        """``{key: partner}`` of ``residents`` (``_helpdesk_match_residents``
+        by their keys, ``_helpdesk_resident_key``)."""
         country = self._helpdesk_resident_country()
-        keys = {}
-        for resident in residents:
-            key = self._helpdesk_resident_key(resident, country)
-            if key:
-                keys.setdefault(key, resident)
-        if not keys:
-            return {}
-        # One person may come with a phone and an e-mail, and with the e-mail
-        # only: in the same batch, or known by e-mail from before.
-        email_of = {}
-        for (kind, value), resident in keys.items():
-            email = email_normalize(resident.get("email") or "", strict=True)
-            if kind == "phone" and email:
-                email_of[(kind, value)] = ("email", email)
-        partners = self.with_context(active_test=False)
-        company_domain = [("company_id", "in", [company.id, False])]
         found = {}
-        for kind, field in (
-            ("phone", "phone_sanitized"),
-            ("email", "email_normalized"),
-            ("org", "gis_org_guid"),
+        for resident, (partner, _other) in zip(
+            residents, self._helpdesk_match_residents(company, residents), strict=True
         ):
-            values = {value for k, value in [*keys, *email_of.values()] if k == kind}
+            key = self._helpdesk_resident_key(resident, country)
+            if key and partner:
+                found.setdefault(key, partner)
+        return found
+
+    @api.model
+    def _helpdesk_match_residents(self, company, residents, create=True):
+        """For each of ``residents`` (dicts: ``name``, ``phone``, ``email``,
+        ``org_guid``, ``street``, ``is_company``), in order, ``(partner,
+        other)``: ``partner`` is the resident's contact within ``company``,
+        found by their keys (``_helpdesk_resident_key``; a phone given with
+        an e-mail finds by either) among the contacts whose name agrees with
+        theirs, else created; ``other`` is a contact those keys found under
+        another name and that was not taken (a phone shared in a family, a
+        reused number): the dispatcher is told. An organisation is found by
+        its GUID alone. Residents without a key get no contact, nor those
+        who would need a new one when ``create`` is false."""
+        country = self._helpdesk_resident_country()
+        keys = [self._helpdesk_resident_key(r, country) for r in residents]
+        email_keys = [
+            ("email", email_normalize(r.get("email") or "", strict=True))
+            if key and key[0] == "phone" and r.get("email")
+            else None
+            for r, key in zip(residents, keys, strict=True)
+        ]
+        email_keys = [k if k and k[1] else None for k in email_keys]
+        known = self._helpdesk_known_contacts(
+            company, {k for k in [*keys, *email_keys] if k}
+        )
+        # Contacts to create, one ``create`` for the batch: a resident met
+        # twice in it (same key, agreeing names) is created once.
+        pending, pending_by, results = [], {}, []
+        for resident, key, email_key in zip(residents, keys, email_keys, strict=True):
+            if not key:
+                results.append((None, self.browse()))
+                continue
+            lookups = [key, email_key] if email_key else [key]
+            candidates = self.browse()
+            for lookup in lookups:
+                candidates |= known.get(lookup, self.browse())
+            name = resident.get("name")
+            if key[0] == "org":
+                partner, other = candidates[:1], self.browse()
+            else:
+                partner = next(
+                    (c for c in candidates if person_names.agree(c.name, name)),
+                    self.browse(),
+                )
+                other = self.browse() if partner else candidates[:1]
+            if partner:
+                if key[0] == "phone" and not partner.phone:
+                    # Found by e-mail this time; by this phone next time.
+                    partner.phone = key[1]
+                results.append((partner, other))
+                continue
+            index = next(
+                (
+                    i
+                    for lookup in lookups
+                    for i in pending_by.get(lookup, ())
+                    if key[0] == "org" or person_names.agree(pending[i]["name"], name)
+                ),
+                None,
+            )
+            if index is None:
+                pending.append(
+                    self._helpdesk_resident_vals(company, resident, key, country)
+                )
+                index = len(pending) - 1
+            for lookup in lookups:
+                if index not in pending_by.setdefault(lookup, []):
+                    pending_by[lookup].append(index)
+            results.append((index, other))
+        created = self.create(pending) if create else self.browse()
+        if not create:
+            return [
+                (
+                    self.browse() if isinstance(found, int) else found or self.browse(),
+                    other,
+                )
+                for found, other in results
+            ]
+        return [
+            (
+                created[found] if isinstance(found, int) else found or self.browse(),
+                other,
+            )
+            for found, other in results
+        ]
+
+    @api.model
+    def _helpdesk_known_contacts(self, company, keys):
+        """``{key: contacts}`` of the company's contacts (archived too) with
+        these keys, the oldest first."""
+        fields_of = {
+            "phone": "phone_sanitized",
+            "email": "email_normalized",
+            "org": "gis_org_guid",
+        }
+        known = {}
+        partners = self.with_context(active_test=False)
+        for kind, field in fields_of.items():
+            values = {value for k, value in keys if k == kind}
             if not values:
                 continue
             for partner in partners.search_fetch(
-                [(field, "in", list(values))] + company_domain,
-                [field],
-                order="id desc",
+                [
+                    (field, "in", list(values)),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                [field, "name", "phone"],
+                order="id",
             ):
-                # The oldest contact wins (ordered by id desc, last write stays).
-                found[(kind, partner[field])] = partner
-        for phone_key, email_key in email_of.items():
-            if phone_key not in found and email_key in found:
-                partner = found[email_key]
-                found[phone_key] = partner
-                if not partner.phone:
-                    # Found by e-mail this time; by this phone next time.
-                    partner.phone = phone_key[1]
-        phone_of = {e: p for p, e in email_of.items()}
-        # An e-mail-only resident whose e-mail came with a phone in this batch
-        # is that phone's contact (set once the phones are resolved).
-        missing = [key for key in keys if key not in found and key not in phone_of]
-        vals_list = []
-        for key in missing:
-            resident = keys[key]
-            vals_list.append(
-                {
-                    "name": resident.get("name")
-                    or resident.get("email")
-                    or self.env._("Resident"),
-                    "is_company": bool(resident.get("is_company")),
-                    "phone": key[1] if key[0] == "phone" else False,
-                    "email": email_normalize(resident.get("email") or "", strict=True)
-                    or False,
-                    "gis_org_guid": key[1] if key[0] == "org" else False,
-                    "street": resident.get("street") or False,
-                    "country_id": country.id if country else False,
-                    "company_id": company.id,
-                }
-            )
-        for key, partner in zip(missing, self.create(vals_list), strict=True):
-            found[key] = partner
-        for email_key, phone_key in phone_of.items():
-            found.setdefault(email_key, found[phone_key])
-        return found
+                key = (kind, partner[field])
+                known[key] = known.get(key, self.browse()) | partner
+        return known
+
+    @api.model
+    def _helpdesk_resident_vals(self, company, resident, key, country):
+        return {
+            "name": resident.get("name")
+            or resident.get("email")
+            or self.env._("Resident"),
+            "is_company": bool(resident.get("is_company")),
+            "phone": key[1] if key[0] == "phone" else False,
+            "email": email_normalize(resident.get("email") or "", strict=True) or False,
+            "gis_org_guid": key[1] if key[0] == "org" else False,
+            "street": resident.get("street") or False,
+            "country_id": country.id if country else False,
+            "company_id": company.id,
+        }

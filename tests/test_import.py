@@ -7,7 +7,7 @@ import uuid
 from odoo.tests import tagged
 
 from ..tools import gis_xml
-from .common import GisCase
+from .common import GisCase, view_fields
 
 
 @tagged("post_install", "-at_install")
@@ -201,15 +201,17 @@ class TestImport(GisCase):
         self.assertEqual(self.tickets().gis_status, "in_work")
 
     def test_partner_matching(self):
+        # Names that agree with the applicants': a phone or an e-mail finds
+        # a contact, names confirm it (see the shared-phone tests).
         existing = self.env["res.partner"].create(
             {
-                "name": "Known resident",
+                "name": "Иван Иванов",
                 "phone": "+7 916 555-00-01",
                 "country_id": self.env.ref("base.ru").id,
             }
         )
         by_mail = self.env["res.partner"].create(
-            {"name": "Mail resident", "email": "Mail.Resident@Example.com"}
+            {"name": "Петров Пётр", "email": "Mail.Resident@Example.com"}
         )
         other_company = self.env["res.company"].create({"name": "Other UK"})
         self.env["res.partner"].create(
@@ -308,6 +310,69 @@ class TestImport(GisCase):
         self.assertEqual(contact.phone_sanitized, "+79165557732")
         alone = {"name": "Жилец", "phone": "8 916 555 77 32"}
         self.assertEqual(find(self.company, [alone])[key(alone)], contact)
+
+    def import_applicants(self, *applicants):
+        appeals = [
+            dataclasses.replace(appeal, applicant=applicant)
+            for appeal, applicant in zip(
+                self.appeals(len(applicants), seed=f"family-{uuid.uuid4()}"),
+                applicants,
+                strict=True,
+            )
+        ]
+        self.env["gis.appeal.import"]._import_appeals(self.backend, appeals)
+        tickets = {t.gis_appeal_guid: t for t in self.tickets()}
+        return [tickets[a.guid] for a in appeals]
+
+    def test_a_shared_phone_does_not_put_the_appeal_on_another_person(self):
+        father = self.env["res.partner"].create(
+            {"name": "Пётр Иванов", "phone": "+7 916 555-01-01"}
+        )
+        (daughter,) = self.import_applicants(
+            gis_xml.Applicant(
+                "person", "Иванова", "Анна", "Петровна", phone="8 916 555 01 01"
+            )
+        )
+        # Not the father's contact: her own, with her name and the phone.
+        self.assertNotEqual(daughter.partner_id, father)
+        self.assertEqual(daughter.partner_id.name, "Иванова Анна Петровна")
+        self.assertEqual(daughter.partner_id.phone_sanitized, "+79165550101")
+        self.assertEqual(daughter.partner_name, "Иванова Анна Петровна")
+        # The dispatcher sees why, and decides.
+        self.assertEqual(daughter.resident_other_partner_id, father)
+        self.assertIn(
+            "resident_other_partner_id",
+            view_fields(self.env, "helpdesk.ticket", "form"),
+        )
+        # The father's appeal finds his contact; the daughter's next one hers.
+        father_appeal, again = self.import_applicants(
+            gis_xml.Applicant(
+                "person", "Иванов", "Пётр", "Сергеевич", phone="89165550101"
+            ),
+            gis_xml.Applicant("person", "Иванова", "Анна", phone="+79165550101"),
+        )
+        self.assertEqual(father_appeal.partner_id, father)
+        self.assertFalse(father_appeal.resident_other_partner_id)
+        self.assertEqual(again.partner_id, daughter.partner_id)
+        self.assertFalse(again.resident_other_partner_id)
+        # "Same person": the dispatcher knows better.
+        daughter.action_resident_same_person()
+        self.assertEqual(daughter.partner_id, father)
+        self.assertFalse(daughter.resident_other_partner_id)
+        self.assertEqual(daughter.partner_name, "Иванова Анна Петровна")
+        self.assertIn("confirmed", daughter.message_ids[0].body)
+
+    def test_two_people_of_one_phone_in_one_import(self):
+        husband, wife, husband_again = self.import_applicants(
+            gis_xml.Applicant("person", "Смирнов", "Олег", phone="+79165550202"),
+            gis_xml.Applicant("person", "Смирнова", "Ольга", phone="+79165550202"),
+            gis_xml.Applicant(
+                "person", "Смирнов", "Олег", "Ильич", phone="89165550202"
+            ),
+        )
+        self.assertNotEqual(husband.partner_id, wife.partner_id)
+        self.assertEqual(husband_again.partner_id, husband.partner_id)
+        self.assertEqual(wife.partner_id.name, "Смирнова Ольга")
 
     def test_organisation_applicant(self):
         org_guid = str(uuid.uuid4())

@@ -190,3 +190,23 @@ class TestMaxConversation(MaxCase):
         self.assertEqual(files[0]["type"], "file")
         self.assertIn(b"%PDF-1.4 act", self.fake.uploads.values())
         self.assertFalse(self.fake.invalid, self.fake.invalid)
+
+    def test_a_shared_phone_does_not_make_the_resident_another_person(self):
+        father = self.env["res.partner"].create(
+            {"name": "Пётр Иванов", "phone": "+7 916 555-03-03"}
+        )
+        fake = self.fake
+        self.deliver(fake.resident_message(RESIDENT, "Не работает звонок"))
+        dialog = self.dialog()
+        provisional = dialog.partner_id
+        contact = fake.contact_attachment(RESIDENT, "+79165550303", "Анна Иванова")
+        self.deliver(fake.resident_message(RESIDENT, "", [contact]))
+        self.assertTrue(dialog.identified)
+        # Her own contact, with the proven phone; not her father's.
+        self.assertEqual(dialog.partner_id, provisional)
+        self.assertEqual(dialog.partner_id.name, "Анна Иванова")
+        self.assertEqual(dialog.partner_id.phone_sanitized, "+79165550303")
+        self.assertTrue(father.active)
+        ticket = dialog.ticket_ids
+        self.assertEqual(ticket.partner_id, provisional)
+        self.assertEqual(ticket.resident_other_partner_id, father)

@@ -1112,14 +1112,17 @@ def generate_appeals(
         created = today - datetime.timedelta(days=rng.randint(0, days) if days else 0)
         apartment = str(resident % 180 + 1)
         surnames, first_names, patronymics = MALE if resident % 2 else FEMALE
+        # Each person their own number and address, whatever the seed: a
+        # number shared by people of other names is a case of its own.
+        line = rrng.randrange(10**7)
         applicant = Applicant(
             kind="person",
             surname=rrng.choice(surnames),
             first_name=rrng.choice(first_names),
             patronymic=rrng.choice(patronymics),
             apartment_number=apartment,
-            phone=f"+7916{resident:07d}",
-            email=f"resident{resident}@example.com" if resident % 3 else None,
+            phone=f"+7916{line:07d}",
+            email=f"r{line:07d}@example.com" if resident % 3 else None,
         )
         appeal = Appeal(
             guid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
