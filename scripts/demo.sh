@@ -63,8 +63,9 @@ if ! psql -d "$db" -tAc "select 1 from ir_module_module where name='helpdesk_gis
     # The people who use this addon work in Russian: so does the demo (the
     # administrator, and the company, whose language imports write in).
     "$python" -m odoo shell -c "$state/odoo.conf" --no-http --log-level=warn <<'PY'
-env["res.users"].browse(env.ref("base.user_admin").id).lang = "ru_RU"
-env.company.partner_id.lang = "ru_RU"
+admin = env["res.users"].browse(env.ref("base.user_admin").id)
+admin.write({"lang": "ru_RU", "tz": "Europe/Moscow"})
+env.company.partner_id.write({"lang": "ru_RU", "tz": "Europe/Moscow"})
 # The bot speaks Russian: its texts again, now that Russian is loaded.
 bot = env.ref("helpdesk_gis_zhkh_max.demo_max_gateway")
 bot.max_text_ids.unlink()
@@ -79,9 +80,21 @@ env["ir.config_parameter"].set_param("web.base.url", "http://127.0.0.1:$http_por
 env.ref("helpdesk_gis_zhkh_max.demo_max_gateway").action_max_subscribe()
 env.cr.commit()
 PY
-echo
-echo "Demo ready: http://127.0.0.1:$http_port (admin / admin) -> Helpdesk."
-echo "The fake GIS ZhKKh registers a new appeal every 20 s; imports run every minute."
-echo "Write to the MAX bot as a resident: http://127.0.0.1:8766/chat"
-echo
-"$python" -m odoo -c "$state/odoo.conf" --log-level=info
+"$python" -m odoo -c "$state/odoo.conf" --log-level=info &
+odoo_pid=$!
+trap 'kill $fake_pid $fake_max_pid $odoo_pid 2>/dev/null || true' EXIT
+# Ready is said when Odoo answers, not when it starts.
+for _ in $(seq 1 120); do
+    if "$python" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+        "http://127.0.0.1:$http_port/web/health" 2>/dev/null; then
+        echo
+        echo "Demo ready: http://127.0.0.1:$http_port (admin / admin) -> Helpdesk."
+        echo "The fake GIS ZhKKh registers a new appeal every 20 s; imports run every minute."
+        echo "Write to the MAX bot as a resident: http://127.0.0.1:8766/chat"
+        echo
+        break
+    fi
+    kill -0 "$odoo_pid" 2>/dev/null || { echo "Odoo stopped: see its log above." >&2; exit 1; }
+    sleep 1
+done
+wait "$odoo_pid"

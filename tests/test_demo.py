@@ -37,3 +37,11 @@ class TestDemoAndLanguage(GisCase):
             ticket.name.startswith(f"Обращение ГИС ЖКХ № {ticket.gis_appeal_number}"),
             ticket.name,
         )
+
+    def test_the_demo_works_in_moscow_time(self):
+        if not self.env.ref(
+            "helpdesk_gis_zhkh_max.demo_team_dispatch", raise_if_not_found=False
+        ):
+            self.skipTest("installed without demo data")
+        self.assertEqual(self.env.ref("base.user_admin").tz, "Europe/Moscow")
+        self.assertEqual(self.env.ref("base.main_partner").tz, "Europe/Moscow")

@@ -2,6 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import datetime
 import io
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
@@ -106,6 +107,19 @@ class TestRequestJournal(TransactionCase):
         self.assertIn(b"123456", html)
         self.assertIn("Не работает домофон".encode(), html)
         self.assertNotIn(b"Other house", html)
+
+    def test_pdf_needs_wkhtmltopdf_and_says_so(self):
+        journal = self.journal(house_ids=[(6, 0, self.house.ids)])
+        report = type(self.env["ir.actions.report"])
+        with mock.patch.object(report, "get_wkhtmltopdf_state", lambda _s: "install"):
+            journal.invalidate_recordset(["pdf_available"])
+            self.assertFalse(journal.pdf_available)
+            with self.assertRaisesRegex(UserError, "apt install wkhtmltopdf"):
+                journal.action_print_pdf()
+        with mock.patch.object(report, "get_wkhtmltopdf_state", lambda _s: "ok"):
+            journal.invalidate_recordset(["pdf_available"])
+            self.assertTrue(journal.pdf_available)
+            self.assertEqual(journal.action_print_pdf()["type"], "ir.actions.report")
 
     def test_bad_periods(self):
         with self.assertRaises(UserError):

@@ -38,6 +38,10 @@ class HelpdeskRequestJournal(models.TransientModel):
         "res.company", required=True, default=lambda self: self.env.company
     )
     ticket_count = fields.Integer(compute="_compute_ticket_count", string="Requests")
+    pdf_available = fields.Boolean(
+        compute="_compute_pdf_available",
+        help="Whether the server has wkhtmltopdf, which printing to PDF needs.",
+    )
 
     @api.depends("date_from", "date_to", "house_ids", "team_ids", "company_id")
     def _compute_ticket_count(self):
@@ -269,10 +273,23 @@ class HelpdeskRequestJournal(models.TransientModel):
         action["close_on_report_download"] = True
         return action
 
+    def _compute_pdf_available(self):
+        available = self.env["ir.actions.report"].get_wkhtmltopdf_state() == "ok"
+        for wizard in self:
+            wizard.pdf_available = available
+
     def action_print_pdf(self):
         self.ensure_one()
         if not self.ticket_count:
             raise UserError(self.env._("No request in this period."))
+        if not self.pdf_available:
+            raise UserError(
+                self.env._(
+                    "Printing to PDF needs the wkhtmltopdf program on the Odoo "
+                    "server (on Debian or Ubuntu: apt install wkhtmltopdf), and "
+                    "it is not there. Export to XLSX meanwhile: it needs nothing."
+                )
+            )
         action = self.env.ref(
             "helpdesk_gis_zhkh_max.action_report_request_journal_pdf"
         ).report_action(self, config=False)
