@@ -200,6 +200,7 @@ class HelpdeskTicket(models.Model):
         "gis.zhkh.house", string="House", copy=False, index="btree_not_null"
     )
     gis_premise_number = fields.Char(string="Premise", copy=False)
+    gis_entrance = fields.Char(string="Entrance", copy=False)
     gis_oktmo = fields.Char(string="OKTMO", readonly=True, copy=False)
     gis_applicant_kind = fields.Selection(
         [

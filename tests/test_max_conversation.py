@@ -190,3 +190,32 @@ class TestMaxConversation(MaxCase):
         self.assertEqual(files[0]["type"], "file")
         self.assertIn(b"%PDF-1.4 act", self.fake.uploads.values())
         self.assertFalse(self.fake.invalid, self.fake.invalid)
+
+    def test_the_flat_and_entrance_written_first_are_not_asked_again(self):
+        fake = self.fake
+        texts = self.gateway._max_config().texts
+        self.deliver(
+            fake.resident_message(
+                RESIDENT, "Течёт потолок в ванной, кв. 15, подъезд 2", first_name="Анна"
+            )
+        )
+        dialog = self.dialog()
+        ticket = dialog.ticket_ids
+        self.assertEqual((dialog.flat, dialog.entrance), ("15", "2"))
+        self.assertEqual((ticket.gis_premise_number, ticket.gis_entrance), ("15", "2"))
+        contact = fake.contact_attachment(RESIDENT, "+79161234567", "Анна Петрова")
+        self.deliver(fake.resident_message(RESIDENT, "", [contact]))
+        self.deliver(fake.resident_presses(RESIDENT, f"h:{self.house.id}"))
+        self.assertEqual(dialog.step, "")
+        self.assertNotIn(texts.ask_flat, self.texts())
+        self.assertEqual(self.texts()[-1], texts.complete)
+        # The next request of the resident knows where they live.
+        self.deliver(fake.resident_presses(RESIDENT, "m:new"))
+        self.deliver(fake.resident_message(RESIDENT, "Не работает домофон"))
+        newest = dialog.ticket_ids.sorted("id")[-1]
+        self.assertNotEqual(newest, ticket)
+        self.assertEqual(
+            (newest.gis_house_id, newest.gis_premise_number, newest.gis_entrance),
+            (self.house, "15", "2"),
+        )
+        self.assertFalse(fake.invalid, fake.invalid)
