@@ -1,6 +1,7 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from .max_common import RESIDENT, MaxCase
+from .test_views import filter_domain
 
 
 class TestMaxConversation(MaxCase):
@@ -219,3 +220,57 @@ class TestMaxConversation(MaxCase):
             (self.house, "15", "2"),
         )
         self.assertFalse(fake.invalid, fake.invalid)
+
+    def test_max_requests_are_found_and_counted_in_the_cockpit(self):
+        # The organisation reviews what comes through its bot within an hour:
+        # a rule on the MAX channel gives its requests a running milestone.
+        max_channel = self.env.ref("helpdesk_gis_zhkh_max.channel_max")
+        self.env["helpdesk.deadline.rule"].create(
+            {
+                "name": "Review a MAX message",
+                "channel_ids": [(6, 0, max_channel.ids)],
+                "milestone_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Review the message",
+                            "kind": "reaction",
+                            "duration": 1,
+                            "unit": "hours",
+                            "clock_start": "create_date",
+                            "stop_field_id": self.env.ref(
+                                "helpdesk_gis_zhkh_max.field_helpdesk_ticket__reacted_at"
+                            ).id,
+                        },
+                    )
+                ],
+            }
+        )
+        self.deliver(self.fake.resident_message(RESIDENT, "Не работает домофон"))
+        ticket = self.dialog().ticket_ids
+        review = ticket.deadline_ids.filtered(lambda d: d.name == "Review the message")
+        self.assertEqual(review.state, "running")
+        self.assertEqual(ticket.next_deadline, review.deadline)
+        cockpit = self.env["helpdesk.deadline.cockpit"]
+        totals = cockpit.cockpit_data()["totals"]
+        opened = self.env["helpdesk.ticket"].search(
+            cockpit.action_open("due_2h", source="max")["domain"]
+        )
+        self.assertIn(ticket, opened)
+        self.assertEqual(totals["due_2h"]["max"], len(opened))
+        self.assertEqual(totals["due_2h"]["gis"], 0)
+        # At risk: a MAX figure too, the GIS one untouched.
+        review.state = "at_risk"
+        totals = cockpit.cockpit_data()["totals"]
+        self.assertEqual(totals["at_risk"]["max"], 1)
+        self.assertEqual(totals["at_risk"]["gis"], 0)
+        # The ticket list finds it with "From MAX" and by its channel.
+        Ticket = self.env["helpdesk.ticket"]
+        from_max = filter_domain(self.env, "helpdesk.ticket", "from_max")
+        from_gis = filter_domain(self.env, "helpdesk.ticket", "from_gis")
+        self.assertIn(ticket, Ticket.search(from_max))
+        self.assertNotIn(ticket, Ticket.search(from_gis))
+        search = Ticket.get_view(view_type="search")["arch"]
+        self.assertIn('name="channel_id"', search)
+        self.assertIn(ticket, Ticket.search([("channel_id", "ilike", "MAX")]))
