@@ -597,6 +597,22 @@ class HelpdeskTicket(models.Model):
                 dialog._deliver_staff_message(message)
         return result
 
+    def _message_get_suggested_recipients_batch(self, *args, **kwargs):
+        """A MAX resident is reached in MAX (``_message_post_after_hook``),
+        not by e-mail: never suggested as a recipient of "Send message",
+        whose composer would ask for their e-mail and refuse to send without
+        one (and mail them a copy when they have one). Followers are
+        notified as ever."""
+        suggested = super()._message_get_suggested_recipients_batch(*args, **kwargs)
+        for ticket in self.sudo().filtered("max_dialog_id"):
+            resident = ticket.max_dialog_id.partner_id
+            suggested[ticket.id] = [
+                recipient
+                for recipient in suggested[ticket.id]
+                if not resident or recipient["partner_id"] != resident.id
+            ]
+        return suggested
+
     def action_max_link_gis(self):
         """Link this GIS appeal to the MAX request it duplicates: one
         ticket, no work done twice."""

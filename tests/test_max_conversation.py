@@ -192,6 +192,64 @@ class TestMaxConversation(MaxCase):
         self.assertIn(b"%PDF-1.4 act", self.fake.uploads.values())
         self.assertFalse(self.fake.invalid, self.fake.invalid)
 
+    def test_send_message_never_asks_for_the_residents_email(self):
+        """A MAX resident is reached in MAX: the chatter's "Send message"
+        suggests no recipient without an e-mail (its composer would ask
+        for one, and refuse to send), and the reply still reaches MAX."""
+        fake = self.fake
+        self.deliver(fake.resident_message(RESIDENT, "Не греют батареи"))
+        dialog = self.dialog()
+        ticket = dialog.ticket_ids
+        self.assertFalse(dialog.partner_id.email)
+        follower = self.env["res.partner"].create(
+            {"name": "Старший по дому", "email": "senior@example.com"}
+        )
+        ticket.message_subscribe(follower.ids)
+        # What the chatter asks for when "Send message" opens.
+        suggested = ticket._message_get_suggested_recipients(
+            reply_discussion=True, no_create=True
+        )
+        self.assertNotIn(dialog.partner_id.id, [r["partner_id"] for r in suggested])
+        self.assertTrue(all(r["email"] for r in suggested), suggested)
+        # Identified, with an e-mail known from a GIS appeal: reached in MAX
+        # still, not mailed a copy.
+        dialog.partner_id.email = "anna@example.com"
+        suggested = ticket._message_get_suggested_recipients(
+            reply_discussion=True, no_create=True
+        )
+        self.assertNotIn(dialog.partner_id.id, [r["partner_id"] for r in suggested])
+        # A ticket of someone else's (a phone call) suggests its customer.
+        caller = self.env["res.partner"].create({"name": "Звонивший"})
+        phone_ticket = self.env["helpdesk.ticket"].create(
+            {"name": "Звонок", "description": "x", "partner_id": caller.id}
+        )
+        self.assertIn(
+            caller.id,
+            [
+                r["partner_id"]
+                for r in phone_ticket._message_get_suggested_recipients(
+                    reply_discussion=True
+                )
+            ],
+        )
+        before = len(self.texts())
+        reply = ticket.message_post(
+            body="Мастер придёт завтра",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.run_jobs()
+        self.assertEqual(self.texts()[before:], ["Мастер придёт завтра"])
+        # The e-mail follower is notified by e-mail, as before; the resident
+        # only in MAX (no e-mail notification failing for want of an address).
+        by_type = {
+            kind: reply.notification_ids.filtered(
+                lambda n, kind=kind: n.notification_type == kind
+            ).res_partner_id
+            for kind in ("email", "gateway")
+        }
+        self.assertEqual(by_type, {"email": follower, "gateway": dialog.partner_id})
+
     def test_the_flat_and_entrance_written_first_are_not_asked_again(self):
         fake = self.fake
         texts = self.gateway._max_config().texts

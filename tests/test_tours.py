@@ -9,6 +9,8 @@ from openpyxl import load_workbook
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from .max_common import RESIDENT, MaxCase
+
 
 @tagged("post_install", "-at_install")
 class TestTours(HttpCase):
@@ -69,3 +71,28 @@ class TestTours(HttpCase):
         sheet = load_workbook(io.BytesIO(content)).active
         numbers = [row[1] for row in sheet.iter_rows(min_row=5, values_only=True)]
         self.assertIn(ticket.number, numbers)
+
+
+@tagged("post_install", "-at_install")
+class TestMaxReplyTour(MaxCase):
+    """A dispatcher answers a MAX resident, in headless Chromium."""
+
+    def test_send_message_to_a_max_resident_asks_no_email(self):
+        self.deliver(
+            self.fake.resident_message(RESIDENT, "Не греют батареи", first_name="Анна")
+        )
+        ticket = self.dialog().ticket_ids
+        self.assertFalse(ticket.partner_id.email)
+        url = f"/odoo/helpdesk.ticket/{ticket.id}"
+        self.start_tour(url, "hgzm_max_reply", login="admin")
+        self.env.invalidate_all()
+        reply = ticket.message_ids.filtered(lambda m: "Мастер придёт" in str(m.body))
+        self.assertEqual(len(reply), 1)
+        delivery = reply.notification_ids.filtered(
+            lambda n: n.notification_type == "gateway"
+        )
+        self.assertEqual(delivery.notification_status, "ready")
+        self.run_jobs()
+        self.assertEqual(delivery.notification_status, "sent")
+        self.assertIn("Мастер придёт завтра к 10:00", self.texts())
+        self.start_tour(url, "hgzm_max_reply_delivered", login="admin")
