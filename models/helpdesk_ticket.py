@@ -387,6 +387,13 @@ class HelpdeskTicket(models.Model):
     deadline_needs_localisation = fields.Boolean(
         compute="_compute_deadline_needs", compute_sudo=True
     )
+    deadline_gis_mismatch = fields.Boolean(
+        string="Deadline differs from GIS",
+        compute="_compute_deadline_gis_mismatch",
+        compute_sudo=True,
+        help="One of the answer deadlines our rules give differs from the GIS "
+        "deadline of the appeal (the GIS deadline applies).",
+    )
 
     _gis_appeal_company_unique = models.Constraint(
         "UNIQUE(company_id, gis_appeal_guid)",
@@ -511,6 +518,13 @@ class HelpdeskTicket(models.Model):
             kinds = set(running.mapped("kind"))
             ticket.deadline_needs_reaction = "reaction" in kinds
             ticket.deadline_needs_localisation = "localisation" in kinds
+
+    @api.depends("deadline_ids.gis_mismatch")
+    def _compute_deadline_gis_mismatch(self):
+        for ticket in self:
+            ticket.deadline_gis_mismatch = any(
+                ticket.deadline_ids.mapped("gis_mismatch")
+            )
 
     def _check_gis_facts(self, names):
         """Refuse a person's change of the GIS facts, whatever the client."""

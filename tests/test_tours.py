@@ -96,3 +96,40 @@ class TestMaxReplyTour(MaxCase):
         self.assertEqual(delivery.notification_status, "sent")
         self.assertIn("Мастер придёт завтра к 10:00", self.texts())
         self.start_tour(url, "hgzm_max_reply_delivered", login="admin")
+
+
+@tagged("post_install", "-at_install")
+class TestTicketFormTour(HttpCase):
+    """The ticket form as a dispatcher reads it: in Russian, at 1440 px."""
+
+    browser_size = "1440x900"
+
+    def test_legal_deadlines_are_readable_and_a_gis_difference_explained(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"].search(
+            [("name", "=", "helpdesk_gis_zhkh_max")]
+        )._update_translations(["ru_RU"])
+        self.env.ref("base.user_admin").lang = "ru_RU"
+        today = fields.Date.context_today(self.env["res.users"])
+        ticket = (
+            self.env["helpdesk.ticket"]
+            .with_context(lang="ru_RU")
+            .create(
+                {
+                    "name": "Течь в подвале",
+                    "description": "<p>Вода в подвале</p>",
+                    "category_id": self.env.ref(
+                        "helpdesk_gis_zhkh_max.category_emergency"
+                    ).id,
+                    "gis_appeal_guid": "d2c1b0a9-tour-0000-0000-000000000002",
+                    "gis_appeal_number": "777002",
+                    "gis_received_date": today,
+                    "gis_deadline": today + datetime.timedelta(days=1),
+                }
+            )
+        )
+        self.assertTrue(ticket.deadline_gis_mismatch)
+        self.assertGreaterEqual(len(ticket.deadline_ids), 3)
+        self.start_tour(
+            f"/odoo/helpdesk.ticket/{ticket.id}", "hgzm_ticket_deadlines", login="admin"
+        )
