@@ -62,6 +62,7 @@
         "web.assets_backend": [
             "helpdesk_gis_zhkh_max/static/src/cockpit/*",
             "helpdesk_gis_zhkh_max/static/src/report/*",
+            "helpdesk_gis_zhkh_max/static/src/max/*",
         ],
         "web.assets_tests": [
             "helpdesk_gis_zhkh_max/static/tests/tours/*",

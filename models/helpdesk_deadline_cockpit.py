@@ -77,6 +77,8 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
             & (
                 Domain("deadline_state", "in", ("breached", "at_risk"))
                 | Domain("next_deadline", "<", end_of_today)
+                # Late in the day, within 2 hours is tomorrow already.
+                | Domain("next_deadline", "<=", in_2h)
             )
         )
         table = query.table

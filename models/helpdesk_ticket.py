@@ -200,6 +200,7 @@ class HelpdeskTicket(models.Model):
         "gis.zhkh.house", string="House", copy=False, index="btree_not_null"
     )
     gis_premise_number = fields.Char(string="Premise", copy=False)
+    gis_entrance = fields.Char(string="Entrance", copy=False)
     gis_oktmo = fields.Char(string="OKTMO", readonly=True, copy=False)
     gis_applicant_kind = fields.Selection(
         [
@@ -398,6 +399,13 @@ class HelpdeskTicket(models.Model):
     deadline_needs_localisation = fields.Boolean(
         compute="_compute_deadline_needs", compute_sudo=True
     )
+    deadline_gis_mismatch = fields.Boolean(
+        string="Deadline differs from GIS",
+        compute="_compute_deadline_gis_mismatch",
+        compute_sudo=True,
+        help="One of the answer deadlines our rules give differs from the GIS "
+        "deadline of the appeal (the GIS deadline applies).",
+    )
 
     _gis_appeal_company_unique = models.Constraint(
         "UNIQUE(company_id, gis_appeal_guid)",
@@ -523,6 +531,13 @@ class HelpdeskTicket(models.Model):
             ticket.deadline_needs_reaction = "reaction" in kinds
             ticket.deadline_needs_localisation = "localisation" in kinds
 
+    @api.depends("deadline_ids.gis_mismatch")
+    def _compute_deadline_gis_mismatch(self):
+        for ticket in self:
+            ticket.deadline_gis_mismatch = any(
+                ticket.deadline_ids.mapped("gis_mismatch")
+            )
+
     def _check_gis_facts(self, names):
         """Refuse a person's change of the GIS facts, whatever the client."""
         facts = GIS_FACTS.intersection(names)
@@ -607,6 +622,22 @@ class HelpdeskTicket(models.Model):
             if dialog and not dialog.stopped:
                 dialog._deliver_staff_message(message)
         return result
+
+    def _message_get_suggested_recipients_batch(self, *args, **kwargs):
+        """A MAX resident is reached in MAX (``_message_post_after_hook``),
+        not by e-mail: never suggested as a recipient of "Send message",
+        whose composer would ask for their e-mail and refuse to send without
+        one (and mail them a copy when they have one). Followers are
+        notified as ever."""
+        suggested = super()._message_get_suggested_recipients_batch(*args, **kwargs)
+        for ticket in self.sudo().filtered("max_dialog_id"):
+            resident = ticket.max_dialog_id.partner_id
+            suggested[ticket.id] = [
+                recipient
+                for recipient in suggested[ticket.id]
+                if not resident or recipient["partner_id"] != resident.id
+            ]
+        return suggested
 
     def action_max_link_gis(self):
         """Link this GIS appeal to the MAX request it duplicates: one

@@ -59,8 +59,12 @@ class HelpdeskTicketDeadline(models.Model):
     )
     gis_mismatch = fields.Boolean(
         string="Differs from GIS",
-        help="GIS ZhKKh computed another date than the rule for this answer: the "
-        "GIS date applies; check the rule or the appeal's theme.",
+        help="GIS ZhKKh's deadline for this appeal (its ExecutionEndDate) is "
+        "another day than the one our rule gives for the answer. The GIS "
+        "deadline applies: it is the one GIS ZhKKh and the housing inspectorate "
+        "count. Expected after GIS ZhKKh extended the deadline; otherwise check "
+        "the rule (period, calendar) or the appeal's theme and category. Only "
+        "GIS appeals whose GIS deadline is known are compared.",
     )
     warn_at = fields.Datetime(index=True)
     state = fields.Selection(STATES, required=True, default="running", index=True)
@@ -240,9 +244,17 @@ class HelpdeskTicketDeadline(models.Model):
         deadline = computed
         mismatch = False
         if milestone.kind == "answer" and ticket.gis_deadline:
-            # GIS ZhKKh's own date rules for its appeals; ours cross-checks it.
+            # GIS ZhKKh's own date rules for its appeals; ours cross-checks it,
+            # where there is something to compare: a GIS appeal, and a rule
+            # counted from its GIS date of receipt once GIS gave it.
             deadline = end_of_day(ticket.gis_deadline, tz)
-            mismatch = deadline != computed
+            mismatch = (
+                bool(ticket.gis_appeal_guid)
+                and (
+                    milestone.clock_start != "gis_received" or ticket.gis_received_date
+                )
+                and deadline != computed
+            )
         if isinstance(start, datetime.datetime):
             start_utc = start.replace(tzinfo=UTC)
         else:

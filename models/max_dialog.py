@@ -81,6 +81,9 @@ class MaxDialog(models.Model):
         tracking=True,
     )
     flat = fields.Char(tracking=True)
+    entrance = fields.Char(
+        tracking=True, help="The entrance the resident named in their messages."
+    )
     step = fields.Selection(
         [
             ("", "Nothing"),
@@ -164,6 +167,7 @@ class MaxDialog(models.Model):
             identified=self.identified,
             house_known=bool(self.house_id or self.address),
             flat_known=bool(self.flat),
+            entrance_known=bool(self.entrance),
             open_ticket=bool(self._open_ticket()),
             new_request=self.new_request,
             notices=self.notices,
@@ -200,6 +204,11 @@ class MaxDialog(models.Model):
                 self.flat = action.flat[:20]
                 self._open_ticket().filtered(lambda t: not t.gis_premise_number).write(
                     {"gis_premise_number": self.flat}
+                )
+            elif isinstance(action, conversation.SetEntrance):
+                self.entrance = action.entrance[:10]
+                self._open_ticket().filtered(lambda t: not t.gis_entrance).write(
+                    {"gis_entrance": self.entrance}
                 )
             elif isinstance(action, conversation.ListRequests):
                 outbox.append(
@@ -244,6 +253,7 @@ class MaxDialog(models.Model):
                 "user_id": False,
                 "gis_house_id": self.house_id.id,
                 "gis_premise_number": self.flat or False,
+                "gis_entrance": self.entrance or False,
             }
         )
         return values

@@ -90,6 +90,24 @@ class TestCockpit(TransactionCase):
         houses = data["dimensions"]["house"]
         self.assertEqual(houses[0]["name"], "Лесная, 7")
 
+    def test_due_within_2_hours_late_in_the_day(self):
+        # 23:50 for the user: a milestone due in 30 minutes is tomorrow's,
+        # and still due within 2 hours.
+        now = self.now
+        moments = (
+            now,
+            now + datetime.timedelta(hours=2),
+            now + datetime.timedelta(minutes=10),
+        )
+        with mock.patch.object(type(self.cockpit), "_moments", lambda _self: moments):
+            totals = self.cockpit.cockpit_data()["totals"]
+            opened = self.env["helpdesk.ticket"].search(
+                self.cockpit.action_open("due_2h")["domain"]
+            )
+        self.assertEqual(opened, self.soon | self.at_risk)
+        self.assertEqual(totals["due_2h"], {"all": 2, "gis": 0, "max": 1, "other": 1})
+        self.assertEqual(totals["due_today"]["all"], 0)
+
     def test_each_figure_opens_its_tickets(self):
         action = self.cockpit.action_open("breached")
         tickets = self.env["helpdesk.ticket"].search(action["domain"])

@@ -10,6 +10,7 @@ from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..models.helpdesk_ticket import gis_facts_writer
 from ..tools import gis_xml
 from .common import GisCase, view_fields
 
@@ -242,6 +243,32 @@ class TestDeadlines(GisCase):
         self.assertEqual(
             answer.deadline, local_midnight_utc(D(2026, 12, 20), "Europe/Moscow")
         )
+
+    def test_a_difference_from_gis_only_where_there_is_something_to_compare(self):
+        differing = self.gis_ticket(D(2026, 11, 20), D(2026, 11, 30))
+        self.assertTrue(self.by_code(differing)["C2/answer"].gis_mismatch)
+        self.assertTrue(differing.deadline_gis_mismatch)
+        # No GIS deadline yet: nothing to compare.
+        waiting = self.gis_ticket(D(2026, 11, 20), None, guid=str(uuid.uuid4()))
+        self.assertFalse(waiting.gis_deadline)
+        self.assertFalse(waiting.deadline_ids.filtered("gis_mismatch"))
+        self.assertFalse(waiting.deadline_gis_mismatch)
+        # Not (or no longer) a GIS appeal: a GIS date with no appeal behind it.
+        not_appeal = self.ticket(gis_deadline=D(2026, 11, 30))
+        self.assertTrue(self.by_code(not_appeal)["C2/answer"])
+        self.assertFalse(not_appeal.deadline_ids.filtered("gis_mismatch"))
+        self.assertFalse(not_appeal.deadline_gis_mismatch)
+        # A GIS appeal without its date of receipt: our rule counted from the
+        # ticket's creation says nothing about GIS's date.
+        no_receipt = self.ticket(
+            gis_appeal_guid=str(uuid.uuid4()), gis_deadline=D(2026, 11, 30)
+        )
+        self.assertFalse(no_receipt.deadline_ids.filtered("gis_mismatch"))
+        # Once GIS agrees, the mark goes.
+        gis_facts_writer(differing).gis_deadline = D(2026, 12, 4)
+        self.assertFalse(differing.deadline_gis_mismatch)
+        help_text = self.env["helpdesk.ticket.deadline"]._fields["gis_mismatch"].help
+        self.assertIn("ExecutionEndDate", help_text)
 
     def test_reimported_extension_moves_the_deadline_once(self):
         appeal = dataclasses.replace(

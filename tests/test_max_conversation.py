@@ -1,6 +1,7 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from .max_common import RESIDENT, MaxCase
+from .test_views import filter_domain
 
 
 class TestMaxConversation(MaxCase):
@@ -210,3 +211,144 @@ class TestMaxConversation(MaxCase):
         ticket = dialog.ticket_ids
         self.assertEqual(ticket.partner_id, provisional)
         self.assertEqual(ticket.resident_other_partner_id, father)
+
+    def test_send_message_never_asks_for_the_residents_email(self):
+        """A MAX resident is reached in MAX: the chatter's "Send message"
+        suggests no recipient without an e-mail (its composer would ask
+        for one, and refuse to send), and the reply still reaches MAX."""
+        fake = self.fake
+        self.deliver(fake.resident_message(RESIDENT, "Не греют батареи"))
+        dialog = self.dialog()
+        ticket = dialog.ticket_ids
+        self.assertFalse(dialog.partner_id.email)
+        follower = self.env["res.partner"].create(
+            {"name": "Старший по дому", "email": "senior@example.com"}
+        )
+        ticket.message_subscribe(follower.ids)
+        # What the chatter asks for when "Send message" opens.
+        suggested = ticket._message_get_suggested_recipients(
+            reply_discussion=True, no_create=True
+        )
+        self.assertNotIn(dialog.partner_id.id, [r["partner_id"] for r in suggested])
+        self.assertTrue(all(r["email"] for r in suggested), suggested)
+        # Identified, with an e-mail known from a GIS appeal: reached in MAX
+        # still, not mailed a copy.
+        dialog.partner_id.email = "anna@example.com"
+        suggested = ticket._message_get_suggested_recipients(
+            reply_discussion=True, no_create=True
+        )
+        self.assertNotIn(dialog.partner_id.id, [r["partner_id"] for r in suggested])
+        # A ticket of someone else's (a phone call) suggests its customer.
+        caller = self.env["res.partner"].create({"name": "Звонивший"})
+        phone_ticket = self.env["helpdesk.ticket"].create(
+            {"name": "Звонок", "description": "x", "partner_id": caller.id}
+        )
+        self.assertIn(
+            caller.id,
+            [
+                r["partner_id"]
+                for r in phone_ticket._message_get_suggested_recipients(
+                    reply_discussion=True
+                )
+            ],
+        )
+        before = len(self.texts())
+        reply = ticket.message_post(
+            body="Мастер придёт завтра",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.run_jobs()
+        self.assertEqual(self.texts()[before:], ["Мастер придёт завтра"])
+        # The e-mail follower is notified by e-mail, as before; the resident
+        # only in MAX (no e-mail notification failing for want of an address).
+        by_type = {
+            kind: reply.notification_ids.filtered(
+                lambda n, kind=kind: n.notification_type == kind
+            ).res_partner_id
+            for kind in ("email", "gateway")
+        }
+        self.assertEqual(by_type, {"email": follower, "gateway": dialog.partner_id})
+
+    def test_the_flat_and_entrance_written_first_are_not_asked_again(self):
+        fake = self.fake
+        texts = self.gateway._max_config().texts
+        self.deliver(
+            fake.resident_message(
+                RESIDENT, "Течёт потолок в ванной, кв. 15, подъезд 2", first_name="Анна"
+            )
+        )
+        dialog = self.dialog()
+        ticket = dialog.ticket_ids
+        self.assertEqual((dialog.flat, dialog.entrance), ("15", "2"))
+        self.assertEqual((ticket.gis_premise_number, ticket.gis_entrance), ("15", "2"))
+        contact = fake.contact_attachment(RESIDENT, "+79161234567", "Анна Петрова")
+        self.deliver(fake.resident_message(RESIDENT, "", [contact]))
+        self.deliver(fake.resident_presses(RESIDENT, f"h:{self.house.id}"))
+        self.assertEqual(dialog.step, "")
+        self.assertNotIn(texts.ask_flat, self.texts())
+        self.assertEqual(self.texts()[-1], texts.complete)
+        # The next request of the resident knows where they live.
+        self.deliver(fake.resident_presses(RESIDENT, "m:new"))
+        self.deliver(fake.resident_message(RESIDENT, "Не работает домофон"))
+        newest = dialog.ticket_ids.sorted("id")[-1]
+        self.assertNotEqual(newest, ticket)
+        self.assertEqual(
+            (newest.gis_house_id, newest.gis_premise_number, newest.gis_entrance),
+            (self.house, "15", "2"),
+        )
+        self.assertFalse(fake.invalid, fake.invalid)
+
+    def test_max_requests_are_found_and_counted_in_the_cockpit(self):
+        # The organisation reviews what comes through its bot within an hour:
+        # a rule on the MAX channel gives its requests a running milestone.
+        max_channel = self.env.ref("helpdesk_gis_zhkh_max.channel_max")
+        self.env["helpdesk.deadline.rule"].create(
+            {
+                "name": "Review a MAX message",
+                "channel_ids": [(6, 0, max_channel.ids)],
+                "milestone_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Review the message",
+                            "kind": "reaction",
+                            "duration": 1,
+                            "unit": "hours",
+                            "clock_start": "create_date",
+                            "stop_field_id": self.env.ref(
+                                "helpdesk_gis_zhkh_max.field_helpdesk_ticket__reacted_at"
+                            ).id,
+                        },
+                    )
+                ],
+            }
+        )
+        self.deliver(self.fake.resident_message(RESIDENT, "Не работает домофон"))
+        ticket = self.dialog().ticket_ids
+        review = ticket.deadline_ids.filtered(lambda d: d.name == "Review the message")
+        self.assertEqual(review.state, "running")
+        self.assertEqual(ticket.next_deadline, review.deadline)
+        cockpit = self.env["helpdesk.deadline.cockpit"]
+        totals = cockpit.cockpit_data()["totals"]
+        opened = self.env["helpdesk.ticket"].search(
+            cockpit.action_open("due_2h", source="max")["domain"]
+        )
+        self.assertIn(ticket, opened)
+        self.assertEqual(totals["due_2h"]["max"], len(opened))
+        self.assertEqual(totals["due_2h"]["gis"], 0)
+        # At risk: a MAX figure too, the GIS one untouched.
+        review.state = "at_risk"
+        totals = cockpit.cockpit_data()["totals"]
+        self.assertEqual(totals["at_risk"]["max"], 1)
+        self.assertEqual(totals["at_risk"]["gis"], 0)
+        # The ticket list finds it with "From MAX" and by its channel.
+        Ticket = self.env["helpdesk.ticket"]
+        from_max = filter_domain(self.env, "helpdesk.ticket", "from_max")
+        from_gis = filter_domain(self.env, "helpdesk.ticket", "from_gis")
+        self.assertIn(ticket, Ticket.search(from_max))
+        self.assertNotIn(ticket, Ticket.search(from_gis))
+        search = Ticket.get_view(view_type="search")["arch"]
+        self.assertIn('name="channel_id"', search)
+        self.assertIn(ticket, Ticket.search([("channel_id", "ilike", "MAX")]))

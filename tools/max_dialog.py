@@ -15,7 +15,9 @@ Rules the actions follow:
   they are kept on the resident's contact, and filed too when a ticket is
   open.
 * The bot asks for what it still lacks after a message: the contact first
-  (a ``request_contact`` button), then the building, then the flat.
+  (a ``request_contact`` button), then the building, then the flat. A flat
+  (and an entrance) the resident already wrote ("кв. 15", "подъезд 2") is
+  taken from their words (``premises_in``), never asked again.
 * A contact identifies the resident only when it is provably their own
   (``max_updates.contact_is_senders_own``).
 * Every reply that could be mistaken for an official answer says that this
@@ -23,6 +25,7 @@ Rules the actions follow:
 """
 
 import dataclasses
+import re
 
 from . import max_updates
 
@@ -103,6 +106,7 @@ class DialogState:
     identified: bool = False  # a proven phone number is on file
     house_known: bool = False
     flat_known: bool = False
+    entrance_known: bool = False
     open_ticket: bool = False
     new_request: bool = False  # "New request" pressed: the next message opens one
     notices: bool = True
@@ -162,6 +166,11 @@ class SetFlat:
 
 
 @dataclasses.dataclass
+class SetEntrance:
+    entrance: str
+
+
+@dataclasses.dataclass
 class ListRequests:
     pass
 
@@ -174,6 +183,93 @@ class SetNotices:
 @dataclasses.dataclass
 class Stopped:
     """The resident blocked or stopped the bot: send nothing more."""
+
+
+# -- the flat and the entrance in the resident's words ----------------------------
+
+# A number that ends where it seems to: not a part of a date (15.11), a time
+# (15:30), a fraction or a range.
+_NUMBER_END = r"(?!\w)(?![.,:/-]\d)"
+# Nor an amount, an area or a duration: "за квартиру 3500 руб.".
+_NOT_A_COUNT = (
+    r"(?!\s*(?:руб|р\.|р\b|₽|тыс|коп|%|м2|м²|кв\.?\s*м\b|метр|лет\b|год|"
+    r"дн[яеи]|день|час|мин|раз\b|раза\b|чел))"
+)
+# "кв. 15", "кв 15", "кв.15а", "квартира № 15", "в квартире 15-б".
+_FLAT = re.compile(
+    r"(?<!\w)(?:квартир\w*|кв)\.?\s*(?:№\s*)?(\d{1,4})(?:-?([а-яa-z]))?"
+    + _NUMBER_END
+    + _NOT_A_COUNT
+)
+_ENTRANCE_WORD = r"под[ъь]езд\w*"
+# "подъезд 2", "под. 2", "п-д 2", "подъезд № 2".
+_ENTRANCE_AFTER = re.compile(
+    r"(?<!\w)(?:"
+    + _ENTRANCE_WORD
+    + r"|под\.|п-д)\s*(?:№\s*)?(\d{1,2})"
+    + _NUMBER_END
+    + _NOT_A_COUNT
+)
+# "2-й подъезд", "2 подъезд", "во 2-м подъезде".
+_ENTRANCE_BEFORE = re.compile(
+    r"(?<![\w.,:/-])(\d{1,2})(?:\s*-?\s*(?:ый|ий|ой|й|ом|ем|м))?\s+" + _ENTRANCE_WORD
+)
+# "второй подъезд", "в третьем подъезде".
+_ORDINALS = {
+    "перв": 1,
+    "втор": 2,
+    "трет": 3,
+    "четверт": 4,
+    "пят": 5,
+    "шест": 6,
+    "седьм": 7,
+    "восьм": 8,
+    "девят": 9,
+    "десят": 10,
+}
+_ENTRANCE_ORDINAL = re.compile(
+    r"(?<!\w)("
+    + "|".join(_ORDINALS)
+    + r")(?:ый|ий|ой|ого|ому|ом|ем|его|ему|ьем|ьего|ьему)\s+"
+    + _ENTRANCE_WORD
+)
+# The number before "подъезд" is another one's when a house, a building or
+# a flat is named just before it ("дом 12 подъезд", "кв. 5 подъезд").
+_OTHER_NUMBER_BEFORE = re.compile(
+    r"(?:(?<!\w)(?:дом\w*|д|корп\w*|к|стр\w*|кв\w*)\.?\s*(?:№\s*)?)$"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Premises:
+    flat: str = None
+    entrance: str = None
+
+
+def premises_in(text):
+    """The flat and the entrance a resident wrote in a message, each
+    ``None`` unless a word names it: "дом 15", a phone number or a date
+    are never taken for one."""
+    text = (text or "").lower().replace("ё", "е")
+    flat = _FLAT.search(text)
+    entrance = None
+    found = _ENTRANCE_AFTER.search(text)
+    if found:
+        entrance = found[1]
+    else:
+        for found in _ENTRANCE_BEFORE.finditer(text):
+            if not _OTHER_NUMBER_BEFORE.search(text[: found.start()]):
+                entrance = found[1]
+                break
+        else:
+            found = _ENTRANCE_ORDINAL.search(text)
+            if found:
+                entrance = str(_ORDINALS[found[1]])
+    return Premises(
+        # No flat or entrance 0: a typo, not a number to keep.
+        flat=flat[1] + (flat[2] or "") if flat and int(flat[1]) else None,
+        entrance=entrance if entrance and int(entrance) else None,
+    )
 
 
 # -- rendering -----------------------------------------------------------------
@@ -361,6 +457,19 @@ def _contact_turn(state, update, config, contact):
     return actions
 
 
+def _premises(state, premises):
+    """Keep the flat and the entrance the resident wrote, when the bot does
+    not know them yet: it will not ask for them."""
+    actions = []
+    if premises.flat and not state.flat_known:
+        state.flat_known = True
+        actions.append(SetFlat(flat=premises.flat))
+    if premises.entrance and not state.entrance_known:
+        state.entrance_known = True
+        actions.append(SetEntrance(entrance=premises.entrance))
+    return actions
+
+
 def _message(state, update, config):
     texts = config.texts
     contact = update.contact
@@ -372,18 +481,24 @@ def _message(state, update, config):
         if update.attachments:
             return [Say(texts.unsupported, menu(config))]
         return []
+    premises = premises_in(text)
     actions = []
     if state.step == STEP_HOUSE and text and not files:
         state.house_known = True
         actions.append(SetHouse(address=text))
+        actions += _premises(state, premises)
         if state.open_ticket:
             actions.append(File(text=text, files=[], note="house"))
         question = _next_question(state, config)
         actions.append(question or Say(texts.complete))
         return actions
     if state.step == STEP_FLAT and text and not files and len(text) <= 20:
-        state.flat_known = True
-        actions.append(SetFlat(flat=text))
+        # "кв. 15" is flat 15, as a GIS appeal of that flat says; "подъезд
+        # 2" is no flat (the bot asks again); anything else is the answer.
+        actions += _premises(state, premises)
+        if not (premises.flat or premises.entrance):
+            state.flat_known = True
+            actions.insert(0, SetFlat(flat=text))
         if state.open_ticket:
             actions.append(File(text=text, files=[], note="flat"))
         question = _next_question(state, config)
@@ -391,6 +506,7 @@ def _message(state, update, config):
         return actions
     new = state.new_request or not state.open_ticket
     actions.append(File(text=text, files=files, new=new))
+    actions += _premises(state, premises)
     state.new_request = False
     state.open_ticket = True
     ack = texts.registered if new else texts.added

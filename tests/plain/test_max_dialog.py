@@ -263,3 +263,173 @@ def test_no_message_is_ever_lost(fake, events, data):
         # too when a ticket is open: it counts once.
         filed.extend(a for a in answers if a and a not in filed)
     assert filed == sent
+
+
+# -- the flat and the entrance in the resident's words ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "flat", "entrance"),
+    [
+        ("кв. 15", "15", None),
+        ("кв 15", "15", None),
+        ("квартира 15", "15", None),
+        ("кв.15а", "15а", None),
+        ("Квартира № 15", "15", None),
+        ("в квартире 15-Б течёт", "15б", None),
+        ("подъезд 2", None, "2"),
+        ("под. 2", None, "2"),
+        ("2-й подъезд", None, "2"),
+        ("во 2-м подъезде не горит свет", None, "2"),
+        ("в третьем подъезде", None, "3"),
+        ("Течёт потолок, кв. 15, подъезд 2", "15", "2"),
+        ("ул. Ленина, д. 5, кв. 40, 3 подъезд", "40", "3"),
+        ("дом 12 подъезд 4", None, "4"),
+        ("дом 15", None, None),
+        ("д. 12 подъезд не убирают", None, None),
+        ("кв. 15 подъезд", "15", None),
+        ("звоните +7 916 123-45-67", None, None),
+        ("с 15.11 нет воды", None, None),
+        ("кв. 15.11", None, None),
+        ("за квартиру 3500 руб.", None, None),
+        ("50 кв. м", None, None),
+        ("квитанция 15", None, None),
+        ("квартал 15", None, None),
+        ("кв. 0", None, None),
+        ("в подъезде грязно", None, None),
+    ],
+)
+def test_the_flat_and_the_entrance_in_the_residents_words(text, flat, entrance):
+    assert d.premises_in(text) == d.Premises(flat=flat, entrance=entrance)
+
+
+# Words and numbers a resident writes that name no flat nor entrance.
+NOISE = st.one_of(
+    st.sampled_from(
+        [
+            "Течёт потолок",
+            "нет горячей воды",
+            "не работает лифт",
+            "в подъезде грязно",
+            "срочно",
+            "жду мастера",
+        ]
+    ),
+    st.integers(0, 99999).map(str),
+    st.integers(1, 999).map(lambda n: f"дом {n}"),
+    st.integers(1, 999).map(lambda n: f"д. {n}"),
+    st.integers(1, 999).map(lambda n: f"д.{n}"),
+    st.integers(1, 30).map(lambda n: f"{n} этаж"),
+    st.integers(1, 9).map(lambda n: f"корп. {n}"),
+    st.tuples(st.integers(1, 31), st.integers(1, 12)).map(
+        lambda d_m: f"{d_m[0]:02}.{d_m[1]:02}"
+    ),
+    st.tuples(st.integers(1, 28), st.integers(1, 12), st.integers(2020, 2030)).map(
+        lambda dmy: f"{dmy[0]}.{dmy[1]}.{dmy[2]}"
+    ),
+    st.tuples(st.integers(0, 23), st.integers(0, 59)).map(
+        lambda h_m: f"{h_m[0]}:{h_m[1]:02}"
+    ),
+    st.integers(9000000000, 9999999999).map(
+        lambda n: f"+7 {str(n)[:3]} {str(n)[3:6]}-{str(n)[6:8]}-{str(n)[8:]}"
+    ),
+    st.integers(9000000000, 9999999999).map(lambda n: f"8{n}"),
+    st.integers(9000000000, 9999999999).map(
+        lambda n: f"8 ({str(n)[:3]}) {str(n)[3:6]} {str(n)[6:8]} {str(n)[8:]}"
+    ),
+    st.integers(1, 99999).map(lambda n: f"{n} руб."),
+)
+SEPARATORS = st.sampled_from([" ", ", ", ". ", "\n", " — "])
+
+
+def _join(parts, separators):
+    text = parts[0]
+    for part, separator in zip(parts[1:], separators, strict=False):
+        text += separator + part
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NOISE, min_size=1, max_size=8), st.lists(SEPARATORS, max_size=8))
+def test_other_numbers_are_never_a_flat_or_an_entrance(parts, separators):
+    assert d.premises_in(_join(parts, separators)) == d.Premises()
+
+
+FLAT_FORMS = ["кв. {}", "кв {}", "кв.{}", "квартира {}", "квартира № {}", "Кв. {}"]
+ENTRANCE_FORMS = ["подъезд {}", "под. {}", "{}-й подъезд", "подъезд № {}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(NOISE, max_size=4),
+    st.lists(NOISE, max_size=4),
+    st.integers(1, 9999),
+    st.sampled_from(["", "а", "б"]),
+    st.sampled_from(FLAT_FORMS),
+    st.integers(1, 99),
+    st.sampled_from(ENTRANCE_FORMS),
+    st.lists(SEPARATORS, min_size=12, max_size=12),
+)
+def test_a_written_flat_and_entrance_are_found_among_other_numbers(
+    before, after, flat, letter, flat_form, entrance, entrance_form, separators
+):
+    parts = [*before, flat_form.format(f"{flat}{letter}"), *after]
+    parts.append(entrance_form.format(entrance))
+    # A separator after the flat's number: "кв. 15 16.11" is flat 15, but
+    # "кв. 15.11" names none.
+    separators = [", " if sep == ". " else sep for sep in separators]
+    found = d.premises_in(_join(parts, separators))
+    assert found == d.Premises(flat=f"{flat}{letter}", entrance=str(entrance))
+
+
+def test_a_flat_in_the_first_message_is_not_asked_again(fake, config):
+    state, actions = turn(
+        fake,
+        config,
+        d.DialogState(),
+        fake.resident_message(RESIDENT, "Течёт потолок, кв. 15, подъезд 2"),
+    )
+    assert kinds(actions) == ["File", "SetFlat", "SetEntrance", "Say", "Say"]
+    assert actions[0].text == "Течёт потолок, кв. 15, подъезд 2"
+    assert (actions[1].flat, actions[2].entrance) == ("15", "2")
+    assert state.flat_known and state.entrance_known
+    contact = fake.contact_attachment(RESIDENT, "+79161234567", "Анна Петрова")
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "", [contact])
+    )
+    assert state.step == d.STEP_HOUSE
+    state, actions = turn(fake, config, state, fake.resident_presses(RESIDENT, "h:7"))
+    # Everything is known: no question about the flat.
+    assert kinds(actions) == ["AnswerCallback", "SetHouse", "Say"]
+    assert actions[2].text == config.texts.complete
+    assert state.step == d.STEP_NONE
+    # Another flat named later does not replace the resident's own.
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "И у соседей кв. 16")
+    )
+    assert kinds(actions) == ["File"]
+
+
+def test_the_flat_written_with_the_building_or_as_an_answer(fake, config):
+    state = d.DialogState(step=d.STEP_HOUSE, identified=True, open_ticket=True)
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "пр. Победы, 3, кв. 7")
+    )
+    assert kinds(actions) == ["SetHouse", "SetFlat", "File", "Say"]
+    assert actions[1].flat == "7" and actions[3].text == config.texts.complete
+    # Asked for the flat, the resident names it in words: its number is kept.
+    state = d.DialogState(
+        step=d.STEP_FLAT, identified=True, house_known=True, open_ticket=True
+    )
+    _state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "кв. 15а")
+    )
+    assert kinds(actions) == ["SetFlat", "File", "Say"]
+    assert actions[0].flat == "15а" and actions[1].note == "flat"
+    # An entrance is no flat: kept, and the bot asks for the flat again.
+    state, actions = turn(
+        fake, config, state, fake.resident_message(RESIDENT, "подъезд 2")
+    )
+    assert kinds(actions) == ["SetEntrance", "File", "Say"]
+    assert actions[2].text == config.texts.ask_flat
+    assert state.step == d.STEP_FLAT and state.entrance_known
