@@ -6,6 +6,8 @@ a catalogue Odoo loads for an addon beside ``i18n/ru.po``: on install, on
 *Load a Translation* (``--load-language``) and on ``-u``. Its entries keep the
 other module's name (``#. module: helpdesk_mgmt``) and references
 (``helpdesk_mgmt.field_...``), so Odoo writes them on that module's records.
+No ``.pot`` goes beside it: Odoo would merge the file with it and drop every
+entry the ``.pot`` lacks.
 A few entries are Odoo ``mail``'s: the labels of the activity states on the
 models of modules outside Odoo (tickets, gateways, jobs, this addon's),
 which ``mail``'s own catalogue lists only for Odoo's models.
