@@ -18,6 +18,7 @@ from . import ir_actions_server
 from . import mail_gateway
 from . import mail_gateway_max
 from . import mail_message
+from . import mail_thread
 from . import mail_notification
 from . import max_delivery_mixin
 from . import max_bot_text

@@ -34,8 +34,11 @@ class GisAppealTheme(models.Model):
     category_id = fields.Many2one("helpdesk.ticket.category")
     team_id = fields.Many2one("helpdesk.ticket.team")
     priority = fields.Selection(
+        # helpdesk_mgmt's levels, labelled in the user's language.
         selection=lambda self: (
-            self.env["helpdesk.ticket"]._fields["priority"].selection
+            self.env["helpdesk.ticket"]
+            ._fields["priority"]
+            ._description_selection(self.env)
         ),
     )
     to_review = fields.Boolean(

@@ -220,8 +220,11 @@ class GisZhkhBackend(models.Model):
         string="Default category",
     )
     priority = fields.Selection(
+        # helpdesk_mgmt's levels, labelled in the user's language.
         selection=lambda self: (
-            self.env["helpdesk.ticket"]._fields["priority"].selection
+            self.env["helpdesk.ticket"]
+            ._fields["priority"]
+            ._description_selection(self.env)
         ),
         string="Default priority",
         default="1",

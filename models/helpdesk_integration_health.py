@@ -248,10 +248,21 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
         now = fields.Datetime.now()
         # Every company's: the cron is nobody's user.
         backends, gateways = self._connections(every_company=True)
-        for record, status in [(b, self._gis_status(b, now)) for b in backends] + [
-            (g, self._max_status(g, now)) for g in gateways
-        ]:
-            self._record(record, status, now)
+        for record in [*backends, *gateways]:
+            health = self._in_company_lang(record)
+            if record._name == "gis.zhkh.backend":
+                status = health._gis_status(record, now)
+            else:
+                status = health._max_status(record, now)
+            health._record(record, status, now)
+
+    @api.model
+    def _in_company_lang(self, record):
+        """The cron is nobody's user: the reason it stores (and the alert it
+        sends) is in the language of the connection's company, whose people
+        read it."""
+        company = record.company_id or self.env.company
+        return self.with_context(lang=company.partner_id.lang or self.env.lang)
 
     @api.model
     def _record(self, record, status, now):

@@ -23,3 +23,4 @@ from . import test_residents_access
 from . import test_max_access
 from . import test_max_retention
 from . import test_max_flood
+from . import test_i18n_ru

@@ -8,8 +8,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html2plaintext
 
-from ..models.helpdesk_deadline_milestone import KINDS
-
 # The milestone kinds the journal shows, one column each.
 JOURNAL_KINDS = ("reaction", "localisation", "elimination", "answer")
 CONTENT_LIMIT = 1000
@@ -104,7 +102,12 @@ class HelpdeskRequestJournal(models.TransientModel):
     @api.model
     def _columns(self):
         """(key, heading) of the journal, in order."""
-        kinds = dict(KINDS)
+        # The kinds' labels in the user's language, not the source's English.
+        kinds = dict(
+            self.env["helpdesk.deadline.milestone"]
+            ._fields["kind"]
+            ._description_selection(self.env)
+        )
         headings = {}
         headings["seq"] = self.env._("No.")
         headings["number"] = self.env._("Request No.")
