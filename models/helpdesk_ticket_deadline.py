@@ -35,6 +35,13 @@ UTC = datetime.timezone.utc
 SWEEP_BATCH = 200
 
 
+def _org_lang(record):
+    """The language of ``record``'s company (a ticket, a team), else the
+    environment's."""
+    company = record.company_id or record.env.company
+    return company.partner_id.lang or record.env.lang
+
+
 class HelpdeskTicketDeadline(models.Model):
     """A statutory deadline of one ticket, and whether it was kept."""
 
@@ -417,13 +424,13 @@ class HelpdeskTicketDeadline(models.Model):
         self._notify(
             "helpdesk_gis_zhkh_max.mail_activity_deadline_breached",
             lambda r: r._escalation_user(),
-            lambda r: self.env._(
+            lambda r: r._org().env._(
                 "Legal deadline breached: %(name)s, due %(deadline)s (%(basis)s).",
-                name=r.name,
+                name=r._org().name,
                 deadline=r._local_deadline(),
                 basis=r.legal_basis or "",
             ),
-            lambda r: self.env._("Deadline breached: %(name)s", name=r.name),
+            lambda r: r._org().env._("Deadline breached: %(name)s", name=r._org().name),
             digest_to=lambda team: team.user_id.partner_id,
         )
         self.write({"escalated": True})
@@ -433,12 +440,12 @@ class HelpdeskTicketDeadline(models.Model):
         self._notify(
             "helpdesk_gis_zhkh_max.mail_activity_deadline_at_risk",
             lambda r: r.ticket_id.user_id or r.ticket_id.team_id.user_id,
-            lambda r: self.env._(
+            lambda r: r._org().env._(
                 "Legal deadline at risk: %(name)s, due %(deadline)s.",
-                name=r.name,
+                name=r._org().name,
                 deadline=r._local_deadline(),
             ),
-            lambda r: self.env._("Deadline at risk: %(name)s", name=r.name),
+            lambda r: r._org().env._("Deadline at risk: %(name)s", name=r._org().name),
             digest_to=lambda team: (team.user_ids | team.user_id).partner_id,
         )
         self.write({"warned": True})
@@ -489,12 +496,20 @@ class HelpdeskTicketDeadline(models.Model):
             )
             # Sent to them, not posted in the team's chatter: every employee
             # reads a team, not every employee may read its tickets.
+            title = activity_type.with_context(lang=_org_lang(team)).name
             team.message_notify(
-                subject=activity_type.name,
-                body=Markup("<p>%s</p><ul>%s</ul>") % (activity_type.name, lines),
+                subject=title,
+                body=Markup("<p>%s</p><ul>%s</ul>") % (title, lines),
                 partner_ids=partners.ids,
                 subtype_xmlid="mail.mt_note",
             )
+
+    def _org(self):
+        """This milestone as its organisation reads it: notes, activities and
+        digests stay on the tickets, in the language of the ticket's company
+        (the sweep runs as a technical user, in no one's language)."""
+        self.ensure_one()
+        return self.with_context(lang=_org_lang(self.ticket_id))
 
     def _local_deadline(self):
         """The deadline in the ticket's local time, for messages."""

@@ -436,6 +436,23 @@ class TestDeadlines(GisCase):
         self.assertEqual(len(digests), 2)
         self.assertIn(self.dispatcher.partner_id, digests.partner_ids)
 
+    def test_the_sweep_writes_in_the_organisations_language(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"].search(
+            [("name", "=", "helpdesk_gis_zhkh_max")]
+        )._update_translations(["ru_RU"])
+        ticket = self.ticket(category_id=self.emergency.id, user_id=self.dispatcher.id)
+        ticket.company_id.partner_id.lang = "ru_RU"
+        localisation = self.by_code(ticket)["A2/localisation"]
+        localisation.deadline = datetime.datetime.now() - datetime.timedelta(seconds=1)
+        # The cron runs as a technical user, in English.
+        self.env["helpdesk.ticket.deadline"].with_context(lang="en_US")._cron_sweep()
+        note = ticket.message_ids[0].body
+        self.assertIn("Нормативный срок нарушен", note)
+        self.assertNotIn("breached", note)
+        escalation = self.activities(ticket, "mail_activity_deadline_breached")
+        self.assertIn("Срок нарушен", escalation.summary)
+
     def test_sweep_works_in_bounded_batches(self):
         tickets = self.env["helpdesk.ticket"]
         for _i in range(5):

@@ -12,9 +12,25 @@ from odoo.tests import HttpCase, tagged
 from .max_common import RESIDENT, MaxCase
 
 
+def speak_russian(env):
+    """The administrator works in Russian, with the catalogues of every
+    installed module loaded as *Load a Translation* loads them (this addon's
+    i18n_extra/ included)."""
+    env["res.lang"]._activate_lang("ru_RU")
+    env["ir.module.module"].search([("state", "=", "installed")])._update_translations(
+        ["ru_RU"]
+    )
+    env.ref("base.user_admin").lang = "ru_RU"
+
+
 @tagged("post_install", "-at_install")
 class TestTours(HttpCase):
-    """The dispatcher's and the manager's paths, in headless Chromium."""
+    """The dispatcher's and the manager's paths, in headless Chromium, in
+    Russian as the people who walk them."""
+
+    def setUp(self):
+        super().setUp()
+        speak_russian(self.env)
 
     def test_dispatcher_opens_a_breached_appeal_and_localises_the_accident(self):
         today = fields.Date.context_today(self.env["res.users"])

@@ -32,9 +32,15 @@ registry.category("web_tour.tours").add("hgzm_dispatcher_cockpit", {
             run: "click",
         },
         {
+            // The dispatcher works in Russian: the milestone and its state too.
             content: "Localisation is met",
             trigger:
-                ".o_field_widget[name='deadline_ids'] .o_data_row:contains('Localise the accident'):contains('Met')",
+                ".o_field_widget[name='deadline_ids'] .o_data_row:contains('Локализовать аварию'):contains('Соблюдён')",
+        },
+        {
+            content: "Nothing on the form is left in English",
+            trigger:
+                ".o_form_view:not(:has(.o_notebook a:contains('Legal deadlines'))):not(:has(button:contains('Assign to me')))",
         },
     ],
 });

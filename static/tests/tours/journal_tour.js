@@ -19,8 +19,8 @@ registry.category("web_tour.tours").add("hgzm_manager_journal", {
             run: "click",
         },
         {
-            content: "The wizard counts the period's requests",
-            trigger: ".modal .o_field_widget[name='ticket_count']",
+            content: "The wizard counts the period's requests, in Russian",
+            trigger: ".modal:contains('Журнал учёта заявок') .o_field_widget[name='ticket_count']",
         },
         {
             content: "Export XLSX",
