@@ -8,22 +8,13 @@ each) and one call per period; the ratio is measured in this run.
 """
 
 import datetime
-import importlib.util
 import random
 import sys
 import time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
-
-TOOLS = Path(__file__).resolve().parents[1] / "tools"
-spec = importlib.util.spec_from_file_location(
-    "hgzm_tools", TOOLS / "__init__.py", submodule_search_locations=[str(TOOLS)]
-)
-tools = importlib.util.module_from_spec(spec)
-sys.modules["hgzm_tools"] = tools
-spec.loader.exec_module(tools)
+import plain_tools  # noqa: F401  bench/, beside this script: loads hgzm_tools
 from hgzm_tools.deadlines import (
     compute_deadline,
     compute_deadlines,

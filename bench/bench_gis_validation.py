@@ -9,20 +9,12 @@ the schema's compilation (once per process) is timed apart.
 """
 
 import datetime
-import importlib.util
 import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
-TOOLS = Path(__file__).resolve().parents[1] / "tools"
-spec = importlib.util.spec_from_file_location(
-    "hgzm_tools", TOOLS / "__init__.py", submodule_search_locations=[str(TOOLS)]
-)
-tools = importlib.util.module_from_spec(spec)
-sys.modules["hgzm_tools"] = tools
-spec.loader.exec_module(tools)
+import plain_tools  # noqa: F401  bench/, beside this script: loads hgzm_tools
 from hgzm_tools import gis_schema, gis_xml
 
 ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
