@@ -28,32 +28,39 @@ import json
 import logging
 import random
 import socket
+import struct
 import threading
 import time
 import uuid
+import zlib
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from . import gis_xml
+from .fake_file_store import STORE_PREFIX, FakeFileStore, StoredFile
 from .gis_schema import SchemaValidator
 from .gis_xml import (
     APPEALS_NS,
     BASE_NS,
     DS_NS,
+    NSI_COMMON_NS,
     NSI_NS,
     ORG_REG_NS,
     SOAP_NS,
     Appeal,
     Applicant,
+    AttachmentInfo,
     HistoryEntry,
+    NsiElement,
 )
 from .http_util import LocalServer
 
 _logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 NO_OBJECTS = ("INT002012", "Нет объектов для экспорта")
 STATUS_ELEMENTS = {v: k for k, v in gis_xml.APPEAL_STATUSES.items()}
 STATUS_FILTERS = {v: k for k, v in gis_xml.STATUS_FILTER_ELEMENTS.items()}
@@ -136,6 +143,7 @@ def _render_history(parent, entry):
         answerer = _sub(answer, APPEALS_NS, "Answerer")
         _sub(answerer, APPEALS_NS, "AnswererGUID", data["answerer_guid"])
         _sub(answer, APPEALS_NS, "AnswerText", data.get("text") or "")
+        _render_attachments(answer, entry.attachments)
         if data.get("is_sent"):
             _sub(answer, APPEALS_NS, "AnswerIsSent", "true")
     elif entry.kind == "redirected":
@@ -144,12 +152,14 @@ def _render_history(parent, entry):
         _sub(receiver, ORG_REG_NS, "orgRootEntityGUID", data["receiver_guid"])
         if data.get("comment"):
             _sub(redirected, APPEALS_NS, "Comment", data["comment"])
+        _render_attachments(redirected, entry.attachments)
         if data.get("answerer_guid"):
             _sub(redirected, APPEALS_NS, "AnswererGUID", data["answerer_guid"])
     elif entry.kind == "rolled_over":
         rolled = _sub(el, APPEALS_NS, "RolledOver")
         _sub(rolled, APPEALS_NS, "ExecutionDate", data["execution_date"])
         _sub(rolled, APPEALS_NS, "Comment", data["comment"])
+        _render_attachments(rolled, entry.attachments)
         _sub(rolled, APPEALS_NS, "AnswererGUID", data["answerer_guid"])
     elif entry.kind == "not_required":
         not_required = _sub(el, APPEALS_NS, "IsNotRequired")
@@ -283,6 +293,47 @@ def ack_envelope(ack_guid, requester_guid):
     return _envelope(ack_request)
 
 
+def _render_nsi_element(parent, tag, element, children):
+    el = _sub(parent, NSI_NS, tag)
+    _sub(el, NSI_NS, "Code", element.code)
+    _sub(el, NSI_NS, "GUID", element.guid)
+    _sub(el, NSI_NS, "Modified", element.modified or "2026-01-15T10:00:00+03:00")
+    _sub(el, NSI_NS, "IsActual", "true" if element.is_actual else "false")
+    field = _sub(el, NSI_NS, "NsiElementField")
+    field.set(f"{{{XSI_NS}}}type", "nsi:NsiElementStringFieldType")
+    _sub(field, NSI_NS, "Name", "Тематика обращения")
+    _sub(field, NSI_NS, "Value", element.name)
+    for child in children.get(element.code, ()):
+        _render_nsi_element(el, "ChildElement", child, children)
+
+
+def nsi_state_envelope(ack_guid, state, *, error=None, registry=None, elements=()):
+    """getStateResult of the common НСИ service: a directory's elements
+    (``NsiElement``; children under their ``parent_code``)."""
+    result = etree.Element(
+        _q(NSI_COMMON_NS, "getStateResult"),
+        nsmap={"nsic": NSI_COMMON_NS, "nsi": NSI_NS, "xsi": XSI_NS},
+    )
+    result.set(_q(BASE_NS, "version"), gis_xml.NSI_VERSION)
+    _sub(result, BASE_NS, "RequestState", state)
+    _sub(result, BASE_NS, "MessageGUID", ack_guid)
+    if state == gis_xml.STATE_DONE:
+        if error:
+            err = _sub(result, BASE_NS, "ErrorMessage")
+            _sub(err, BASE_NS, "ErrorCode", error[0])
+            _sub(err, BASE_NS, "Description", error[1])
+        else:
+            item = _sub(result, NSI_COMMON_NS, "NsiItem")
+            _sub(item, NSI_NS, "NsiItemRegistryNumber", registry)
+            _sub(item, NSI_NS, "Created", "2026-01-15T10:00:00+03:00")
+            children = {}
+            for element in elements:
+                children.setdefault(element.parent_code, []).append(element)
+            for element in children.get(None, ()):
+                _render_nsi_element(item, "NsiElement", element, children)
+    return _envelope(result)
+
+
 def state_envelope(ack_guid, state, *, error=None, appeals=(), import_results=()):
     result = etree.Element(_q(APPEALS_NS, "getStateResult"))
     result.set(_q(BASE_NS, "version"), gis_xml.GET_STATE_RESULT_VERSION)
@@ -329,6 +380,8 @@ APPEAL_EXECUTED = ("INT002000", "Обращение уже исполнено: �
 ANSWER_NOT_FOUND = ("INT002000", "Ответ с указанным идентификатором не найден")
 ANSWER_ALREADY_SENT = ("INT002000", "Отправленный ответ не может быть удалён")
 ANSWER_SENT_FINAL = ("INT002000", "Отправленный ответ не может быть изменён")
+ATTACHMENT_NOT_FOUND = ("INT002000", "Вложение не найдено в файловом хранилище")
+ATTACHMENT_HASH_WRONG = ("INT002000", "Хэш-тег вложения не совпадает с файлом")
 NOT_LATER = ("INT002000", "Новый срок должен быть позже текущего")
 # GIS takes a MessageGUID once: the same request sent again is refused with
 # a fault, and says nothing of what became of the first (no code published).
@@ -361,6 +414,7 @@ class Pending:
     appeals: list = dataclasses.field(default_factory=list)
     import_results: list = dataclasses.field(default_factory=list)
     error: tuple = None
+    registry: int = None
 
 
 @dataclasses.dataclass
@@ -371,6 +425,7 @@ class Reply:
     drop: bool = False
     content_type: str = "text/xml; charset=utf-8"
     trickle: float = 0.0
+    headers: dict = dataclasses.field(default_factory=dict)
 
 
 class FakeGis:
@@ -385,8 +440,15 @@ class FakeGis:
         basic_auth=None,
         require_signature=False,
         processing_polls=0,
+        photo_size=None,
     ):
         self.validator = SchemaValidator(xsd_dir) if validate else None
+        self.file_store = FakeFileStore(org_ppa_guid)
+        # Photos of seeded appeals: small PNG pictures, or virtual files of
+        # this many bytes (the benchmark's).
+        self.photo_size = photo_size
+        # Directory 220 as exportNsiItem gives it (``NsiElement``).
+        self.nsi_themes = demo_nsi_themes()
         self.org_ppa_guid = org_ppa_guid
         self.basic_auth = basic_auth
         self.require_signature = require_signature
@@ -419,6 +481,22 @@ class FakeGis:
         with self.lock:
             for appeal in appeals:
                 self.appeals[appeal.guid] = appeal
+                self._store_photos(appeal)
+
+    def _store_photos(self, appeal):
+        """Put into the file store the photos an appeal names and the store
+        lacks (generated appeals name theirs by a seeded GUID)."""
+        store = self.file_store
+        for att in appeal.attachments:
+            if att.guid in store.files:
+                continue
+            if self.photo_size:
+                stored = StoredFile(name=att.name, size=self.photo_size, seed=att.guid)
+            else:
+                data = demo_png(att.guid)
+                stored = StoredFile(name=att.name, size=len(data), data=data)
+            with store.lock:
+                store.files[att.guid] = stored
 
     def update_appeal(self, guid, **changes):
         with self.lock:
@@ -444,6 +522,8 @@ class FakeGis:
             self.applied.clear()
             self.refused_actions.clear()
             self.chaos_rate = 0.0
+            self.nsi_themes = demo_nsi_themes()
+            self.file_store.reset()
             self.released.set()
             self.released = threading.Event()
 
@@ -485,12 +565,18 @@ class FakeGis:
         expected = "{}:{}".format(*self.basic_auth)
         return hmac.compare_digest(given.encode(), expected.encode())
 
-    def handle(self, soap_action, body, authorization=None):
-        """Answer one SOAP request; return a ``Reply``."""
+    def handle(self, soap_action, body, authorization=None, service="appeals"):
+        """Answer one SOAP request to ``service`` (appeals, or nsi: the
+        common НСИ service); return a ``Reply``."""
         if not self._auth_ok(authorization):
             return Reply(401, b"Unauthorized", content_type="text/plain")
         operation = (soap_action or "").strip('"').replace("urn:", "")
-        if operation not in gis_xml.SOAP_ACTIONS:
+        allowed = (
+            ("exportNsiItem", "getState")
+            if service == "nsi"
+            else ("exportAppeal", "importAnswer", "getState")
+        )
+        if operation not in allowed:
             return Reply(
                 500, fault_envelope("FMT001300", f"Unknown SOAPAction {soap_action!r}")
             )
@@ -507,7 +593,7 @@ class FakeGis:
             delay = reply.delay
         else:
             delay = 0.0
-        checked = self._check_request(operation, body, delay)
+        checked = self._check_request(operation, body, delay, service)
         if isinstance(checked, Reply):
             return checked
         header, payload = checked
@@ -526,11 +612,15 @@ class FakeGis:
         if operation == "getState":
             return Reply(
                 200,
-                self._get_state(payload.findtext(_q(BASE_NS, "MessageGUID"))),
+                self._get_state(payload.findtext(_q(BASE_NS, "MessageGUID")), service),
                 delay,
             )
         pending = Pending(operation=operation, created=time.time())
-        if operation == "exportAppeal":
+        if operation == "exportNsiItem":
+            pending.registry = int(
+                payload.findtext(_q(NSI_COMMON_NS, "RegistryNumber"))
+            )
+        elif operation == "exportAppeal":
             self._export(payload, pending)
         else:
             self._import_answer(payload, pending)
@@ -545,7 +635,7 @@ class FakeGis:
             return Reply(drop=True)
         return Reply(200, ack_envelope(ack_guid, requester_guid), delay)
 
-    def _check_request(self, operation, body, delay):
+    def _check_request(self, operation, body, delay, service="appeals"):
         """``(header, payload)`` of a request GIS would process, or the
         ``Reply`` (a SOAP fault) it would give instead."""
         try:
@@ -555,7 +645,8 @@ class FakeGis:
         errors = self.validator.envelope_errors(body) if self.validator else []
         payload = root.find(f"{{{SOAP_NS}}}Body")
         payload = payload[0] if payload is not None and len(payload) else None
-        header = root.find(f"{{{SOAP_NS}}}Header/{{{BASE_NS}}}RequestHeader")
+        header_tag = "ISRequestHeader" if service == "nsi" else "RequestHeader"
+        header = root.find(f"{{{SOAP_NS}}}Header/{{{BASE_NS}}}{header_tag}")
         with self.lock:
             self.requests.append((operation, not errors, errors))
         if errors:
@@ -570,13 +661,18 @@ class FakeGis:
             "exportAppeal": _q(APPEALS_NS, "exportAppealRequest"),
             "importAnswer": _q(APPEALS_NS, "importAnswerRequest"),
             "getState": _q(BASE_NS, "getStateRequest"),
+            "exportNsiItem": _q(NSI_COMMON_NS, "exportNsiItemRequest"),
         }[operation]
         if payload.tag != expected_tag:
             return Reply(
                 500, fault_envelope("FMT001300", "SOAPAction and body differ"), delay
             )
         org = header.findtext(_q(BASE_NS, "orgPPAGUID"))
-        if self.org_ppa_guid and (org or "").lower() != self.org_ppa_guid.lower():
+        if (
+            service != "nsi"
+            and self.org_ppa_guid
+            and (org or "").lower() != self.org_ppa_guid.lower()
+        ):
             return Reply(
                 500, fault_envelope("AUT011002", "Организация не найдена"), delay
             )
@@ -617,9 +713,11 @@ class FakeGis:
             )
         raise ValueError(f"Unknown failure kind {failure.kind!r}")
 
-    def _get_state(self, ack_guid):
+    def _get_state(self, ack_guid, service="appeals"):
         with self.lock:
             pending = self.pending.get(ack_guid)
+            if service == "nsi" or (pending and pending.operation == "exportNsiItem"):
+                return self._nsi_state(ack_guid, pending)
             if pending is None:
                 return state_envelope(
                     ack_guid or str(uuid.uuid4()),
@@ -644,6 +742,27 @@ class FakeGis:
                 appeals=pending.appeals,
                 import_results=pending.import_results,
             )
+
+    def _nsi_state(self, ack_guid, pending):
+        if pending is None or pending.operation != "exportNsiItem":
+            return nsi_state_envelope(
+                ack_guid or str(uuid.uuid4()),
+                gis_xml.STATE_DONE,
+                error=("INT002013", "Запрос не найден"),
+            )
+        pending.polls += 1
+        if self.keep_processing or pending.polls <= self.processing_polls:
+            return nsi_state_envelope(ack_guid, gis_xml.STATE_PROCESSING)
+        if pending.error:
+            return nsi_state_envelope(ack_guid, gis_xml.STATE_DONE, error=pending.error)
+        if pending.registry != gis_xml.NSI_THEMES_REGISTRY:
+            return nsi_state_envelope(ack_guid, gis_xml.STATE_DONE, error=NO_OBJECTS)
+        return nsi_state_envelope(
+            ack_guid,
+            gis_xml.STATE_DONE,
+            registry=pending.registry,
+            elements=list(self.nsi_themes),
+        )
 
     def _export(self, payload, pending):
         def texts(tag, ns=APPEALS_NS):
@@ -768,6 +887,7 @@ class FakeGis:
         text = answer_el.findtext(
             f"{{{APPEALS_NS}}}LoadAnswer/{{{APPEALS_NS}}}AnswerText"
         )
+        files = self._answer_files(answer_el)
         draft = next(
             (
                 h
@@ -784,6 +904,8 @@ class FakeGis:
                 raise _Refused(*ANSWER_SENT_FINAL)
             if text is not None:
                 draft.data["text"] = text
+                draft.attachments = files
+                draft.data["attachments"] = [f.name for f in files]
             if send:
                 draft.data["is_sent"] = True
                 draft.data["send_date"] = today.isoformat()
@@ -805,8 +927,9 @@ class FakeGis:
                     "answerer_guid": answerer,
                     "text": text or "",
                     "is_sent": send,
-                    "attachments": [],
+                    "attachments": [f.name for f in files],
                 },
+                attachments=files,
             )
         )
         if appeal.status == "sent":
@@ -816,6 +939,33 @@ class FakeGis:
             "guid": appeal.history[-1].data["answer_guid"],
             "number": number,
         }
+
+    def _answer_files(self, answer_el):
+        """The files of a LoadAnswer, each found in the file store with the
+        right GOST R 34.11-94 hash, as GIS checks them."""
+        files = []
+        for att in answer_el.findall(
+            f"{{{APPEALS_NS}}}LoadAnswer/{{{APPEALS_NS}}}Attachment"
+        ):
+            guid = (
+                att.findtext(f"{{{BASE_NS}}}Attachment/{{{BASE_NS}}}AttachmentGUID")
+                or ""
+            ).lower()
+            given = (att.findtext(_q(BASE_NS, "AttachmentHASH")) or "").lower()
+            stored = self.file_store.files.get(guid)
+            if stored is None or not stored.complete:
+                raise _Refused(*ATTACHMENT_NOT_FOUND)
+            if given != stored.gost_hash():
+                raise _Refused(*ATTACHMENT_HASH_WRONG)
+            files.append(
+                AttachmentInfo(
+                    name=att.findtext(_q(BASE_NS, "Name")),
+                    description=att.findtext(_q(BASE_NS, "Description")),
+                    guid=guid,
+                    hash=given,
+                )
+            )
+        return files
 
     def _find(self, action):
         guid = action.findtext(_q(APPEALS_NS, "AppealGUID"))
@@ -927,12 +1077,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         _logger.debug("fake GIS: " + format, *args)
 
-    def _send(self, status, body, content_type, trickle=0.0):
+    def _send(self, status, body, content_type, trickle=0.0, headers=None):
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
+            if self.command == "HEAD":
+                return
             if not trickle:
                 self.wfile.write(body)
             for index in range(len(body) if trickle else 0):
@@ -948,8 +1102,51 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status, data):
         self._send(status, json.dumps(data, default=str).encode(), "application/json")
 
+    def _file_store(self, body=b""):
+        """A request to the file store, answered by ``FakeFileStore``."""
+        url = urlsplit(self.path)
+        reply = self.server.fake.file_store.handle(
+            self.command, url.path, url.query, self.headers, body
+        )
+        if reply.drop:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError as exc:
+                _logger.debug("fake GIS: connection already gone: %s", exc)
+            return None
+        return self._send(
+            reply.status,
+            reply.body,
+            "application/octet-stream",
+            headers=reply.headers,
+        )
+
+    def _body(self):
+        """The request's body, or None (and a 413 sent) when too large."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            self.close_connection = True
+            self._send(413, b"Request too large", "text/plain")
+            return None
+        return self.rfile.read(length)
+
+    def do_HEAD(self):
+        if self.path.startswith(STORE_PREFIX):
+            return self._file_store()
+        return self._send(404, b"", "text/plain")
+
+    def do_PUT(self):
+        if not self.path.startswith(STORE_PREFIX):
+            return self._send(404, b"Not found", "text/plain")
+        body = self._body()
+        if body is not None:
+            self._file_store(body)
+
     def do_GET(self):
         fake = self.server.fake
+        if self.path.startswith(STORE_PREFIX):
+            return self._file_store()
         if urlsplit(self.path).path == "/control/state":
             with fake.lock:
                 data = {
@@ -966,17 +1163,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         fake = self.server.fake
         path = urlsplit(self.path).path
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            self.close_connection = True
-            return self._send(413, b"Request too large", "text/plain")
-        body = self.rfile.read(length)
+        body = self._body()
+        if body is None:
+            return None
+        if path.startswith(STORE_PREFIX):
+            return self._file_store(body)
         if path.startswith("/control/"):
             return self._control(path, body)
-        if path != gis_xml.SERVICE_PATH:
+        services = {gis_xml.SERVICE_PATH: "appeals", gis_xml.NSI_SERVICE_PATH: "nsi"}
+        if path not in services:
             return self._send(404, b"Not found", "text/plain")
         reply = fake.handle(
-            self.headers.get("SOAPAction"), body, self.headers.get("Authorization")
+            self.headers.get("SOAPAction"),
+            body,
+            self.headers.get("Authorization"),
+            service=services[path],
         )
         if reply.delay:
             fake.released.wait(reply.delay)
@@ -1004,6 +1205,7 @@ class _Handler(BaseHTTPRequestHandler):
                     seed=data.get("seed"),
                     days=int(data.get("days", 0)),
                     residents=data.get("residents"),
+                    photos=bool(data.get("photos")),
                 )
             )
         elif path == "/control/fail":
@@ -1012,6 +1214,8 @@ class _Handler(BaseHTTPRequestHandler):
             fake.fail_next(kind, count, **data)
         elif path == "/control/chaos":
             fake.set_chaos(float(data.get("rate", 0)), data.get("seed", 0))
+        elif path == "/control/photo_size":
+            fake.photo_size = int(data.get("size") or 0) or None
         elif path == "/control/processing":
             fake.keep_processing = bool(data.get("keep", False))
             fake.processing_polls = int(data.get("polls", 0))
@@ -1090,12 +1294,19 @@ NPA_TEXT = "ЖК РФ ст. 161, ПП РФ № 416 от 15.05.2013"
 
 
 def generate_appeals(
-    count, seed=None, days=0, start_number=None, residents=None, today=None
+    count,
+    seed=None,
+    days=0,
+    start_number=None,
+    residents=None,
+    today=None,
+    photos=False,
 ):
     """Invent ``count`` plausible appeals created over the last ``days`` days.
 
     ``residents`` limits the number of distinct applicants (as in a real
-    house, people write more than once).
+    house, people write more than once). ``photos``: every appeal names a
+    photo in the file store (the fake stores it when seeded).
     """
     rng = random.Random(seed)
     today = today or datetime.date.today()
@@ -1144,6 +1355,14 @@ def generate_appeals(
             npa_requirements=NPA_TEXT,
             collective=False,
         )
+        if photos:
+            appeal.attachments = [
+                AttachmentInfo(
+                    name=f"Фото {appeal.number}.png",
+                    description="Фото от заявителя",
+                    guid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                )
+            ]
         if index % 11 == 5:
             appeal.collective = True
             appeal.neighbours = [
@@ -1162,6 +1381,51 @@ def generate_appeals(
             ]
         appeals.append(appeal)
     return appeals
+
+
+def demo_nsi_themes():
+    """Directory 220 as the fake exports it: the demo themes (not the real
+    directory), all actual."""
+    return [
+        NsiElement(code=code, guid=guid, name=name, is_actual=True)
+        for code, guid, name, _priority in DEMO_THEMES
+    ]
+
+
+def demo_png(seed, width=96, height=72):
+    """A small PNG picture (a gradient coloured by ``seed``): a resident's
+    "photo" of the demo and the tests."""
+    rng = random.Random(seed)
+    red, green, blue = rng.randrange(256), rng.randrange(256), rng.randrange(256)
+    rows = b"".join(
+        b"\x00"
+        + bytes(
+            value
+            for x in range(width)
+            for value in (
+                (red + x * 2) % 256,
+                (green + y * 3) % 256,
+                (blue + x + y) % 256,
+            )
+        )
+        for y in range(height)
+    )
+
+    def chunk(kind, data):
+        body = kind + data
+        return (
+            struct.pack(">I", len(data))
+            + body
+            + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def main(argv=None):
@@ -1184,6 +1448,13 @@ def main(argv=None):
         "--tick", type=float, default=0, help="add one appeal every N seconds"
     )
     parser.add_argument("--processing-polls", type=int, default=1)
+    parser.add_argument(
+        "--photo-size",
+        type=int,
+        default=0,
+        help="photos of generated appeals: virtual files of this many bytes "
+        "(default: small PNG pictures)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s fake-gis %(message)s")
     fake = FakeGis(
@@ -1191,8 +1462,9 @@ def main(argv=None):
         validate=not args.no_validate,
         org_ppa_guid=args.org_ppa_guid,
         processing_polls=args.processing_polls,
+        photo_size=args.photo_size or None,
     )
-    fake.seed(generate_appeals(args.demo_appeals, seed=1, days=5))
+    fake.seed(generate_appeals(args.demo_appeals, seed=1, days=5, photos=True))
     server = FakeGisServer(fake, host=args.host, port=args.port).start()
     _logger.info(
         "listening on %s%s (%d appeals, XSD validation %s)",
@@ -1207,7 +1479,11 @@ def main(argv=None):
             time.sleep(args.tick or 3600)
             if args.tick:
                 tick += 1
-                fake.seed(generate_appeals(1, seed=f"tick-{tick}-{time.time()}"))
+                fake.seed(
+                    generate_appeals(
+                        1, seed=f"tick-{tick}-{time.time()}", photos=tick % 2 == 1
+                    )
+                )
                 _logger.info("new appeal registered (%d in all)", len(fake.appeals))
     except KeyboardInterrupt:
         server.stop()

@@ -50,16 +50,20 @@ class Exchange:
     received_at: datetime.datetime
 
 
-def service_url(endpoint_url):
-    """Full URL of the service for an endpoint given as scheme://host:port."""
+def service_url(endpoint_url, path=gis_xml.SERVICE_PATH):
+    """Full URL of the service for an endpoint given as scheme://host:port
+    (``path``: the appeals service's, or another's)."""
     endpoint_url = (endpoint_url or "").strip().rstrip("/")
     if not endpoint_url.startswith(("http://", "https://")):
         raise GisConfigError(
             f"The GIS endpoint must start with http:// or https:// ({endpoint_url!r})"
         )
-    if endpoint_url.endswith(gis_xml.SERVICE_PATH):
+    if endpoint_url.endswith(path):
         return endpoint_url
-    return endpoint_url + gis_xml.SERVICE_PATH
+    if path != gis_xml.SERVICE_PATH and endpoint_url.endswith(gis_xml.SERVICE_PATH):
+        # An endpoint given with the appeals service's path: same host.
+        endpoint_url = endpoint_url[: -len(gis_xml.SERVICE_PATH)]
+    return endpoint_url + path
 
 
 def _abort(response, aborted):
@@ -309,6 +313,33 @@ class GisAppealsClient:
             if result.done:
                 break
         return result
+
+
+class GisNsiClient(GisAppealsClient):
+    """The common НСИ service (``NsiCommonAsync``): directories such as 220,
+    the appeal themes. Same transport, checks and errors as the appeals
+    client; its requests carry an ``ISRequestHeader``."""
+
+    def __init__(self, endpoint_url, org_ppa_guid, **kwargs):
+        super().__init__(endpoint_url, org_ppa_guid, **kwargs)
+        self.url = service_url(endpoint_url, gis_xml.NSI_SERVICE_PATH)
+
+    def export_nsi_item(self, registry_number=gis_xml.NSI_THEMES_REGISTRY):
+        """Send ``exportNsiItem`` (the whole directory); return
+        ``(our MessageGUID, Ack)``."""
+        header = self._new_header()
+        body = gis_xml.build_export_nsi_item_request(header, registry_number)
+        parsed = self._call("exportNsiItem", body, header.message_guid)
+        ack = self._expect(parsed, gis_xml.Ack, "exportNsiItem", header.message_guid)
+        return header.message_guid, ack
+
+    def get_state(self, ack_message_guid):
+        header = self._new_header()
+        body = gis_xml.build_get_state_request(
+            header, ack_message_guid, "ISRequestHeader"
+        )
+        parsed = self._call("getState", body, ack_message_guid, sign=False)
+        return self._expect(parsed, gis_xml.StateResult, "getState", ack_message_guid)
 
 
 def kept_state(content, ack_message_guid):

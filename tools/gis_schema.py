@@ -18,10 +18,20 @@ from . import gis_xml
 from .gis_errors import GisRequestInvalid, Problem
 
 FORMATS_VERSION = "16.3.0.0"
+XS_NS = "http://www.w3.org/2001/XMLSchema"
 FORMATS_DIR = (
     Path(__file__).resolve().parent.parent / "data" / f"gis-formats-{FORMATS_VERSION}"
 )
 TYPES_XSD = Path("appeals") / "hcs-appeals-types.xsd"
+# The services whose requests the addon builds: ``AppealsAsync`` and the
+# common НСИ service (``exportNsiItem``, the themes of directory 220).
+SERVICE_TYPES = (
+    ("http://dom.gosuslugi.ru/schema/integration/appeals/", TYPES_XSD),
+    (
+        "http://dom.gosuslugi.ru/schema/integration/nsi-common/",
+        Path("nsi-common") / "hcs-nsi-common-types.xsd",
+    ),
+)
 
 _ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
 _LENGTHS = re.compile(r"length of '(\d+)'.*?(?:maximum|minimum) length of '(\d+)'")
@@ -45,12 +55,25 @@ _KINDS = {
 
 @functools.lru_cache(maxsize=8)
 def load_schema(xsd_dir=None):
-    """The compiled schema of the appeals service (compiled once per
-    folder: a request is then checked in about a millisecond). The files are
-    read from disk only: no network, no entities."""
-    directory = Path(xsd_dir) if xsd_dir else FORMATS_DIR
+    """The compiled schema of the services the addon talks to, in one
+    (compiled once per folder: a request is then checked in about a
+    millisecond). The files are read from disk only: no network, no
+    entities. A folder without a service's files (another format set named
+    by ``GIS_XSD_DIR``) is compiled with the services it has."""
+    directory = (Path(xsd_dir) if xsd_dir else FORMATS_DIR).resolve()
+    imports = "".join(
+        f'<xs:import namespace="{namespace}" schemaLocation="{location.as_posix()}"/>'
+        for namespace, location in SERVICE_TYPES
+        if (directory / location).is_file()
+    )
+    wrapper = (
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        + imports
+        + "</xs:schema>"
+    )
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.XMLSchema(etree.parse(str(directory / TYPES_XSD), parser))
+    root = etree.fromstring(wrapper.encode(), parser, base_url=directory.as_uri() + "/")
+    return etree.XMLSchema(root)
 
 
 def _problem(entry):

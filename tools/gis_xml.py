@@ -23,6 +23,7 @@ SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 BASE_NS = "http://dom.gosuslugi.ru/schema/integration/base/"
 APPEALS_NS = "http://dom.gosuslugi.ru/schema/integration/appeals/"
 NSI_NS = "http://dom.gosuslugi.ru/schema/integration/nsi-base/"
+NSI_COMMON_NS = "http://dom.gosuslugi.ru/schema/integration/nsi-common/"
 ORG_REG_NS = "http://dom.gosuslugi.ru/schema/integration/organizations-registry-base/"
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 
@@ -35,6 +36,10 @@ NSMAP = {
 }
 
 SERVICE_PATH = "/ext-bus-appeals-service/services/AppealsAsync"
+# The common НСИ service (directories such as 220, the appeal themes).
+NSI_SERVICE_PATH = "/ext-bus-nsi-common-service/services/NsiCommonAsync"
+NSI_VERSION = "10.0.1.2"
+NSI_THEMES_REGISTRY = 220
 
 # Versions the 16.3.0.0 schema documents for each request.
 EXPORT_APPEAL_VERSIONS = (
@@ -58,6 +63,7 @@ SOAP_ACTIONS = {
     "exportAppeal": "urn:exportAppeal",
     "importAnswer": "urn:importAnswer",
     "getState": "urn:getState",
+    "exportNsiItem": "urn:exportNsiItem",
 }
 
 MAX_GUIDS_PER_REQUEST = 1000
@@ -160,13 +166,15 @@ def _sub(parent, ns, tag, text=None):
     return el
 
 
-def _envelope(header, body_payload):
+def _envelope(header, body_payload, header_tag="RequestHeader"):
     env = etree.Element(_q(SOAP_NS, "Envelope"), nsmap=NSMAP)
     soap_header = _sub(env, SOAP_NS, "Header")
-    req_header = _sub(soap_header, BASE_NS, "RequestHeader")
+    req_header = _sub(soap_header, BASE_NS, header_tag)
     _sub(req_header, BASE_NS, "Date", header.date.isoformat(timespec="seconds"))
     _sub(req_header, BASE_NS, "MessageGUID", header.message_guid)
-    _sub(req_header, BASE_NS, "orgPPAGUID", header.org_ppa_guid)
+    if header_tag == "RequestHeader":
+        # The common НСИ service's ISRequestHeader names no organisation.
+        _sub(req_header, BASE_NS, "orgPPAGUID", header.org_ppa_guid)
     body = _sub(env, SOAP_NS, "Body")
     body.append(body_payload)
     return env
@@ -285,21 +293,47 @@ def build_export_appeal_request(
     return serialize(_envelope(header, request))
 
 
-def build_get_state_request(header, message_guid):
-    """Build a ``getStateRequest`` for the GIS-assigned ``message_guid``."""
+def build_get_state_request(header, message_guid, header_tag="RequestHeader"):
+    """Build a ``getStateRequest`` for the GIS-assigned ``message_guid``
+    (``header_tag``: ISRequestHeader for the common НСИ service)."""
     if not is_guid(message_guid):
         raise ValueError(f"MessageGUID is not a GUID: {message_guid!r}")
     request = etree.Element(_q(BASE_NS, "getStateRequest"))
     _sub(request, BASE_NS, "MessageGUID", message_guid)
-    return serialize(_envelope(header, request))
+    return serialize(_envelope(header, request, header_tag))
+
+
+def build_export_nsi_item_request(
+    header, registry_number=NSI_THEMES_REGISTRY, list_group="NSI", modified_after=None
+):
+    """Build an ``exportNsiItemRequest`` of the common НСИ service (bytes):
+    the whole directory ``registry_number``, or its elements changed after
+    ``modified_after`` (an aware datetime)."""
+    if not 1 <= int(registry_number) <= 10000:
+        raise ValueError(f"Not an НСИ registry number: {registry_number!r}")
+    if list_group not in ("NSI", "NSIRAO"):
+        raise ValueError(f"Unknown НСИ list group {list_group!r}")
+    request = etree.Element(
+        _q(NSI_COMMON_NS, "exportNsiItemRequest"), nsmap={"nsic": NSI_COMMON_NS}
+    )
+    request.set("Id", SIGNED_ELEMENT_ID)
+    request.set(_q(BASE_NS, "version"), NSI_VERSION)
+    _sub(request, NSI_COMMON_NS, "RegistryNumber", str(int(registry_number)))
+    _sub(request, NSI_NS, "ListGroup", list_group)
+    if modified_after:
+        _sub(request, NSI_COMMON_NS, "ModifiedAfter", modified_after.isoformat())
+    return serialize(_envelope(header, request, "ISRequestHeader"))
 
 
 @dataclasses.dataclass
 class AnswerData:
-    """One answer of an ``AnswerAction``: load text, send, or delete."""
+    """One answer of an ``AnswerAction``: load text (with files already in
+    the GIS file store, ``attachments`` of ``AttachmentInfo``), send, or
+    delete."""
 
     answerer_guid: str
     text: str = None
+    attachments: list = dataclasses.field(default_factory=list)
     send: bool = False
     delete: bool = False
     answer_guid: str = None
@@ -344,6 +378,28 @@ def _appeal_ref(parent, action):
         )
 
 
+def _render_attachments(parent, attachments, ns=APPEALS_NS):
+    """``Attachment`` elements (``base:AttachmentType``): a file already in
+    the GIS file store, with the GOST R 34.11-94 hash the format requires in
+    import requests."""
+    for att in attachments:
+        if not is_guid(att.guid):
+            raise ValueError(f"AttachmentGUID is not a GUID: {att.guid!r}")
+        if not att.hash:
+            raise ValueError(f"AttachmentHASH missing for {att.guid}")
+        el = _sub(parent, ns, "Attachment")
+        _sub(el, BASE_NS, "Name", _check_text(att.name, "Name", 1, 1024))
+        _sub(
+            el,
+            BASE_NS,
+            "Description",
+            _check_text(att.description, "Description", 1, 500),
+        )
+        ref = _sub(el, BASE_NS, "Attachment")
+        _sub(ref, BASE_NS, "AttachmentGUID", att.guid)
+        _sub(el, BASE_NS, "AttachmentHASH", att.hash)
+
+
 def _render_answer(action_el, answer):
     answer_el = _sub(action_el, APPEALS_NS, "Answer")
     _sub(answer_el, BASE_NS, "TransportGUID", answer.transport_guid)
@@ -361,6 +417,7 @@ def _render_answer(action_el, answer):
         load = _sub(answer_el, APPEALS_NS, "LoadAnswer")
         text = _check_text(answer.text, "AnswerText", 0, 10000)
         _sub(load, APPEALS_NS, "AnswerText", text)
+        _render_attachments(load, answer.attachments)
     if answer.send:
         _sub(answer_el, APPEALS_NS, "SendAnswer", "true")
 
@@ -501,6 +558,9 @@ class HistoryEntry:
     kind: str  # change, answer, redirected, rolled_over, not_required, assessment
     org_guid: str = None
     data: dict = dataclasses.field(default_factory=dict)
+    # The files of an answer, a redirection or a roll-over (``AttachmentInfo``):
+    # not part of ``key()``, which entries posted before files were read keep.
+    attachments: list = dataclasses.field(default_factory=list)
 
     def key(self):
         """Stable identity of the entry, to post each one once."""
@@ -553,6 +613,11 @@ class Appeal:
         a re-import has nothing to change."""
         data = dataclasses.asdict(self)
         data.pop("warnings")
+        for entry in data["history"]:
+            # History files came later: an entry without any keeps the
+            # digest it had.
+            if not entry["attachments"]:
+                del entry["attachments"]
         payload = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -567,6 +632,19 @@ class RejectedAppeal:
 
 
 @dataclasses.dataclass
+class NsiElement:
+    """One element of an НСИ directory (children flattened, with their
+    parent's code)."""
+
+    code: str
+    guid: str
+    name: str
+    is_actual: bool
+    parent_code: str = None
+    modified: str = None
+
+
+@dataclasses.dataclass
 class StateResult:
     request_state: int
     message_guid: str
@@ -574,6 +652,10 @@ class StateResult:
     appeals: list = dataclasses.field(default_factory=list)
     rejected: list = dataclasses.field(default_factory=list)
     import_results: list = dataclasses.field(default_factory=list)
+    # exportNsiItem: the directory's elements (``NsiElement``), None when
+    # the result is not a directory.
+    nsi_elements: list = None
+    nsi_registry_number: int = None
 
     @property
     def done(self):
@@ -717,7 +799,7 @@ def _org_guid(el):
 def _parse_history(el, reader):
     change_date = reader.date(el, APPEALS_NS, "ChangeDate")
     org_guid = _org_guid(el.find(_q(APPEALS_NS, "Organization")))
-    kind, data = "change", {}
+    kind, data, attachments = "change", {}, []
     answer = el.find(_q(APPEALS_NS, "Answer"))
     redirected = el.find(_q(APPEALS_NS, "Redirected"))
     rolled = el.find(_q(APPEALS_NS, "RolledOver"))
@@ -737,6 +819,7 @@ def _parse_history(el, reader):
             "is_sent": _flag(answer, APPEALS_NS, "AnswerIsSent"),
             "attachments": [a.name for a in _attachments(answer)],
         }
+        attachments = _attachments(answer)
     elif redirected is not None:
         kind = "redirected"
         data = {
@@ -744,6 +827,7 @@ def _parse_history(el, reader):
             "comment": _text(redirected, APPEALS_NS, "Comment"),
             "answerer_guid": _text(redirected, APPEALS_NS, "AnswererGUID"),
         }
+        attachments = _attachments(redirected)
     elif rolled is not None:
         kind = "rolled_over"
         data = {
@@ -751,6 +835,7 @@ def _parse_history(el, reader):
             "comment": _text(rolled, APPEALS_NS, "Comment"),
             "answerer_guid": _text(rolled, APPEALS_NS, "AnswererGUID"),
         }
+        attachments = _attachments(rolled)
     elif not_required is not None:
         kind = "not_required"
         data = {"cause": _text(not_required, APPEALS_NS, "Cause")}
@@ -771,7 +856,11 @@ def _parse_history(el, reader):
     if change_date is None:
         return None
     return HistoryEntry(
-        change_date=change_date, kind=kind, org_guid=org_guid, data=data
+        change_date=change_date,
+        kind=kind,
+        org_guid=org_guid,
+        data=data,
+        attachments=attachments,
     )
 
 
@@ -885,6 +974,9 @@ def parse_state_result(el):
             result.rejected.append(
                 RejectedAppeal(guid=guid, position=position, reason=str(exc))
             )
+    nsi_item = el.find(_q(NSI_COMMON_NS, "NsiItem"))
+    if nsi_item is not None:
+        result.nsi_registry_number, result.nsi_elements = parse_nsi_item(nsi_item)
     for item_el in _children(el, APPEALS_NS, "ImportResult"):
         item = ImportResultItem(
             transport_guid=_text(item_el, BASE_NS, "TransportGUID"),
@@ -895,6 +987,59 @@ def parse_state_result(el):
         item.errors = [_error_info(e) for e in _children(item_el, BASE_NS, "Error")]
         result.import_results.append(item)
     return result
+
+
+# The field that names a theme in directory 220 is not documented in the
+# carried formats: the first string field with one of these words in its
+# name, else the first string field with a value.
+NSI_NAME_FIELDS = ("наименование", "тема", "тематика", "значение", "name")
+
+
+def _nsi_name(element_el):
+    strings = []
+    for field in element_el.findall(_q(NSI_NS, "NsiElementField")):
+        value = _text(field, NSI_NS, "Value")
+        if value and value.lower() not in ("true", "false"):
+            strings.append(((_text(field, NSI_NS, "Name") or "").lower(), value))
+    for label, value in strings:
+        if any(word in label for word in NSI_NAME_FIELDS):
+            return value
+    return strings[0][1] if strings else None
+
+
+def _nsi_elements(parent_el, parent_code=None):
+    elements = []
+    for el in parent_el.findall(_q(NSI_NS, "NsiElement")) + parent_el.findall(
+        _q(NSI_NS, "ChildElement")
+    ):
+        code = _text(el, NSI_NS, "Code")
+        guid = _text(el, NSI_NS, "GUID")
+        if not code or not NSI_CODE_RE.match(code) or not is_guid(guid):
+            continue
+        elements.append(
+            NsiElement(
+                code=code,
+                guid=guid.lower(),
+                name=_nsi_name(el) or code,
+                is_actual=_flag(el, NSI_NS, "IsActual"),
+                parent_code=parent_code,
+                modified=_text(el, NSI_NS, "Modified"),
+            )
+        )
+        elements += _nsi_elements(el, code)
+    return elements
+
+
+def parse_nsi_item(el):
+    """``(registry number, [NsiElement])`` of an ``NsiItemType`` element."""
+    number = _text(el, NSI_NS, "NsiItemRegistryNumber")
+    try:
+        number = int(number)
+    except (TypeError, ValueError) as exc:
+        raise GisResponseError(
+            f"NsiItem without a registry number ({number!r})"
+        ) from exc
+    return number, _nsi_elements(el)
 
 
 def parse_ack(el):
@@ -928,6 +1073,9 @@ def parse_response(data):
         return parse_fault(payload)
     if payload.tag == _q(BASE_NS, "AckRequest"):
         return parse_ack(payload)
-    if payload.tag == _q(APPEALS_NS, "getStateResult"):
+    if payload.tag in (
+        _q(APPEALS_NS, "getStateResult"),
+        _q(NSI_COMMON_NS, "getStateResult"),
+    ):
         return parse_state_result(payload)
     raise GisResponseError(f"Unexpected answer element {payload.tag}")
