@@ -3,6 +3,7 @@ from . import gis_appeal_import
 from . import gis_appeal_theme
 from . import gis_zhkh_answerer
 from . import gis_zhkh_backend
+from . import gis_zhkh_file
 from . import gis_zhkh_house
 from . import gis_zhkh_message
 from . import gis_zhkh_operation

@@ -129,6 +129,10 @@ class GisAppealImport(models.AbstractModel):
             updated |= ticket
         self.env["helpdesk.ticket.deadline"]._sync_tickets(updated)
         self._log_history(notes)
+        # The residents' files: recorded now, downloaded by jobs afterwards.
+        by_guid = dict(existing)
+        by_guid.update(zip([a.guid for a in new], created, strict=True))
+        self.env["gis.zhkh.file"]._register_appeal_files(backend, by_guid, appeals)
         # Operations accepted by GIS: this answer confirms them or not,
         # changed or not (GIS may not show what it accepted).
         exported_at = self.env.context.get("gis_exported_at")

@@ -16,7 +16,7 @@ from odoo.tools import config
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..tools import gis_client, gis_schema, gis_xml
+from ..tools import gis_client, gis_files, gis_schema, gis_xml
 from ..tools.gis_errors import GisError, GisRequestInvalid
 from ..tools.gis_signer import (
     CONFIG_SECTION,
@@ -162,6 +162,23 @@ class GisZhkhBackend(models.Model):
         string="Timeout (seconds)",
         default=120,
         help="How long to wait for a GIS ZhKKh answer.",
+    )
+    file_store_context = fields.Char(
+        string="File store context",
+        required=True,
+        default=gis_files.DEFAULT_CONTEXT,
+        help="The context of the GIS ZhKKh file store that holds the files of "
+        "appeals and answers: {endpoint}/ext-bus-file-store-service/rest/"
+        "{context}/. The value shipped (appeals) is not confirmed by the "
+        "published formats: check the list of file store contexts of your "
+        "format album.",
+    )
+    file_max_mb = fields.Integer(
+        string="Largest file downloaded (MB)",
+        default=50,
+        required=True,
+        help="A resident's file larger than this is not downloaded: the ticket "
+        "names it (it stays in the GIS ZhKKh cabinet). 0: no limit.",
     )
     import_interval = fields.Integer(
         string="Import every (minutes)",
@@ -321,7 +338,7 @@ class GisZhkhBackend(models.Model):
     _positive_numbers = models.Constraint(
         "CHECK(import_interval > 0 AND initial_days >= 0 AND overlap_days >= 0 "
         "AND timeout > 0 AND poll_timeout_hours > 0 AND refresh_interval >= 0 "
-        "AND refresh_days >= 0 AND retention_years > 0)",
+        "AND refresh_days >= 0 AND retention_years > 0 AND file_max_mb >= 0)",
         "Intervals, days and timeouts must be positive.",
     )
 
@@ -483,6 +500,53 @@ class GisZhkhBackend(models.Model):
                     timeout=timeout,
                 ),
                 on_exchange=on_exchange,
+            )
+        except GisError as error:
+            raise UserError(self._error_text(error)) from error
+
+    def _client_settings(self, timeout=None):
+        backend = self.sudo()
+        timeout = timeout or backend.timeout
+        basic_auth = None
+        if backend.basic_auth_user:
+            basic_auth = (backend.basic_auth_user, backend.basic_auth_password or "")
+        return {
+            "timeout": (min(10, timeout), timeout),
+            "basic_auth": basic_auth,
+            "verify": backend.tls_verify,
+        }
+
+    def _get_file_client(self):
+        """A client of the GIS file store for this connection."""
+        self.ensure_one()
+        backend = self.sudo()
+        try:
+            return gis_files.GisFileStoreClient(
+                backend.endpoint_url,
+                backend.org_ppa_guid,
+                context=backend.file_store_context,
+                **self._client_settings(),
+            )
+        except GisError as error:
+            raise UserError(self._error_text(error)) from error
+
+    def _get_nsi_client(self, on_exchange=None):
+        """A client of the common НСИ service (directory 220), signed as
+        the connection's appeals requests are."""
+        self.ensure_one()
+        backend = self.sudo()
+        try:
+            return gis_client.GisNsiClient(
+                backend.endpoint_url,
+                backend.org_ppa_guid,
+                signer=profile_signer(
+                    backend.signing_mode,
+                    backend.signing_profile,
+                    signer_profiles(),
+                    timeout=backend.timeout,
+                ),
+                on_exchange=on_exchange,
+                **self._client_settings(),
             )
         except GisError as error:
             raise UserError(self._error_text(error)) from error

@@ -1,0 +1,197 @@
+# Copyright 2026 The helpdesk_gis_zhkh_max authors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import random
+import uuid
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..tools import fake_gis, gis_xml
+from .common import GisCase
+
+MB = 1024 * 1024
+MUTED = ("odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_file",)
+
+
+@tagged("post_install", "-at_install")
+class TestFilesFromGis(GisCase):
+    """Residents' files reach the ticket from the GIS file store: after the
+    import, by jobs of their own, once, byte for byte."""
+
+    def store(self, data, name):
+        """A file in the fake's store, as an appeal names it."""
+        guid = self.fake.file_store.add(data, name=name)
+        return gis_xml.AttachmentInfo(name=name, description="Фото", guid=guid)
+
+    def ticket_files(self, ticket):
+        return {
+            a.name: a.raw
+            for a in self.env["ir.attachment"].search(
+                [("res_model", "=", "helpdesk.ticket"), ("res_id", "=", ticket.id)]
+            )
+        }
+
+    def import_without_downloads(self):
+        """The import's jobs, the downloads held back: ``(trap, download
+        jobs)``."""
+        trapping = trap_jobs()
+        trap = trapping.__enter__()
+        self.addCleanup(trapping.__exit__, None, None, None)
+        self.backend._enqueue_import()
+        held = []
+        for _round in range(6):
+            jobs = [j for j in trap.enqueued_jobs if j.method_name != "_job_download"]
+            held += [j for j in trap.enqueued_jobs if j.method_name == "_job_download"]
+            trap.enqueued_jobs = jobs
+            if not jobs:
+                break
+            trap.perform_enqueued_jobs()
+        return trap, held
+
+    def test_photos_reach_the_ticket_byte_for_byte_and_once(self):
+        photo = fake_gis.demo_png("photo-1")
+        big = random.Random(7).randbytes(6 * MB + 17)  # over 5 MB: Range parts
+        report = random.Random(8).randbytes(2000)
+        appeal = self.appeals(1)[0]
+        appeal.attachments = [
+            self.store(photo, "Протечка.png"),
+            self.store(big, "Видео.mp4"),
+        ]
+        appeal.history = [
+            gis_xml.HistoryEntry(
+                self.today,
+                "rolled_over",
+                None,
+                {
+                    "execution_date": self.days_ago(-20).isoformat(),
+                    "comment": "Нужна экспертиза кровли подрядчиком",
+                    "answerer_guid": str(uuid.uuid4()),
+                },
+                attachments=[self.store(report, "Акт обследования.pdf")],
+            )
+        ]
+        self.fake.seed([appeal])
+        _trap, held = self.import_without_downloads()
+        ticket = self.tickets()
+        # The import itself read no file: it recorded them and queued a job.
+        self.assertEqual(self.fake.file_store.calls, [])
+        files = self.env["gis.zhkh.file"].search([("ticket_id", "=", ticket.id)])
+        self.assertEqual(set(files.mapped("state")), {"pending"})
+        self.assertEqual(
+            sorted(files.mapped("source")), ["appeal", "appeal", "rolled_over"]
+        )
+        self.assertEqual([j.method_name for j in held], ["_job_download"])
+        for job in held:
+            job.perform()
+        self.assertEqual(
+            self.ticket_files(ticket),
+            {"Протечка.png": photo, "Видео.mp4": big, "Акт обследования.pdf": report},
+        )
+        self.assertEqual(set(files.mapped("state")), {"done"})
+        self.assertEqual(files.attachment_id.mapped("res_id"), [ticket.id] * 3)
+        ranges = [c for c in self.fake.file_store.calls if c[2] == 206]
+        self.assertEqual(len(ranges), 2)
+        # A re-import (window and refresh) downloads nothing again.
+        calls = len(self.fake.file_store.calls)
+        with trap_jobs() as trap:
+            self.backend._enqueue_import()
+            self.perform_all(trap)
+            self.assertFalse(
+                [c for c in trap.calls if c.method.__name__ == "_job_download"]
+            )
+        self.assertEqual(len(self.fake.file_store.calls), calls)
+        self.assertEqual(len(self.ticket_files(ticket)), 3)
+        self.assertEqual(
+            self.env["gis.zhkh.file"].search_count([("ticket_id", "=", ticket.id)]), 3
+        )
+
+    def test_a_file_added_later_in_gis_comes_alone(self):
+        appeal = self.appeals(1)[0]
+        appeal.attachments = [self.store(b"first", "1.txt")]
+        self.fake.seed([appeal])
+        self.run_import()
+        ticket = self.tickets()
+        self.fake.file_store.calls.clear()
+        answer = self.store(b"second", "2.txt")
+        self.fake.appeals[appeal.guid].history.append(
+            gis_xml.HistoryEntry(
+                self.today,
+                "answer",
+                None,
+                {
+                    "answer_guid": str(uuid.uuid4()),
+                    "answerer_guid": str(uuid.uuid4()),
+                    "text": "Ответ из кабинета",
+                    "is_sent": True,
+                    "attachments": ["2.txt"],
+                },
+                attachments=[answer],
+            )
+        )
+        self.run_import()
+        self.assertEqual(
+            self.ticket_files(ticket), {"1.txt": b"first", "2.txt": b"second"}
+        )
+        self.assertEqual([c[0] for c in self.fake.file_store.calls], ["HEAD", "GET"])
+
+    @mute_logger(*MUTED)
+    def test_files_that_cannot_be_taken_are_named_on_the_ticket(self):
+        self.backend.file_max_mb = 1
+        store = self.fake.file_store
+        infected = store.add(b"X5O!P%@AP", name="вирус.exe", infected=True)
+        appeal = self.appeals(1)[0]
+        appeal.attachments = [
+            self.store(b"fine", "хорошо.txt"),
+            gis_xml.AttachmentInfo("вирус.exe", "Файл", infected),
+            gis_xml.AttachmentInfo("пропал.jpg", "Файл", str(uuid.uuid4())),
+            self.store(random.Random(1).randbytes(2 * MB), "большое.mp4"),
+        ]
+        self.fake.seed([appeal])
+        # Gone from the store (the fake stores a picture for every GUID seeded).
+        del store.files[appeal.attachments[2].guid]
+        self.run_import()
+        ticket = self.tickets()
+        self.assertEqual(self.ticket_files(ticket), {"хорошо.txt": b"fine"})
+        files = self.env["gis.zhkh.file"].search([("ticket_id", "=", ticket.id)])
+        self.assertEqual(
+            sorted(files.mapped("state")), ["done", "failed", "failed", "failed"]
+        )
+        note = ticket.message_ids.filtered(lambda m: "not attached" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        for text in ("вирус.exe", "virus", "пропал.jpg", "no longer", "большое.mp4"):
+            self.assertIn(text, note.body)
+        # Only HEAD for the large one: its bytes were never read.
+        big = files.filtered(lambda f: f.name == "большое.mp4")
+        gets = [c for c in store.calls if c[0] == "GET" and big.attachment_guid in c[1]]
+        self.assertEqual(gets, [])
+        # Failed files are not asked for again.
+        store.calls.clear()
+        self.run_import()
+        self.assertEqual(store.calls, [])
+
+    @mute_logger(*MUTED)
+    def test_passing_failure_is_tried_again(self):
+        appeal = self.appeals(1)[0]
+        appeal.attachments = [self.store(b"photo-bytes", "фото.jpg")]
+        self.fake.seed([appeal])
+        self.fake.file_store.fail_next("http")
+        with trap_jobs() as trap:
+            self.backend._enqueue_import()
+            self.perform_all(trap, rounds=8)
+            ticket = self.tickets()
+            record = self.env["gis.zhkh.file"].search([("ticket_id", "=", ticket.id)])
+            self.assertEqual(
+                (record.state, record.attempts, self.ticket_files(ticket)),
+                ("done", 1, {"фото.jpg": b"photo-bytes"}),
+            )
+            self.assertIn("HTTP 503", record.error or "HTTP 503")
+
+    def test_demo_appeals_carry_photos(self):
+        self.fake.seed(fake_gis.generate_appeals(3, seed="demo", photos=True))
+        self.run_import()
+        for ticket in self.tickets():
+            files = self.ticket_files(ticket)
+            self.assertEqual(len(files), 1)
+            self.assertTrue(next(iter(files.values())).startswith(b"\x89PNG"))
