@@ -1,6 +1,7 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools.appeal_mapping import guess_theme_defaults
 
@@ -72,6 +73,118 @@ class GisAppealTheme(models.Model):
 
     def action_mark_reviewed(self):
         self.write({"to_review": False})
+
+    @api.model
+    def action_refresh_from_gis(self):
+        """Button: ask GIS ZhKKh for directory 220 now (one connection per
+        company suffices: the directory is the same for all)."""
+        backends = self._theme_backends()
+        if not backends:
+            raise UserError(
+                self.env._("No active GIS ZhKKh connection to ask for the themes.")
+            )
+        for backend in backends:
+            backend._enqueue_theme_refresh()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Appeal themes"),
+                "message": self.env._(
+                    "GIS ZhKKh is asked for the directory of appeal themes (НСИ "
+                    "220): new themes appear here to review, renamed ones are "
+                    "updated, retired ones archived."
+                ),
+                "type": "success",
+            },
+        }
+
+    @api.model
+    def _cron_refresh_from_gis(self):
+        for backend in self._theme_backends():
+            backend._enqueue_theme_refresh()
+
+    @api.model
+    def _theme_backends(self):
+        backends = self.env["gis.zhkh.backend"].sudo().search([])
+        first = {}
+        for backend in backends:
+            first.setdefault(backend.company_id, backend)
+        return (
+            self.env["gis.zhkh.backend"].sudo().browse([b.id for b in first.values()])
+        )
+
+    @api.model
+    def _guess_team(self, category, backend):
+        """The team most themes of ``category`` go to, else the connection's."""
+        counts = {}
+        if category:
+            for theme in self.search(
+                [("category_id", "=", category.id), ("team_id", "!=", False)]
+            ):
+                counts[theme.team_id] = counts.get(theme.team_id, 0) + 1
+        if counts:
+            return max(counts, key=counts.get)
+        return backend.team_id
+
+    @api.model
+    def _apply_directory(self, backend, elements):
+        """Bring the themes in line with directory 220 as GIS exported it
+        (the whole directory): new codes added *to review* with a guessed
+        category, priority and team; renamed ones renamed; retired ones (not
+        actual, or gone from the directory) archived, with their mappings
+        kept (a theme that comes back is active again)."""
+        themes = self.sudo().with_context(active_test=False)
+        by_code = {}
+        for theme in themes.search([]):
+            by_code.setdefault(theme.code, themes.browse())
+            by_code[theme.code] |= theme
+        counts = {"added": 0, "renamed": 0, "archived": 0}
+        seen = set()
+        for element in elements:
+            seen.add(element.code)
+            existing = by_code.get(element.code)
+            if not existing:
+                if not element.is_actual:
+                    continue
+                category_key, priority = guess_theme_defaults(element.name)
+                category = self.env.ref(
+                    CATEGORY_XMLIDS[category_key], raise_if_not_found=False
+                )
+                team = self._guess_team(category, backend)
+                themes.create(
+                    {
+                        "code": element.code,
+                        "guid": element.guid,
+                        "name": element.name,
+                        "category_id": category.id if category else False,
+                        "team_id": team.id if team else False,
+                        "priority": priority,
+                        "to_review": True,
+                    }
+                )
+                counts["added"] += 1
+                continue
+            renamed = existing.filtered(lambda t, e=element: t.name != e.name)
+            if renamed:
+                renamed.write({"name": element.name})
+                counts["renamed"] += 1
+            if element.is_actual:
+                existing.filtered(lambda t: not t.active).write({"active": True})
+            elif existing.filtered("active"):
+                existing.write({"active": False})
+                counts["archived"] += 1
+        gone = themes.browse(
+            t.id
+            for code, group in by_code.items()
+            if code not in seen and elements
+            for t in group
+            if t.active and t.guid
+        )
+        if gone:
+            gone.write({"active": False})
+            counts["archived"] += len(set(gone.mapped("code")))
+        return counts
 
     @api.model
     def _resolve(self, company, refs):

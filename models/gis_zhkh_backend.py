@@ -924,6 +924,43 @@ class GisZhkhBackend(models.Model):
             self.last_refresh_at = now
         return f"{len(jobs)} export request(s) queued"
 
+    def _enqueue_theme_refresh(self):
+        self.ensure_one()
+        return self.with_delay(
+            identity_key=f"gis-zhkh-themes-{self.id}",
+            description=self.env._(
+                "GIS ZhKKh: refresh the appeal themes from %(name)s", name=self.name
+            ),
+        )._job_refresh_themes()
+
+    def _job_refresh_themes(self):
+        """Job: ask the common НСИ service for directory 220; its result is
+        applied by the fetch job (themes added, renamed, archived)."""
+        self.ensure_one()
+        if not self.active:
+            return "Connection archived: nothing to do"
+        backend = self.with_company(self.company_id)
+        exchanges = []
+        client = backend._get_nsi_client(on_exchange=exchanges.append)
+        try:
+            our_guid, ack = client.export_nsi_item(gis_xml.NSI_THEMES_REGISTRY)
+        except GisError as error:
+            return backend._handle_send_error(error, "themes", {})
+        message = self.env["gis.zhkh.message"].create(
+            {
+                "backend_id": self.id,
+                "operation": "export_nsi",
+                "purpose": "themes",
+                "state": "sent",
+                "sent_at": fields.Datetime.now(),
+                "message_guid": our_guid,
+                "ack_guid": ack.message_guid,
+                **self.env["gis.zhkh.message"]._proof_values(exchanges, "request"),
+            }
+        )
+        message._enqueue_fetch()
+        return f"Sent, MessageGUID {ack.message_guid}"
+
     def _enqueue_send(self, purpose, criteria):
         digest = hashlib.sha1(
             json.dumps(criteria, sort_keys=True, default=str).encode()
@@ -1002,6 +1039,8 @@ class GisZhkhBackend(models.Model):
         if error.transient and not self._is_last_job_attempt():
             raise RetryableJobError(str(error)) from error
         message = self._log_export(purpose, values, message_guid=error.message_guid)
+        if purpose == "themes":
+            message.operation = "export_nsi"
         message._record_error(error)
         return str(error)
 

@@ -52,6 +52,7 @@ class GisZhkhMessage(models.Model):
         selection=[
             ("export_appeal", "Export appeals"),
             ("import_answer", "Send answers"),
+            ("export_nsi", "Appeal themes (НСИ 220)"),
         ],
         required=True,
     )
@@ -60,6 +61,7 @@ class GisZhkhMessage(models.Model):
             ("window", "New appeals"),
             ("refresh", "Changes of open appeals"),
             ("operation", "Operation on an appeal"),
+            ("themes", "Refresh of the appeal themes"),
             ("manual", "Manual"),
         ],
         required=True,
@@ -89,6 +91,9 @@ class GisZhkhMessage(models.Model):
     unchanged_count = fields.Integer(string="Unchanged", readonly=True)
     duplicate_count = fields.Integer(string="Duplicates in the answer", readonly=True)
     failed_count = fields.Integer(string="Failed", readonly=True)
+    themes_added = fields.Integer(readonly=True)
+    themes_renamed = fields.Integer(readonly=True)
+    themes_archived = fields.Integer(readonly=True)
     error_code = fields.Char(readonly=True)
     error_message = fields.Text(readonly=True)
     error_details = fields.Text(
@@ -287,7 +292,11 @@ class GisZhkhMessage(models.Model):
             result = kept
         else:
             exchanges = []
-            client = self.sudo().backend_id._get_client(on_exchange=exchanges.append)
+            backend = self.sudo().backend_id
+            if self.operation == "export_nsi":
+                client = backend._get_nsi_client(on_exchange=exchanges.append)
+            else:
+                client = backend._get_client(on_exchange=exchanges.append)
             result = client.get_state(self.ack_guid)
             if result.done:
                 self.write(self._proof_values(exchanges, "result"))
@@ -356,7 +365,33 @@ class GisZhkhMessage(models.Model):
             return f"Result of {self.ack_guid} kept; imported at the company's turn"
         if self.operation == "import_answer":
             return self._apply_operation_results(result)
+        if self.operation == "export_nsi":
+            return self._apply_themes(result)
         return self._import_result(result)
+
+    def _apply_themes(self, result):
+        """Directory 220 as GIS gave it: themes added, renamed, archived."""
+        if self.state not in ("sent", "processing"):
+            return f"Nothing to do: the exchange is {self.state}"
+        backend = self.sudo().backend_id
+        lang = backend.company_id.partner_id.lang or self.env.lang
+        counts = (
+            self.env["gis.appeal.theme"]
+            .with_context(lang=lang)
+            ._apply_directory(backend, result.nsi_elements or [])
+        )
+        self.write(
+            {
+                "state": "done",
+                "done_at": fields.Datetime.now(),
+                "appeal_count": len(result.nsi_elements or []),
+                "themes_added": counts["added"],
+                "themes_renamed": counts["renamed"],
+                "themes_archived": counts["archived"],
+            }
+        )
+        backend._record_success()
+        return "{added} added, {renamed} renamed, {archived} archived".format(**counts)
 
     def _apply_operation_results(self, result):
         """The per-item results of an importAnswer: each operation of the

@@ -17,8 +17,9 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..tools import gis_operations
+from ..tools import gis_operations, gis_xml
 from ..tools.gis_errors import GisError, GisRequestInvalid
+from .gis_zhkh_file import UPLOAD_BACKOFF
 from .helpdesk_ticket import gis_facts_writer
 
 _logger = logging.getLogger(__name__)
@@ -152,6 +153,14 @@ class GisZhkhOperation(models.Model):
     confirmed = fields.Boolean(
         readonly=True, help="An import after the acceptance shows its effect."
     )
+    file_ids = fields.One2many(
+        "gis.zhkh.file",
+        "operation_id",
+        string="Documents",
+        readonly=True,
+        help="The documents sent with the answer: each uploaded once to the GIS "
+        "ZhKKh file store, with its GUID and GOST R 34.11-94 hash.",
+    )
     conflict = fields.Text(readonly=True)
 
     _key_active_unique = models.UniqueIndex(
@@ -280,13 +289,24 @@ class GisZhkhOperation(models.Model):
                 "There is no draft answer to delete in GIS ZhKKh."
             ),
             "unknown_operation": self.env._("Unknown GIS ZhKKh operation."),
+            "files_not_allowed": self.env._(
+                "Only an answer can carry documents to GIS ZhKKh."
+            ),
         }
         return texts.get(problem.code, problem.code)
 
     @api.model
-    def _content_key(self, ticket, plain):
-        """What makes an operation itself: the ticket and what is sent."""
-        values = [getattr(plain, f.name) for f in dataclasses.fields(plain)]
+    def _content_key(self, ticket, plain, attachments=None):
+        """What makes an operation itself: the ticket and what is sent
+        (``attachments``: the documents, by name and content)."""
+        values = [
+            getattr(plain, f.name)
+            for f in dataclasses.fields(plain)
+            if f.name != "attachments"
+        ]
+        if attachments:
+            # Only then: the keys of operations without documents stay.
+            values.append(sorted(attachments.mapped(lambda a: (a.name, a.checksum))))
         payload = json.dumps([ticket.id, *values], ensure_ascii=False, default=str)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -305,11 +325,12 @@ class GisZhkhOperation(models.Model):
         ticket.check_access("write")
         plain = self._plain_for(ticket, operation, values or {})
         problems = self._problems_for(ticket, plain)
+        attachments = self._documents_for(ticket, operation, values or {})
         if problems:
             raise UserError("\n".join(problems))
         ticket = ticket.sudo()
         operations = self.sudo()
-        content = self._content_key(ticket, plain)
+        content = self._content_key(ticket, plain, attachments)
         last = operations.search(
             [
                 ("ticket_id", "=", ticket.id),
@@ -347,6 +368,21 @@ class GisZhkhOperation(models.Model):
                         "receiver_guid": plain.receiver_guid,
                         "performer_guid": plain.performer_guid,
                         "date_of_appointment": plain.date_of_appointment,
+                        "file_ids": [
+                            fields.Command.create(
+                                {
+                                    "ticket_id": ticket.id,
+                                    "backend_id": ticket.gis_backend_id.id,
+                                    "direction": "out",
+                                    "source": "operation",
+                                    "name": attachment.name,
+                                    "description": attachment.description
+                                    or attachment.name,
+                                    "attachment_id": attachment.id,
+                                }
+                            )
+                            for attachment in attachments
+                        ],
                     }
                 )
         except pg_errors.UniqueViolation as error:
@@ -360,6 +396,28 @@ class GisZhkhOperation(models.Model):
             % (self.env._("Queued for GIS ZhKKh:"), record._operation_name())
         )
         return record.with_context(gis_operation_new=True)
+
+    @api.model
+    def _documents_for(self, ticket, operation, values):
+        """The ticket's attachments to send with an answer (``values``'
+        ``attachment_ids``), checked: the ticket's own, answers only."""
+        ids = values.get("attachment_ids") or []
+        if not ids:
+            return self.env["ir.attachment"]
+        if operation not in gis_operations.ANSWERING:
+            raise UserError(
+                self.env._("Only an answer can carry documents to GIS ZhKKh.")
+            )
+        # Read with the user's rights: only what they may see of the ticket.
+        attachments = self.env["ir.attachment"].browse(ids).exists()
+        if len(attachments) != len(set(ids)) or any(
+            a.res_model != "helpdesk.ticket" or a.res_id != ticket.id
+            for a in attachments
+        ):
+            raise UserError(
+                self.env._("Only files attached to the ticket can be sent with it.")
+            )
+        return attachments.sudo()
 
     def _notification(self, next_action=None):
         """The client action telling the user what became of the request."""
@@ -418,6 +476,15 @@ class GisZhkhOperation(models.Model):
             receiver_guid=self.receiver_guid,
             performer_guid=self.performer_guid,
             date_of_appointment=self.date_of_appointment,
+            attachments=tuple(
+                gis_xml.AttachmentInfo(
+                    name=record.name,
+                    description=record.description or record.name,
+                    guid=record.attachment_guid,
+                    hash=record.gis_hash,
+                )
+                for record in self.sudo().file_ids
+            ),
         )
 
     def _transport(self):
@@ -458,9 +525,10 @@ class GisZhkhOperation(models.Model):
             ) from error
         self.invalidate_recordset()
 
-    def _enqueue_prepare(self):
+    def _enqueue_prepare(self, eta=None):
         self.ensure_one()
         return self.with_delay(
+            eta=eta,
             identity_key=f"gis-zhkh-operation-prepare-{self.id}",
             description=self.env._(
                 "GIS ZhKKh: prepare %(operation)s", operation=self.display_name
@@ -499,6 +567,9 @@ class GisZhkhOperation(models.Model):
                 ),
             )
             return "Not sent: " + "; ".join(problems)
+        waiting = self._upload_documents(backend)
+        if waiting:
+            return waiting
         self.write(
             {
                 "transport_answer_action_guid": str(uuid.uuid4()),
@@ -534,6 +605,35 @@ class GisZhkhOperation(models.Model):
         )
         self._enqueue_send()
         return f"Prepared, MessageGUID {message_guid}"
+
+    def _upload_documents(self, backend):
+        """Upload the answer's documents not uploaded yet, each once (its
+        GUID and hash are kept: a retry sends only what is missing). None
+        when all are in the GIS file store; else why the request waits (a
+        passing failure: tried again later) or was refused."""
+        for record in self.sudo().file_ids.filtered(lambda f: f.state != "done"):
+            try:
+                record._upload(backend)
+            except GisError as error:
+                if not error.transient:
+                    record._fail(backend, error)
+                    self._reject(
+                        error.code or "FILE",
+                        self.env._(
+                            "The document %(name)s could not be stored in GIS "
+                            "ZhKKh: %(error)s",
+                            name=record.name,
+                            error=record.error,
+                        ),
+                        local=True,
+                    )
+                    return f"Not sent: {record.name}: {error}"
+                record.write({"attempts": record.attempts + 1, "error": str(error)})
+                wait = record._backoff(UPLOAD_BACKOFF)
+                self.write({"last_error": backend._error_text(error)})
+                self._enqueue_prepare(eta=wait)
+                return f"Document {record.name} not uploaded ({error}); in {wait} s"
+        return None
 
     def _job_send(self):
         """Job: send the prepared request. Sent again after a crash or a

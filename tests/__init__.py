@@ -25,3 +25,4 @@ from . import test_max_retention
 from . import test_max_flood
 from . import test_i18n_ru
 from . import test_files
+from . import test_themes_refresh

@@ -1,15 +1,19 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import base64
 import random
 import uuid
 
-from odoo.tests import tagged
+from odoo.exceptions import UserError
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..tools import fake_gis, gis_xml
+from ..tools import fake_gis, gis_xml, gost94
 from .common import GisCase
+from .test_operations import ANSWERER
+from .test_operations import MUTED as OPERATION_LOGS
 
 MB = 1024 * 1024
 MUTED = ("odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_file",)
@@ -195,3 +199,127 @@ class TestFilesFromGis(GisCase):
             files = self.ticket_files(ticket)
             self.assertEqual(len(files), 1)
             self.assertTrue(next(iter(files.values())).startswith(b"\x89PNG"))
+
+
+@tagged("post_install", "-at_install")
+class TestDocumentsInAnswers(GisCase):
+    """An answer's documents: uploaded once to the GIS file store, named in
+    importAnswer with their GOST R 34.11-94 hash, exactly once under faults."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dispatcher = new_test_user(
+            cls.env,
+            login="gis_document_dispatcher",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+        )
+        cls.team.user_ids = [(4, cls.dispatcher.id)]
+        cls.env["gis.zhkh.answerer"].create(
+            {
+                "backend_id": cls.backend.id,
+                "user_id": cls.dispatcher.id,
+                "answerer_guid": ANSWERER,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.fake.seed(self.appeals(1))
+        self.run_import()
+        self.ticket = self.tickets()
+        self.ticket.user_id = self.dispatcher
+        self.act = self.env["ir.attachment"].create(
+            {
+                "name": "Акт выполненных работ.pdf",
+                "raw": b"%PDF-1.4\n" + random.Random(3).randbytes(40_000),
+                "res_model": "helpdesk.ticket",
+                "res_id": self.ticket.id,
+            }
+        )
+
+    def answer(self, attachments):
+        wizard = Form(
+            self.env["gis.zhkh.operation.wizard"]
+            .with_user(self.dispatcher)
+            .with_context(default_ticket_id=self.ticket.id, default_operation="answer")
+        )
+        wizard.text = "Протечку устранили, акт во вложении."
+        for attachment in attachments:
+            wizard.attachment_ids.add(attachment)
+        return wizard.save()
+
+    @mute_logger(*MUTED, *OPERATION_LOGS)
+    def test_answer_with_a_document_reaches_gis_once_under_faults(self):
+        store = self.fake.file_store
+        # The store fails twice on the way (an upload cut, GIS overloaded),
+        # and GIS's answer to the first importAnswer is lost.
+        store.fail_next("drop")
+        store.fail_next("http")
+        self.fake.fail_next("lost_reply", operation="importAnswer")
+        with trap_jobs() as trap:
+            self.answer(self.act).action_confirm()
+            self.perform_all(trap, rounds=12)
+        record = self.ticket.gis_operation_ids
+        document = record.file_ids
+        self.assertEqual(
+            (document.state, document.attempts, document.size),
+            ("done", 2, len(self.act.raw)),
+        )
+        expected_hash = gost94.Gost94(self.act.raw).hexdigest()
+        self.assertEqual(document.gis_hash, expected_hash)
+        # Stored once in GIS, byte for byte, under the GUID the proof keeps.
+        uploaded = store.uploaded()
+        self.assertEqual(list(uploaded), [document.attachment_guid])
+        self.assertEqual(uploaded[document.attachment_guid].data, self.act.raw)
+        self.assertEqual([c[0] for c in store.calls if c[2] == 200], ["PUT"])
+        # The request names it with its hash; GIS applied the answer once.
+        request = base64.b64decode(record.request_xml)
+        self.assertIn(document.attachment_guid.encode(), request)
+        self.assertIn(expected_hash.encode(), request)
+        answers = [k for k, _g, _t in self.fake.applied if k == "answer"]
+        self.assertEqual(len(answers), 1)
+        answer = [
+            h
+            for h in self.fake.appeals[self.ticket.gis_appeal_guid].history
+            if h.kind == "answer"
+        ][-1]
+        self.assertEqual(
+            [(a.guid, a.hash) for a in answer.attachments],
+            [(document.attachment_guid, expected_hash)],
+        )
+        self.assertIn(record.state, ("accepted", "sent"))
+        self.assertTrue(all(ok for _op, ok, _e in self.fake.calls() if ok is not None))
+        # The next import brings the answer's file back: known, not downloaded.
+        store.calls.clear()
+        self.run_import()
+        self.assertFalse([c for c in store.calls if c[0] == "GET"])
+
+    def test_the_same_answer_with_other_documents_is_another_operation(self):
+        photo = self.act.copy({"name": "Фото.png", "raw": fake_gis.demo_png("x")})
+        with trap_jobs():
+            first = self.answer(self.act)._values()
+            one = self.ticket.with_user(self.dispatcher)._gis_queue_operation(
+                "answer", first
+            )
+            again = self.ticket.with_user(self.dispatcher)._gis_queue_operation(
+                "answer", first
+            )
+            other = self.ticket.with_user(self.dispatcher)._gis_queue_operation(
+                "answer", self.answer(photo)._values()
+            )
+        self.assertEqual(one, again)
+        self.assertNotEqual(one, other)
+        self.assertEqual(other.file_ids.attachment_id, photo)
+
+    def test_only_the_tickets_files_and_only_answers(self):
+        foreign = self.env["ir.attachment"].create(
+            {"name": "чужой.pdf", "raw": b"x", "res_model": "res.partner", "res_id": 1}
+        )
+        ticket = self.ticket.with_user(self.dispatcher)
+        with self.assertRaisesRegex(UserError, "Only files attached to the ticket"):
+            ticket._gis_queue_operation(
+                "answer", {"text": "Ответ", "attachment_ids": [foreign.id]}
+            )
+        with self.assertRaisesRegex(UserError, "Only an answer can carry"):
+            ticket._gis_queue_operation("executed", {"attachment_ids": [self.act.id]})

@@ -123,8 +123,10 @@ class FakeFileStore:
     def handle(self, method, path, query, headers, body=b""):
         reply = self._handle(method, path, query, headers, body)
         with self.lock:
+            # A dropped connection answered nothing: status 0.
+            status = 0 if reply.drop else reply.status
             self.calls.append(
-                (method, path, reply.status, reply.headers.get("X-Upload-Error"))
+                (method, path, status, reply.headers.get("X-Upload-Error"))
             )
         return reply
 

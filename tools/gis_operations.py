@@ -8,8 +8,9 @@ needs, checks it before anything is sent (the limits are the 16.3.0.0
 schema's) and builds the request's actions with TransportGUIDs given by the
 caller, so that a request sent again is the very same request.
 
-Answers are text only: files travel through the GIS file storage service,
-whose protocol is not part of the published AppealsAsync formats.
+An answer may carry documents: they are uploaded to the GIS file store
+first (``gis_files``), and the request names each by its AttachmentGUID with
+its GOST R 34.11-94 hash (``AttachmentInfo``).
 """
 
 import dataclasses
@@ -68,6 +69,9 @@ class Operation:
     receiver_guid: str = None  # redirect: orgRootEntityGUID of the receiver
     performer_guid: str = None  # performer (default: the answerer)
     date_of_appointment: datetime.date = None  # performer: planned date
+    # answer, answer_and_execute: documents already in the GIS file store
+    # (``gis_xml.AttachmentInfo``).
+    attachments: tuple = ()
 
 
 @dataclasses.dataclass
@@ -166,6 +170,8 @@ def check(operation, status=None, deadline=None, today=None):
         problems.append(Problem("bad_guid", "answerer_guid"))
     if status in CLOSED_STATUSES and op not in ALLOWED_WHEN_CLOSED[status]:
         problems.append(Problem(f"appeal_{status}", "status"))
+    if operation.attachments and op not in ANSWERING:
+        problems.append(Problem("files_not_allowed", "attachments"))
     if op in CHECKS:
         problems += CHECKS[op](operation, deadline, today)
     return [p for p in problems if p]
@@ -193,6 +199,7 @@ def build(operation, transport):
                 answerer_guid=operation.answerer_guid,
                 text=operation.text.strip(),
                 send=True,
+                attachments=list(operation.attachments),
                 transport_guid=transport.answer,
             )
         answer_actions.append(

@@ -35,8 +35,15 @@ class GisZhkhOperationWizard(models.TransientModel):
         store=True,
         readonly=False,
         help="Sent as is to the resident through GIS ZhKKh (up to 10,000 "
-        "characters). Files cannot be sent from Odoo: attach them in the GIS "
-        "ZhKKh cabinet.",
+        "characters).",
+    )
+    attachment_ids = fields.Many2many(
+        "ir.attachment",
+        string="Documents",
+        domain="[('res_model', '=', 'helpdesk.ticket'), ('res_id', '=', ticket_id)]",
+        help="Files of the ticket sent with the answer (the act, photos): each is "
+        "stored once in the GIS ZhKKh file store and named in the answer with its "
+        "GOST R 34.11-94 hash.",
     )
     execution_date = fields.Date(string="New deadline")
     comment = fields.Text(
@@ -119,6 +126,9 @@ class GisZhkhOperationWizard(models.TransientModel):
             "receiver_guid": self.receiver_guid and self.receiver_guid.strip(),
             "date_of_appointment": self.date_of_appointment,
             "answer_guid": self.answer_guid,
+            "attachment_ids": self.attachment_ids.ids
+            if self.operation in ("answer", "answer_and_execute")
+            else [],
         }
 
     def action_confirm(self):
