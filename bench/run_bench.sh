@@ -4,6 +4,9 @@
 #                                     against one helpdesk.ticket.create(vals_list)
 #   bench/run_bench.sh sweep [N]      legal deadline sweep and recompute over N
 #                                     tickets against OCA helpdesk_mgmt_sla
+#   bench/run_bench.sh files [N]      import N appeals with a 6 MB photo each
+#                                     (downloaded by their jobs) against the
+#                                     same import without files: time, peak RSS
 #   bench/run_bench.sh operations [N] N answers sent to the fake GIS ZhKKh,
 #                                     without faults and with 30 % of its
 #                                     calls failing; exactly-once counted
@@ -26,8 +29,8 @@ addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$addon_dir/scripts/lib.sh"
 kind=import
-case "${1:-}" in import|sweep|operations|max|cockpit) kind=$1; shift ;; esac
-case $kind in sweep|cockpit) default=100000 ;; operations) default=1000 ;; *) default=10000 ;; esac
+case "${1:-}" in import|files|sweep|operations|max|cockpit) kind=$1; shift ;; esac
+case $kind in sweep|cockpit) default=100000 ;; operations) default=1000 ;; files) default=200 ;; *) default=10000 ;; esac
 count=${1:-$default}
 odoo_importable || { echo "The benchmark needs Odoo 19 importable by $python." >&2; exit 2; }
 ensure_oca_dependencies
@@ -76,6 +79,8 @@ if [ "$kind" = max ]; then
     exit $?
 fi
 # The fake runs in its own process: its memory and CPU are not the import's.
-(cd "$addon_dir" && exec "$python" -m tools.fake_gis --port "$port" --processing-polls 0) &
+photo_args=()
+[ "$kind" = files ] && photo_args=(--photo-size "${BENCH_PHOTO_BYTES:-6291456}")
+(cd "$addon_dir" && exec "$python" -m tools.fake_gis --port "$port" --processing-polls 0 "${photo_args[@]}") &
 fake_pid=$!
 "$python" "$addon_dir/bench/bench_$kind.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count"

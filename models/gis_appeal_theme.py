@@ -106,7 +106,7 @@ class GisAppealTheme(models.Model):
 
     @api.model
     def _theme_backends(self):
-        backends = self.env["gis.zhkh.backend"].sudo().search([])
+        backends = self.env["gis.zhkh.backend"].sudo().search([("active", "=", True)])
         first = {}
         for backend in backends:
             first.setdefault(backend.company_id, backend)
@@ -136,7 +136,7 @@ class GisAppealTheme(models.Model):
         kept (a theme that comes back is active again)."""
         themes = self.sudo().with_context(active_test=False)
         by_code = {}
-        for theme in themes.search([]):
+        for theme in themes.search([("code", "!=", False)]):
             by_code.setdefault(theme.code, themes.browse())
             by_code[theme.code] |= theme
         counts = {"added": 0, "renamed": 0, "archived": 0}

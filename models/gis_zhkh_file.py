@@ -217,9 +217,12 @@ class GisZhkhFile(models.Model):
             size = client.download(self.attachment_guid, spool, max_bytes=limit)
             spool.seek(0)
             raw = spool.read()
+        # image_no_postprocess: the resident's photo as GIS holds it, not
+        # resized and recompressed by Odoo.
         attachment = (
             self.env["ir.attachment"]
             .sudo()
+            .with_context(image_no_postprocess=True)
             .create(
                 {
                     "name": self.name,
@@ -231,6 +234,9 @@ class GisZhkhFile(models.Model):
             )
         )
         del raw
+        # The bytes are on disk now: not kept in the cache for the rest of
+        # the job (a ticket may have many files).
+        attachment.invalidate_recordset(["raw", "datas"])
         self.write(
             {
                 "state": "done",

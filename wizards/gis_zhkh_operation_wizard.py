@@ -34,8 +34,7 @@ class GisZhkhOperationWizard(models.TransientModel):
         compute_sudo=False,
         store=True,
         readonly=False,
-        help="Sent as is to the resident through GIS ZhKKh (up to 10,000 "
-        "characters).",
+        help="Sent as is to the resident through GIS ZhKKh (up to 10,000 characters).",
     )
     attachment_ids = fields.Many2many(
         "ir.attachment",
