@@ -51,7 +51,7 @@ class RequestJournalXlsx(models.AbstractModel):
         sheet.write_string(
             1,
             0,
-            objs.company_id.name + " — " + objs.env._("ПП РФ № 416, п. 13"),
+            objs.company_id.name + " — " + objs.env._("ПП РФ № 416, пп. 13, 17"),
         )
         sheet.write_string(2, 0, objs._printed_at())
         for index, (_key, heading) in enumerate(columns):
