@@ -385,6 +385,10 @@ class TestToldInMax(MaxCase):
         pressed = now() - 10 * MINUTE
         ticket = self.emergency(pressed)
         self.assertEqual(ticket.accident_at, pressed)
+        # Registered by the bot's user: the journal's "registered by".
+        self.assertEqual(
+            ticket.create_uid, self.env.ref("helpdesk_gis_zhkh_max.user_max_bot")
+        )
         elimination = by_code(ticket)["A2/elimination"]
         self.assertEqual(elimination.start, pressed)
         self.assertEqual(elimination.deadline, pressed + datetime.timedelta(hours=72))
