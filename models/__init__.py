@@ -15,6 +15,8 @@ from . import helpdesk_production_calendar
 from . import helpdesk_production_calendar_day
 from . import helpdesk_ticket_deadline
 from . import helpdesk_ticket
+from . import helpdesk_ticket_call
+from . import helpdesk_ticket_duties
 from . import ir_actions_server
 from . import mail_gateway
 from . import mail_gateway_max

@@ -36,6 +36,12 @@ class GisZhkhHouse(models.Model):
         help="Deadlines end at midnight of the building's time zone. Leave empty "
         "to use the company's.",
     )
+    gas_emergency_phone = fields.Char(
+        string="Gas emergency service",
+        help="Whom the dispatcher calls for a gas accident in this building "
+        "(ПП 416 п. 14): the emergency service of the gas distribution "
+        "organisation of its maintenance contract. Empty: the unified number 104.",
+    )
     ticket_count = fields.Integer(compute="_compute_ticket_count")
 
     _fias_company_unique = models.Constraint(

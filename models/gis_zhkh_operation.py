@@ -970,6 +970,9 @@ class GisZhkhOperation(models.Model):
         if answer_guid:
             body += Markup(" (AnswerGUID %s)") % answer_guid
         ticket._message_log(body=body)
+        if gis_operations.tells_planned_time(self._plain()):
+            # The resident sees it in GIS ZhKKh: the planned time is told.
+            ticket._refresh_told()
         # The next import checks the open appeals at once: it confirms.
         self.backend_id.sudo().last_refresh_at = False
 
@@ -993,6 +996,7 @@ class GisZhkhOperation(models.Model):
         if answer_guid:
             if not ticket.gis_answered_at:
                 gis_facts_writer(ticket).gis_answered_at = now
+            ticket._refresh_told()
             text = self.env._(
                 "GIS ZhKKh accepted the answer (AnswerGUID %(guid)s) but refused "
                 "to mark the appeal executed: %(code)s %(message)s. Mark it "

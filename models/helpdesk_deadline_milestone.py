@@ -6,6 +6,7 @@ from odoo.exceptions import ValidationError
 from ..tools.deadlines import UNITS, Window
 
 KINDS = [
+    ("inform", "Applicant informed"),
     ("reaction", "Reaction"),
     ("localisation", "Localisation"),
     ("elimination", "Elimination"),
@@ -56,6 +57,13 @@ class HelpdeskDeadlineMilestone(models.Model):
         "('ttype', 'in', ('date', 'datetime'))]",
         ondelete="cascade",
     )
+    start_fallback = fields.Boolean(
+        string="Until set, from the ticket creation",
+        help="While the start field is empty, the clock runs from the ticket "
+        "creation (the registration of the request): the elimination of an "
+        "accident runs from the accident (ПП 416 п. 13), and from the "
+        "registration until the dispatcher knows when it happened.",
+    )
     use_window = fields.Boolean(
         string="Daily window",
         help="The clock runs only between these hours (local time of the building).",
@@ -84,6 +92,12 @@ class HelpdeskDeadlineMilestone(models.Model):
         string="Met at GIS statuses",
         help="Comma-separated GIS statuses that meet the milestone "
         "(sent, in_work, executed, withdrawn), e.g. executed,withdrawn.",
+    )
+    use_agreed_deadline = fields.Boolean(
+        string="The agreed deadline applies",
+        help="When the ticket has a deadline agreed with the applicant (date "
+        "and scope of the works: minor faults, ПП 416 п. 13), that deadline is "
+        "this milestone's.",
     )
     warn_before = fields.Integer(
         string="Warn before (minutes)",
@@ -158,12 +172,15 @@ class HelpdeskDeadlineMilestone(models.Model):
             self.window_start, self.window_end, self.window_working_days
         )
 
-    @api.depends("name", "duration", "unit")
+    @api.depends("name", "duration", "unit", "use_agreed_deadline")
     def _compute_display_name(self):
         units = dict(self._fields["unit"]._description_selection(self.env))
         for milestone in self:
             unit = units.get(milestone.unit, "")
-            milestone.display_name = f"{milestone.name} ({milestone.duration} {unit})"
+            period = f"{milestone.duration} {unit}"
+            if milestone.use_agreed_deadline:
+                period = self.env._("%(period)s or as agreed", period=period)
+            milestone.display_name = f"{milestone.name} ({period})"
 
     def write(self, vals):
         result = super().write(vals)

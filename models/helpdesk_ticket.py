@@ -43,6 +43,12 @@ DEADLINE_TRIGGERS = frozenset(
         "gis_appeal_guid",
         "gis_answered_at",
         "user_id",
+        # ПП 416 п. 13 (helpdesk_ticket_duties.py): rule conditions and
+        # milestones read them.
+        "accident_at",
+        "accident_system",
+        "agreed_deadline",
+        "informed_at",
     }
 )
 GIS_STATUSES = [

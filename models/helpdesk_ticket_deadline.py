@@ -200,6 +200,8 @@ class HelpdeskTicketDeadline(models.Model):
             return ticket.gis_received_date
         if milestone.clock_start == "field":
             value = ticket[milestone.start_field_id.name]
+            if not value and milestone.start_fallback:
+                return ticket.create_date
             return value or None
         return ticket.create_date
 
@@ -222,6 +224,11 @@ class HelpdeskTicketDeadline(models.Model):
             # appeal answered in the GIS cabinet is answered, a withdrawn
             # one asks nothing more.
             return ticket._gis_status_moment(now)
+        if milestone.kind == "inform":
+            # Only what really told the applicant (a MAX message delivered,
+            # a GIS operation the resident sees, a logged call), at the
+            # moment it did: never a stage reached or a box ticked later.
+            return ticket.informed_at or None
         if (
             stages
             and ticket.stage_id in stages
@@ -248,6 +255,10 @@ class HelpdeskTicketDeadline(models.Model):
 
     def _values_of(self, ticket, milestone, start, computed, tz, now, record):
         """The stored values of one milestone of a ticket."""
+        if milestone.use_agreed_deadline and ticket.agreed_deadline:
+            # Minor faults: the date agreed with the applicant is the
+            # deadline (ПП 416 п. 13).
+            computed = ticket.agreed_deadline.replace(tzinfo=UTC)
         deadline = computed
         mismatch = False
         if milestone.kind == "answer" and ticket.gis_deadline:
@@ -270,7 +281,9 @@ class HelpdeskTicketDeadline(models.Model):
             start_utc, deadline, milestone.warn_before, milestone.warn_ratio / 100
         )
         done_at = record.done_at if record and record.done_at else None
-        if done_at is None:
+        if done_at is None or milestone.kind == "inform":
+            # The applicant may turn out to have been told earlier (a call
+            # logged after the MAX message went): the first time counts.
             done_at = self._done_at_of(ticket, milestone, now)
         state = state_of(
             deadline,
@@ -367,6 +380,7 @@ class HelpdeskTicketDeadline(models.Model):
         """Move deadlines to at risk / breached as time passes, then warn and
         escalate once each, in bounded batches."""
         now = now or fields.Datetime.now()
+        self.env["helpdesk.ticket"]._told_catch_up()
         self._refresh_states(now)
         breached = self.search(
             [("breached", "=", True), ("escalated", "=", False)],

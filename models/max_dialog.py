@@ -256,6 +256,11 @@ class MaxDialog(models.Model):
                 "gis_entrance": self.entrance or False,
             }
         )
+        if action.urgent and action.accident_at:
+            # The resident pressed the emergency button then: the accident
+            # is no later (never in the future, whatever MAX's clock says).
+            at = action.accident_at.astimezone(datetime.UTC).replace(tzinfo=None)
+            values["accident_at"] = min(at, fields.Datetime.now())
         return values
 
     def _file(self, action, update):
@@ -675,37 +680,53 @@ class MaxDialog(models.Model):
     def _send_template(self, template, record, log=True):
         """A notice to the resident: ``template`` (mail.template on the
         record's model) rendered as plain text, sent by the bot; the
-        record's chatter keeps a note of it."""
+        record's chatter keeps a note of it. The outbox records, or an
+        empty recordset when nothing is sent."""
         self.ensure_one()
         if self.stopped or not self.notices:
-            return False
+            return self.env["max.outbox"]
+        text = self._template_text(template, record)
+        if not text:
+            return self.env["max.outbox"]
+        return self._send_text(text, record if log else None)
+
+    def _template_text(self, template, record):
+        """``template`` rendered for ``record`` as the resident reads it:
+        plain text, in their language."""
+        self.ensure_one()
         lang = self.partner_id.lang or self.env.lang
         body = template.with_context(lang=lang)._render_field(
             "body_html", record.ids, compute_lang=False
         )[record.id]
-        text = html2plaintext(body or "").strip()
-        if not text:
-            return False
-        return self._send_text(text, record if log else None)
+        return html2plaintext(body or "").strip()
 
-    def _send_text(self, text, record=None):
-        """A message from the bot (not a staff reply): queued, in order."""
+    def _send_text(self, text, record=None, notice=True, note=None):
+        """A message from the bot (not a staff reply): queued, in order.
+        A notice carries the button that stops notices; an answer to the
+        resident's own request (``notice=False``) does not. Returns the
+        outbox records (one per part of a long text)."""
         self.ensure_one()
-        config = self.gateway_id._max_config()
-        keyboard = _keyboard(conversation.notices_off(config))
+        keyboard = False
+        if notice:
+            config = self.gateway_id._max_config()
+            keyboard = _keyboard(conversation.notices_off(config))
         messages = [
-            {"kind": "notice", "text": chunk, "keyboard": keyboard}
+            {
+                "kind": "notice" if notice else "reply",
+                "text": chunk,
+                "keyboard": keyboard,
+            }
             for chunk in max_client.split_text(text)
         ]
-        self._enqueue_replies(messages)
+        outbox = self._enqueue_replies(messages)
         if record is not None and "message_post" in dir(record):
             record.sudo().with_context(max_inbound=True).message_post(
                 body=Markup("<p><i>%s</i></p>%s")
-                % (self.env._("Notice sent in MAX:"), plaintext2html(text)),
+                % (note or self.env._("Notice sent in MAX:"), plaintext2html(text)),
                 message_type="notification",
                 subtype_xmlid="mail.mt_note",
             )
-        return True
+        return outbox
 
     # -- retention of residents' data --
 

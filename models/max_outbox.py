@@ -63,6 +63,15 @@ class MaxOutbox(models.Model):
         ondelete="cascade",
         readonly=True,
     )
+    inform_ticket_id = fields.Many2one(
+        "helpdesk.ticket",
+        string="Planned time of",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="The request whose planned completion this message tells: once "
+        "MAX takes it, the applicant is told (ПП 416 п. 13).",
+    )
     part = fields.Integer(readonly=True, help="Part of a long reply (from 1).")
     parts = fields.Integer(readonly=True)
     text = fields.Text(readonly=True)
@@ -224,6 +233,12 @@ class MaxOutbox(models.Model):
             outcomes, paused = records._max_deliver_all(gateway, client)
         finally:
             records._sync_notifications()
+        # The applicant is told the planned time when MAX took the message
+        # (a failure before this line: the deadline sweep catches up).
+        records.invalidate_recordset(["state", "sent_at"])
+        records.filtered(
+            lambda r: r.inform_ticket_id and r.state == "sent"
+        ).inform_ticket_id._refresh_told()
         if paused:
             return f"Sending paused: {paused}"
         return ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items())

@@ -13,6 +13,7 @@ class RequestJournalPdf(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         journals = self.env["helpdesk.request.journal"].browse(docids)
         journals.ensure_one()
+        journals = journals._in_russian()
         return {
             "doc_ids": docids,
             "doc_model": "helpdesk.request.journal",
@@ -21,4 +22,9 @@ class RequestJournalPdf(models.AbstractModel):
             "columns": journals._columns(),
             "lines": list(journals._lines(journals._tickets())),
             "company": journals.company_id,
+            # Not web.internal_layout's print time: it is in the user's zone
+            # (UTC for a user without one) and ISO-formatted.
+            "printed_at": journals._printed_at(),
+            "page_label": journals.env._("Page"),
+            "page_of": journals.env._("of"),
         }

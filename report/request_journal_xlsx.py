@@ -8,6 +8,9 @@ WIDTHS = {
     "address": 30,
     "actions": 30,
     "applicant": 25,
+    "agreed": 30,
+    "result": 40,
+    "recording": 30,
 }
 
 
@@ -31,12 +34,12 @@ class RequestJournalXlsx(models.AbstractModel):
         }
 
     def generate_xlsx_report(self, workbook, data, objs):
-        journal_model = self.env["helpdesk.request.journal"]
         objs.ensure_one()
+        objs = objs._in_russian()
         tickets = objs._tickets()
         title = objs._title()
-        columns = journal_model._columns()
-        sheet = workbook.add_worksheet(self.env._("Journal"))
+        columns = objs._columns()
+        sheet = workbook.add_worksheet(objs.env._("Journal"))
         bold = workbook.add_format({"bold": True})
         head = workbook.add_format(
             {"bold": True, "text_wrap": True, "valign": "top", "border": 1}
@@ -48,8 +51,9 @@ class RequestJournalXlsx(models.AbstractModel):
         sheet.write_string(
             1,
             0,
-            self.env.company.name + " — " + self.env._("ПП РФ № 416, п. 13"),
+            objs.company_id.name + " — " + objs.env._("ПП РФ № 416, пп. 13, 17"),
         )
+        sheet.write_string(2, 0, objs._printed_at())
         for index, (_key, heading) in enumerate(columns):
             sheet.write_string(3, index, heading, head)
         sheet.freeze_panes(4, 2)

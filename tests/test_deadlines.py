@@ -169,7 +169,8 @@ class TestDeadlines(GisCase):
         ticket = self.ticket(category_id=self.emergency.id)
         milestones = self.by_code(ticket)
         self.assertEqual(
-            set(milestones), {"A2/localisation", "A2/elimination", "C2/answer"}
+            set(milestones),
+            {"A0/inform", "A2/localisation", "A2/elimination", "C2/answer"},
         )
         created = ticket.create_date
         self.assertEqual(
@@ -194,7 +195,7 @@ class TestDeadlines(GisCase):
         ticket = self.ticket(category_id=self.emergency.id)
         ticket.category_id = self.refuse_chute
         milestones = self.by_code(ticket)
-        self.assertEqual(set(milestones), {"A4/elimination", "C2/answer"})
+        self.assertEqual(set(milestones), {"A0/inform", "A4/elimination", "C2/answer"})
         chute = milestones["A4/elimination"]
         local = chute.start.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Moscow"))
         # Two hours of the 08:00-23:00 window.

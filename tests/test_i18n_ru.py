@@ -3,6 +3,7 @@
 """A dispatcher's first day, in Russian (issue 15): with Russian loaded, the
 helpdesk app shows no English, and ``-u`` keeps it so."""
 
+import datetime
 import io
 import re
 
@@ -364,3 +365,42 @@ class TestAddonInRussian(TransactionCase):
         headings = etree.fromstring(html, etree.HTMLParser()).xpath("//th/text()")
         self.assertTrue(headings)
         self.assertFalse([text for text in headings if latin(text)])
+
+    def test_the_journal_is_russian_whoever_exports_it(self):
+        """The organisation's record for a Russian inspectorate: in Russian
+        for a user of another language too, its milestone columns and their
+        cells included."""
+        english = self.env(context={"lang": "en_US"})
+        today = fields.Date.context_today(english.user)
+        emergency = english.ref("helpdesk_gis_zhkh_max.category_emergency")
+        ticket = english["helpdesk.ticket"].create(
+            {"name": "Прорвало трубу", "description": "x", "category_id": emergency.id}
+        )
+        ticket.action_mark_localised()
+        journal = english["helpdesk.request.journal"].create(
+            {
+                "date_from": today - datetime.timedelta(days=1),
+                "date_to": today + datetime.timedelta(days=1),
+            }
+        )
+        xlsx = english.ref("helpdesk_gis_zhkh_max.action_report_request_journal_xlsx")
+        content, _kind = xlsx._render_xlsx(xlsx.report_name, journal.ids, data={})
+        sheet = load_workbook(io.BytesIO(content)).active
+        headings = [cell.value for cell in sheet[4]]
+        self.assertIn("Информирование заявителя: выполнено / нарушено", headings)
+        self.assertFalse([text for text in [sheet.title, *headings] if latin(text)])
+        row = next(
+            [cell.value for cell in row]
+            for row in sheet.iter_rows(min_row=5)
+            if row[1].value == ticket.number
+        )
+        milestones = [
+            value
+            for heading, value in zip(headings, row, strict=True)
+            if heading.endswith("выполнено / нарушено") and value
+        ]
+        self.assertEqual(
+            len(milestones), 4
+        )  # inform, localisation, elimination, answer
+        self.assertFalse([text for text in milestones if latin(text)])
+        self.assertTrue(sheet["A3"].value.startswith("Сформирован"))

@@ -77,10 +77,15 @@ class TestRequestJournal(TransactionCase):
         self.assertTrue(appeal["milestone_localisation"].startswith("met "))
         self.assertTrue(appeal["milestone_answer"].startswith("due "))
         self.assertEqual(appeal["assessment"], "Not satisfied — Течёт снова")
-        self.assertEqual(appeal["received"], self.today.strftime("%d.%m.%Y"))
+        # A GIS appeal: GIS's date, and when it reached the organisation.
+        self.assertEqual(appeal["gis_received"], self.today.strftime("%d.%m.%Y"))
+        self.assertEqual(len(appeal["received"]), 16)  # date and time
+        self.assertEqual(appeal["registered_by"], "GIS ZhKKh")
         request = next(line for line in lines if line["gis_number"] == "")
         self.assertEqual(request["channel"], "MAX (non-official)")
         self.assertEqual(len(request["received"]), 16)  # date and time
+        self.assertEqual(request["gis_received"], "")
+        self.assertEqual(request["registered_by"], self.env.user.name)
         headings = [heading for _key, heading in journal._columns()]
         self.assertEqual(len(headings), len(lines[0]))
 
@@ -235,3 +240,144 @@ class TestRequestJournal(TransactionCase):
             (accepted_at + datetime.timedelta(hours=3)).strftime(moscow),
             lines[self.appeal.number]["actions"],
         )
+
+    def test_what_the_law_implies_in_xlsx_and_pdf(self):
+        """ПП 416 п. 13, 17 and 30 (ПП № 40): the accident, the planned
+        timeframe and when the applicant was told it, the local authority,
+        the agreed deadline, the actions and their times, the result, the
+        call recording; read back from the XLSX and the PDF's HTML."""
+        moscow = ZoneInfo("Europe/Moscow")
+        registered = datetime.datetime.now().replace(microsecond=0)
+        accident = registered - datetime.timedelta(hours=2)
+        planned = registered + datetime.timedelta(hours=5)
+        ticket = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Прорыв отопления",
+                "description": "<p>Течёт батарея в подъезде</p>",
+                "category_id": self.env.ref(
+                    "helpdesk_gis_zhkh_max.category_emergency"
+                ).id,
+                "gis_house_id": self.house.id,
+                "accident_at": accident,
+                "accident_system": "heating",
+                "planned_at": planned,
+                "call_recording_url": "https://pbx.example.ru/rec/4711.mp3",
+                "execution_result": "Заменён участок стояка",
+            }
+        )
+        self.env["helpdesk.ticket.call"].create(
+            {"ticket_id": ticket.id, "called_at": registered, "planned_at": planned}
+        )
+        minor = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Кран",
+                "description": "<p>Подтекает кран</p>",
+                "gis_house_id": self.house.id,
+                "agreed_deadline": planned,
+                "agreed_scope": "Замена прокладки",
+            }
+        )
+
+        def moscow_text(moment):
+            local = moment.replace(tzinfo=datetime.UTC).astimezone(moscow)
+            return local.strftime("%d.%m.%Y %H:%M")
+
+        journal = self.wide_journal()
+        content, _kind = self.env["ir.actions.report"]._render(
+            "helpdesk_gis_zhkh_max.action_report_request_journal_xlsx", journal.ids
+        )
+        sheet = load_workbook(io.BytesIO(content)).active
+        headings = [cell.value for cell in sheet[4]]
+        columns = dict(journal._columns())
+        self.assertEqual(headings, list(columns.values()))
+        rows = {
+            row[headings.index(columns["number"])]: dict(zip(columns, row, strict=True))
+            for row in sheet.iter_rows(min_row=5, values_only=True)
+        }
+        line = rows[ticket.number]
+        self.assertEqual(line["accident"], f"{moscow_text(accident)}, Heating")
+        self.assertEqual(line["planned"], moscow_text(planned))
+        self.assertEqual(line["informed"], f"{moscow_text(registered)} (Phone call)")
+        self.assertEqual(line["authority"], "not informed")
+        self.assertIn(
+            f"call to the applicant {moscow_text(registered)}", line["actions"]
+        )
+        self.assertEqual(line["milestone_inform"], f"met {moscow_text(registered)}")
+        self.assertEqual(line["result"], "New — Заменён участок стояка")
+        self.assertEqual(line["recording"], "https://pbx.example.ru/rec/4711.mp3")
+        self.assertEqual(
+            rows[minor.number]["agreed"], f"by {moscow_text(planned)}: Замена прокладки"
+        )
+        ticket.action_mark_authority_informed()
+        lines = {line["number"]: line for line in journal._lines(journal._tickets())}
+        self.assertTrue(
+            lines[ticket.number]["authority"].startswith(moscow_text(registered)[:10])
+        )
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "helpdesk_gis_zhkh_max.action_report_request_journal_pdf", journal.ids
+        )
+        html = html.decode()
+        for key in ("accident", "informed", "planned", "agreed", "recording"):
+            with self.subTest(column=key):
+                self.assertIn(columns[key], html)
+        self.assertIn("Замена прокладки", html)
+        self.assertIn("https://pbx.example.ru/rec/4711.mp3", html)
+
+    def test_one_deadline_met_by_two_rules_is_written_once(self):
+        """A GIS appeal about the organisation has C1's and C2's answer
+        milestones, both ending on the GIS deadline: one text."""
+        appeal = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Часы работы",
+                "description": "<p>Когда работает диспетчерская?</p>",
+                "category_id": self.env.ref(
+                    "helpdesk_gis_zhkh_max.category_info_organisation"
+                ).id,
+                "gis_appeal_guid": "5a1d8f3c-journal-0002",
+                "gis_received_date": self.today,
+                "gis_deadline": self.today + datetime.timedelta(days=3),
+            }
+        )
+        answers = appeal.deadline_ids.filtered(lambda d: d.kind == "answer")
+        self.assertEqual(len(answers), 2)
+        self.assertEqual(len(set(answers.mapped("deadline"))), 1)
+        journal = self.wide_journal()
+        line = next(
+            line
+            for line in journal._lines(journal._tickets())
+            if line["number"] == appeal.number
+        )
+        self.assertEqual(line["milestone_answer"].count("due "), 1)
+
+    def test_the_pdf_says_the_time_of_the_organisation_not_utc(self):
+        """A user without a time zone: web.internal_layout printed the time
+        in UTC (and in ISO); the journal prints the company's, with its
+        offset."""
+        nobody = self.env["res.users"].create(
+            {
+                "name": "Inspector without a zone",
+                "login": "journal_no_zone",
+                "tz": False,
+                "group_ids": [
+                    (4, self.env.ref("helpdesk_mgmt.group_helpdesk_manager").id)
+                ],
+            }
+        )
+        journal = self.journal(house_ids=[(6, 0, self.house.ids)]).with_user(nobody)
+        before = datetime.datetime.now(ZoneInfo("Europe/Moscow"))
+        html, _kind = (
+            self.env["ir.actions.report"]
+            .with_user(nobody)
+            ._render_qweb_html(
+                "helpdesk_gis_zhkh_max.action_report_request_journal_pdf", journal.ids
+            )
+        )
+        after = datetime.datetime.now(ZoneInfo("Europe/Moscow"))
+        html = html.decode()
+        self.assertIn("UTC+03:00", html)
+        self.assertTrue(
+            any(moment.strftime("%d.%m.%Y %H:%M") in html for moment in (before, after))
+        )
+        utc = datetime.datetime.now(datetime.UTC)
+        self.assertNotIn(utc.strftime("%Y-%m-%d %H:"), html)
+        self.assertIn('class="page"', html)  # pages numbered (ПП 416 п. 17)

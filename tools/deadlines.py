@@ -161,6 +161,18 @@ def _windowed(start_utc, minutes, calendar, tz, window):
     return moment.astimezone(UTC)
 
 
+def first_told(facts):
+    """When the applicant was first told the planned timeframe of their
+    request, and how: ``facts`` are ``(moment, how)`` pairs — a MAX message
+    when MAX took it, a GIS operation when GIS accepted it, a logged call at
+    its time. A fact without a moment (a message not delivered yet) tells
+    nothing. ``(None, None)`` when nothing did."""
+    told = [(moment, how) for moment, how in facts if moment]
+    if not told:
+        return None, None
+    return min(told, key=lambda fact: _aware_utc(fact[0]))
+
+
 def state_of(deadline, now, done_at=None, warn_at=None):
     """running, at_risk, met or breached, for a deadline at ``now``."""
     if done_at is not None:

@@ -238,6 +238,22 @@ def build(operation, transport):
     return answer_actions, appeal_actions
 
 
+def tells_planned_time(operation):
+    """Whether GIS ZhKKh, once it accepted ``operation``, shows the resident
+    the planned timeframe of their appeal (ПП 416 п. 13: the applicant is
+    told it within 30 minutes of the registration).
+
+    Two operations do: the performer appointed with a planned date (the
+    appeal's ``DateOfAppointment``, "Планируемая дата исполнения обращения",
+    which GIS exports with the appeal the resident follows), and an answer
+    sent to the resident (GIS delivers it to them). A performer without a
+    date, a redirection, an extension or "no answer required" tell them no
+    timeframe of ours."""
+    if operation.operation in ANSWERING:
+        return True
+    return operation.operation == "performer" and bool(operation.date_of_appointment)
+
+
 def transport_roles(operation):
     """Which TransportGUIDs ``operation`` needs, and which of them GIS
     answers for in ``ImportResult``: the answer (its AnswerGUID) and/or the

@@ -25,6 +25,7 @@ Rules the actions follow:
 """
 
 import dataclasses
+import datetime
 import re
 
 from . import max_updates
@@ -146,6 +147,10 @@ class File:
     new: bool = False
     urgent: bool = False
     note: str = ""  # why it is filed (an answer to the bot's question...)
+    # When the accident happened, as far as the bot knows: the moment the
+    # resident pressed the emergency button (ПП 416 п. 13 counts the 3 days
+    # of elimination from the accident, not from our registration).
+    accident_at: datetime.datetime = None
 
 
 @dataclasses.dataclass
@@ -275,6 +280,14 @@ def premises_in(text):
 # -- rendering -----------------------------------------------------------------
 
 
+def moment_of(update):
+    """When the resident acted, as MAX dates the update (aware, UTC), or
+    None when MAX gave no time."""
+    if not update.timestamp or update.timestamp <= 0:
+        return None
+    return datetime.datetime.fromtimestamp(update.timestamp / 1000, tz=datetime.UTC)
+
+
 def render(text, **values):
     """Fill ``{name}`` placeholders, leaving any other brace untouched (texts
     are edited by users: a stray brace must not break the bot)."""
@@ -393,7 +406,16 @@ def _callback(state, update, config):
     elif payload == EMERGENCY:
         state.new_request = False
         state.open_ticket = True
-        actions.append(File(text="", files=[], new=True, urgent=True, note="emergency"))
+        actions.append(
+            File(
+                text="",
+                files=[],
+                new=True,
+                urgent=True,
+                note="emergency",
+                accident_at=moment_of(update),
+            )
+        )
         actions.append(
             Say(
                 _official(config, texts.emergency) + "\n\n" + texts.describe,

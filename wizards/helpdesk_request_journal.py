@@ -9,9 +9,15 @@ from odoo.exceptions import UserError
 from odoo.tools import html2plaintext
 
 # The milestone kinds the journal shows, one column each.
-JOURNAL_KINDS = ("reaction", "localisation", "elimination", "answer")
+JOURNAL_KINDS = ("inform", "reaction", "localisation", "elimination", "answer")
 CONTENT_LIMIT = 1000
 BATCH = 2000
+
+
+def _cut(text):
+    """A long text (a resident's, a result) cut to a readable cell."""
+    text = text or ""
+    return text if len(text) <= CONTENT_LIMIT else text[: CONTENT_LIMIT - 1] + "…"
 
 
 class HelpdeskRequestJournal(models.TransientModel):
@@ -99,10 +105,22 @@ class HelpdeskRequestJournal(models.TransientModel):
 
     # -- the lines -----------------------------------------------------------------
 
+    def _in_russian(self):
+        """The journal is the organisation's record for a Russian housing
+        inspectorate: in Russian whoever exports it, once Russian is loaded
+        (else in the user's language)."""
+        russian = (
+            self.env["res.lang"]
+            .sudo()
+            .search_count([("code", "=", "ru_RU"), ("active", "=", True)])
+        )
+        return self.with_context(lang="ru_RU") if russian else self
+
     @api.model
     def _columns(self):
-        """(key, heading) of the journal, in order."""
-        # The kinds' labels in the user's language, not the source's English.
+        """(key, heading) of the journal, in order; the README says the legal
+        source of each."""
+        # The kinds' labels in the journal's language, not the source's English.
         kinds = dict(
             self.env["helpdesk.deadline.milestone"]
             ._fields["kind"]
@@ -112,20 +130,29 @@ class HelpdeskRequestJournal(models.TransientModel):
         headings["seq"] = self.env._("No.")
         headings["number"] = self.env._("Request No.")
         headings["gis_number"] = self.env._("GIS ZhKKh No.")
-        headings["received"] = self.env._("Received (date and time)")
+        headings["received"] = self.env._("Registered (date and time)")
+        headings["gis_received"] = self.env._("Registered in GIS ZhKKh (date)")
+        headings["registered_by"] = self.env._("Registered by")
         headings["channel"] = self.env._("Channel")
         headings["applicant"] = self.env._("Applicant")
         headings["address"] = self.env._("Address")
         headings["content"] = self.env._("Content")
         headings["category"] = self.env._("Category")
+        headings["accident"] = self.env._("Accident: time and system")
+        headings["planned"] = self.env._("Planned timeframe")
+        headings["informed"] = self.env._("Applicant told the planned timeframe")
+        headings["authority"] = self.env._("Local authority informed")
+        headings["agreed"] = self.env._("Agreed deadline and works")
         headings["performer"] = self.env._("Performer")
-        headings["actions"] = self.env._("Actions taken")
+        headings["actions"] = self.env._("Actions taken and their times")
         for kind in JOURNAL_KINDS:
             headings[f"milestone_{kind}"] = self.env._(
                 "%(kind)s: met or breached", kind=kinds[kind]
             )
+        headings["result"] = self.env._("Status and result of execution")
         headings["completed"] = self.env._("Completed")
         headings["assessment"] = self.env._("Resident's assessment (GIS)")
+        headings["recording"] = self.env._("Call recording")
         return list(headings.items())
 
     def _line_context(self):
@@ -141,21 +168,18 @@ class HelpdeskRequestJournal(models.TransientModel):
                 return value.strftime("%d.%m.%Y %H:%M")
             return value.strftime("%d.%m.%Y")
 
+        def labels(model, field):
+            return dict(env[model]._fields[field]._description_selection(env))
+
         return {
             "local": local,
             "max_channel": env.ref(
                 "helpdesk_gis_zhkh_max.channel_max", raise_if_not_found=False
             ),
-            "assessments": dict(
-                env["helpdesk.ticket"]
-                ._fields["gis_assessment"]
-                ._description_selection(env)
-            ),
-            "operations": dict(
-                env["gis.zhkh.operation"]
-                ._fields["operation"]
-                ._description_selection(env)
-            ),
+            "assessments": labels("helpdesk.ticket", "gis_assessment"),
+            "operations": labels("gis.zhkh.operation", "operation"),
+            "systems": labels("helpdesk.ticket", "accident_system"),
+            "told_how": labels("helpdesk.ticket", "informed_by"),
         }
 
     def _lines(self, tickets):
@@ -175,10 +199,17 @@ class HelpdeskRequestJournal(models.TransientModel):
             operations = collections.defaultdict(list)
             for operation in self.env["gis.zhkh.operation"].search_fetch(
                 [("ticket_id", "in", batch.ids), ("state", "=", "accepted")],
-                ["ticket_id", "operation", "done_at"],
+                ["ticket_id", "operation", "done_at", "text"],
                 order="done_at, id",
             ):
                 operations[operation.ticket_id.id].append(operation)
+            calls = collections.defaultdict(list)
+            for call in self.env["helpdesk.ticket.call"].search_fetch(
+                [("ticket_id", "in", batch.ids)],
+                ["ticket_id", "called_at", "user_id"],
+                order="called_at, id",
+            ):
+                calls[call.ticket_id.id].append(call)
             for ticket in batch:
                 seq += 1
                 yield self._line(
@@ -187,12 +218,13 @@ class HelpdeskRequestJournal(models.TransientModel):
                     context,
                     deadlines[ticket.id],
                     operations[ticket.id],
+                    calls[ticket.id],
                 )
             # Keep memory flat over a long export.
             self.env.invalidate_all()
 
     @api.model
-    def _line(self, ticket, seq, context, deadlines, operations):
+    def _line(self, ticket, seq, context, deadlines, operations, calls=()):
         local = context["local"]
         if ticket.gis_appeal_guid:
             channel = self.env._("GIS ZhKKh (official)")
@@ -200,6 +232,11 @@ class HelpdeskRequestJournal(models.TransientModel):
             channel = self.env._("MAX (non-official)")
         else:
             channel = ticket.channel_id.name or self.env._("Other")
+        if ticket.gis_appeal_guid and not ticket.max_dialog_id:
+            # Registered in GIS ZhKKh; the import only brought it.
+            registered_by = self.env._("GIS ZhKKh")
+        else:
+            registered_by = ticket.create_uid.name or ""
         house = ticket.gis_house_id
         address = house.address or house.name or ticket.partner_id.contact_address
         if ticket.gis_premise_number:
@@ -221,37 +258,95 @@ class HelpdeskRequestJournal(models.TransientModel):
             f"{context['operations'].get(op.operation)} {local(op.done_at)}"
             for op in operations
         ]
+        actions += [
+            self.env._(
+                "call to the applicant %(at)s (%(user)s)",
+                at=local(call.called_at),
+                user=call.user_id.name or "",
+            )
+            for call in calls
+        ]
         milestones = collections.defaultdict(list)
         for deadline in deadlines:
             milestones[deadline.kind].append(self._milestone_text(deadline, local))
         content = html2plaintext(ticket.description or "").strip()
-        if len(content) > CONTENT_LIMIT:
-            content = content[: CONTENT_LIMIT - 1] + "…"
         assessment = [
             context["assessments"].get(ticket.gis_assessment, ""),
             ticket.gis_assessment_comment or "",
         ]
+        accident = ""
+        if ticket.accident_at or ticket.accident_system:
+            accident = ", ".join(
+                part
+                for part in (
+                    local(ticket.accident_at),
+                    context["systems"].get(ticket.accident_system, ""),
+                )
+                if part
+            )
+        authority = ""
+        if ticket.authority_informed_at:
+            authority = " — ".join(
+                part
+                for part in (
+                    local(ticket.authority_informed_at),
+                    ticket.authority_informed_note or "",
+                )
+                if part
+            )
+        elif ticket.authority_duty:
+            authority = self.env._("not informed")
+        informed = ""
+        if ticket.informed_at:
+            informed = self.env._(
+                "%(at)s (%(how)s)",
+                at=local(ticket.informed_at),
+                how=context["told_how"].get(ticket.informed_by, ""),
+            )
+        agreed = ""
+        if ticket.agreed_deadline:
+            agreed = self.env._(
+                "by %(at)s: %(works)s",
+                at=local(ticket.agreed_deadline),
+                works=(ticket.agreed_scope or "").strip(),
+            )
+        answers = [op.text for op in operations if op.text]
+        result = ticket.execution_result or (answers[-1] if answers else "")
+        status = " — ".join(
+            part for part in (ticket.stage_id.name, (result or "").strip()) if part
+        )
         return {
             "seq": seq,
             "number": ticket.number or "",
             "gis_number": ticket.gis_appeal_number or "",
-            "received": local(ticket.gis_received_date or ticket.create_date),
+            "received": local(ticket.create_date),
+            "gis_received": local(ticket.gis_received_date),
+            "registered_by": registered_by,
             "channel": channel,
             "applicant": ticket.partner_id.name
             or ticket.partner_name
             or ticket.gis_applicant_name
             or "",
             "address": address or "",
-            "content": content,
+            "content": _cut(content),
             "category": ticket.category_id.display_name or "",
+            "accident": accident,
+            "planned": local(ticket.planned_at or ticket.gis_date_of_appointment),
+            "informed": informed,
+            "authority": authority,
+            "agreed": _cut(agreed),
             "performer": ticket.user_id.name or "",
             "actions": "; ".join(actions),
             **{
-                f"milestone_{kind}": "; ".join(milestones[kind])
+                # One deadline met by two rules (C1 and C2 of a GIS appeal
+                # both end on its GIS date) is written once.
+                f"milestone_{kind}": "; ".join(dict.fromkeys(milestones[kind]))
                 for kind in JOURNAL_KINDS
             },
+            "result": _cut(status),
             "completed": local(ticket.closed_date),
             "assessment": " — ".join(part for part in assessment if part),
+            "recording": ticket.call_recording_url or "",
         }
 
     def _milestone_text(self, deadline, local):
@@ -263,6 +358,18 @@ class HelpdeskRequestJournal(models.TransientModel):
                 text += self.env._(", done %(at)s", at=local(deadline.done_at))
             return text
         return self.env._("due %(due)s", due=local(deadline.deadline))
+
+    def _printed_at(self):
+        """When the journal is made, in the company's time with its offset
+        from UTC, whatever the exporting user's zone (none prints UTC)."""
+        self.ensure_one()
+        now = datetime.datetime.now(self._tz())
+        offset = now.strftime("%z")
+        return self.env._(
+            "Made %(at)s; times are the organisation's (UTC%(offset)s).",
+            at=now.strftime("%d.%m.%Y %H:%M"),
+            offset=f"{offset[:3]}:{offset[3:]}",
+        )
 
     # -- actions -----------------------------------------------------------------------
 

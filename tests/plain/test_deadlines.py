@@ -10,6 +10,7 @@ from hgzm_tools.deadlines import (
     compute_deadline,
     earliest_moment,
     end_of_day,
+    first_told,
     start_of_day,
     state_of,
     warning_time,
@@ -365,3 +366,21 @@ def test_earliest_moment_never_after_we_learnt_of_it(day, zone, seen):
     moment = earliest_moment(day, zone, seen)
     assert moment <= seen.replace(tzinfo=datetime.timezone.utc)
     assert moment <= start_of_day(day, ZoneInfo(zone))
+
+
+def test_the_applicant_is_told_the_first_time_a_fact_tells_them():
+    message = datetime.datetime(2026, 12, 7, 9, 20)
+    call = datetime.datetime(2026, 12, 7, 9, 5)
+    gis = datetime.datetime(2026, 12, 7, 9, 40, tzinfo=UTC)
+    assert first_told([]) == (None, None)
+    # A message MAX has not taken yet tells nothing.
+    assert first_told([(None, "max")]) == (None, None)
+    assert first_told([(message, "max"), (None, "max")]) == (message, "max")
+    # The call logged after the message, at its own earlier time, counts.
+    assert first_told([(message, "max"), (gis, "gis"), (call, "call")]) == (
+        call,
+        "call",
+    )
+    # Naive moments are UTC: 12:30 in Moscow is 09:30 UTC, after the call.
+    moscow = datetime.datetime(2026, 12, 7, 12, 30, tzinfo=MSK)
+    assert first_told([(moscow, "gis"), (call, "call")]) == (call, "call")

@@ -233,3 +233,23 @@ def test_limits_follow_the_schema():
         "redirect_comment": (100, 1000),
         "cause": (20, 1000),
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "tells"),
+    [
+        # The resident sees the planned date of the appeal, or the answer.
+        ("performer", {}, True),
+        ("answer", {}, True),
+        ("answer_and_execute", {}, True),
+        # A performer without a date, and what tells no timeframe of ours.
+        ("performer", {"date_of_appointment": None}, False),
+        ("executed", {}, False),
+        ("redirect", {}, False),
+        ("rollover", {}, False),
+        ("answer_not_required", {}, False),
+        ("delete_answer", {}, False),
+    ],
+)
+def test_which_operations_tell_the_resident_the_planned_time(name, changes, tells):
+    assert gis_operations.tells_planned_time(operation(name, **changes)) is tells

@@ -1,5 +1,7 @@
 """The resident's conversation, turn by turn, without a database."""
 
+import datetime
+
 import pytest
 from hgzm_tools import max_dialog as d
 from hgzm_tools.fake_max import FakeMax
@@ -136,6 +138,22 @@ def test_emergency_files_an_urgent_ticket_at_once_and_gives_the_phone(fake, conf
         fake, config, state, fake.resident_message(RESIDENT, "Прорвало трубу")
     )
     assert kinds(actions) == ["File"] and not actions[0].new
+    # Only the button dates the accident: a message says nothing of when.
+    assert actions[0].accident_at is None
+
+
+def test_the_emergency_button_dates_the_accident(fake, config):
+    raw = fake.resident_presses(RESIDENT, d.EMERGENCY)
+    pressed = datetime.datetime(2026, 12, 7, 6, 15, 30, tzinfo=datetime.UTC)
+    raw["timestamp"] = raw["callback"]["timestamp"] = int(pressed.timestamp() * 1000)
+    _state, actions = turn(fake, config, d.DialogState(), raw)
+    filed = next(a for a in actions if isinstance(a, d.File))
+    assert filed.urgent and filed.accident_at == pressed
+    # No time from MAX: no accident time, the registration counts.
+    update = parse_update(raw)
+    update.timestamp = 0
+    _state, actions = d.step(d.DialogState(), update, config)
+    assert next(a for a in actions if isinstance(a, d.File)).accident_at is None
 
 
 def test_new_request_forces_a_new_ticket_even_with_one_open(fake, config):
