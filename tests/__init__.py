@@ -24,3 +24,4 @@ from . import test_max_access
 from . import test_max_retention
 from . import test_max_flood
 from . import test_i18n_ru
+from . import test_interruptions
