@@ -50,7 +50,7 @@ FIGURE_FIELDS = frozenset(
         "dead_end_main",
     }
 )
-STATES = [("planned", "Planned"), ("running", "Running"), ("ended", "Ended")]
+STATES = [("planned", "Not started"), ("running", "Running"), ("ended", "Ended")]
 
 
 # What _recompute_groups reads of an interruption, and what it keeps.
@@ -123,7 +123,7 @@ class HelpdeskServiceInterruption(models.Model):
         INTERRUPTION_KINDS, required=True, default="accident", tracking=True
     )
     date_start = fields.Datetime(
-        string="Start",
+        string="Interruption start",
         required=True,
         default=fields.Datetime.now,
         index=True,

@@ -16,6 +16,7 @@ from odoo.tests.common import TransactionCase
 
 from .common import view_fields
 from .max_common import RESIDENT, MaxCase
+from .test_tours import speak_russian
 
 H = datetime.timedelta(hours=1)
 KALININGRAD = ZoneInfo("Europe/Kaliningrad")
@@ -570,6 +571,25 @@ class TestInterruptionNotice(MaxCase):
         self.assertTrue(interruption.end_notice_sent)
         self.assertFalse(self.fake.invalid, self.fake.invalid)
 
+    def test_the_notice_speaks_russian(self):
+        speak_russian(self.env)
+        self.env.company.partner_id.lang = "ru_RU"
+        interruption = self.env["helpdesk.service.interruption"].create(
+            {
+                "house_id": self.house.id,
+                "service": "cold_water",
+                "cause": "Ремонт стояка",
+                "date_start": fields.Datetime.now(),
+                "date_end_expected": fields.Datetime.now() + 2 * H + H / 2,
+            }
+        )
+        interruption.action_notify_residents()
+        text = interruption.broadcast_ids.text
+        self.assertIn("Холодное водоснабжение", text)
+        self.assertIn("Ремонт стояка", text)
+        self.assertIn("2 ч 30 мин", text)
+        self.assertNotIn("interruption", text)
+
     def test_no_notice_without_a_cause_or_an_audience(self):
         interruption = self.env["helpdesk.service.interruption"].create(
             {
@@ -587,3 +607,62 @@ class TestInterruptionNotice(MaxCase):
         # Ending it does not need MAX.
         interruption.action_end()
         self.assertTrue(interruption.date_end)
+
+
+@tagged("post_install", "-at_install")
+class TestInterruptionTour(MaxCase):
+    """The dispatcher's path, in headless Chromium, in Russian."""
+
+    def test_register_link_two_tickets_and_notify_the_building(self):
+        speak_russian(self.env)
+        self.env.company.partner_id.lang = "ru_RU"
+        dispatcher = new_test_user(
+            self.env,
+            login="int_tour_dispatcher",
+            groups="helpdesk_mgmt.group_helpdesk_user",
+            lang="ru_RU",
+            tz="Europe/Moscow",
+        )
+        for user_id in (RESIDENT, RESIDENT + 1):
+            self.deliver(self.fake.resident_message(user_id, "Здравствуйте"))
+            self.dialog(user_id).house_id = self.house
+        emergency = self.env.ref("helpdesk_gis_zhkh_max.category_emergency")
+        tickets = self.env["helpdesk.ticket"].create(
+            [
+                {
+                    "name": f"Нет холодной воды ({name})",
+                    "description": "<p>Нет воды</p>",
+                    "partner_name": name,
+                    "category_id": emergency.id,
+                    "gis_house_id": self.house.id,
+                }
+                for name in ("Анна", "Борис")
+            ]
+        )
+        self.start_tour(
+            "/odoo/action-helpdesk_gis_zhkh_max.helpdesk_service_interruption_action",
+            "hgzm_interruption",
+            login=dispatcher.login,
+        )
+        interruption = self.env["helpdesk.service.interruption"].search(
+            [("house_id", "=", self.house.id)]
+        )
+        self.assertEqual(len(interruption), 1)
+        self.assertEqual(interruption.create_uid, dispatcher)
+        self.assertEqual(interruption.ticket_ids, tickets)
+        for ticket in tickets:
+            elimination = ticket.deadline_ids.filtered(
+                lambda d: d.kind == "elimination"
+            )
+            self.assertEqual(elimination.interruption_id, interruption)
+        self.run_jobs()
+        self.env.invalidate_all()
+        notice = interruption.broadcast_ids
+        self.assertEqual((notice.state, notice.sent_count), ("done", 2))
+        for user_id in (RESIDENT, RESIDENT + 1):
+            self.assertIn("Порыв на вводе холодной воды", self.texts(user_id)[-1])
+        self.start_tour(
+            "/odoo/action-helpdesk_gis_zhkh_max.action_deadline_cockpit",
+            "hgzm_interruption_cockpit",
+            login=dispatcher.login,
+        )
