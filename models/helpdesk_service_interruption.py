@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import html2plaintext
+from odoo.tools.sql import create_index
 
 from ..tools.interruptions import (
     Span,
@@ -31,6 +32,9 @@ UTC = datetime.UTC
 DEFAULT_TZ = "Europe/Moscow"
 # Warnings and escalations per cron run; the cron wakes itself up for more.
 SWEEP_BATCH = 200
+# An interruption that ended over its limit is escalated if it ended this
+# recently (an end entered late); older ones are history, for billing.
+ESCALATE_ENDED_WITHIN = datetime.timedelta(days=1)
 # Residents call as soon as the water stops, sometimes before the
 # dispatcher registers it: their tickets from this long before the start
 # are offered for linking.
@@ -53,7 +57,8 @@ FIGURE_FIELDS = frozenset(
 STATES = [("planned", "Not started"), ("running", "Running"), ("ended", "Ended")]
 
 
-# What _recompute_groups reads of an interruption, and what it keeps.
+# What _recompute_groups reads of an interruption, and what it keeps
+# (moments as epoch seconds).
 Figures = collections.namedtuple(
     "Figures",
     [
@@ -90,10 +95,6 @@ Row = collections.namedtuple(
         "figures",
     ],
 )
-
-
-def _naive(moment):
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None
 
 
 class HelpdeskServiceInterruption(models.Model):
@@ -205,8 +206,8 @@ class HelpdeskServiceInterruption(models.Model):
         help="When the month's interruptions of this service in the building "
         "exceed the monthly limit, as they stand (while it runs: if it goes on).",
     )
-    limit_at = fields.Datetime(string="Limit reached at", readonly=True, index=True)
-    warn_at = fields.Datetime(readonly=True, index=True)
+    limit_at = fields.Datetime(string="Limit reached at", readonly=True)
+    warn_at = fields.Datetime(readonly=True)
     hours_total = fields.Float(string="Hours", readonly=True, digits=(10, 2))
     hours_over_limit = fields.Float(
         string="Hours over the limits",
@@ -218,7 +219,6 @@ class HelpdeskServiceInterruption(models.Model):
     )
     figures_final = fields.Boolean(
         readonly=True,
-        index=True,
         help="Ended before the figures were last computed: they no longer "
         "change with time.",
     )
@@ -281,6 +281,17 @@ class HelpdeskServiceInterruption(models.Model):
     local_end = fields.Char(string="End (local)", compute="_compute_notice_texts")
     local_expected_end = fields.Char(compute="_compute_notice_texts")
     expected_length = fields.Char(compute="_compute_notice_texts")
+
+    def init(self):
+        # The cron finds the few interruptions whose figures still move
+        # (running, or not computed since they ended) among years of them.
+        create_index(
+            self.env.cr,
+            "helpdesk_service_interruption_live_index",
+            self._table,
+            ["date_start"],
+            where="figures_final IS NOT TRUE",
+        )
 
     @api.constrains("date_start", "date_end", "date_end_expected")
     def _check_dates(self):
@@ -551,13 +562,15 @@ class HelpdeskServiceInterruption(models.Model):
         ``groups`` — ``{(house id, service)}``, None for all (of
         ``services`` or ``company_ids``) — as of ``now``.
 
-        Set-based: one query reads the interruptions, the arithmetic runs in
-        plain Python per building and service, and only what changed is
-        written back, in a few statements (a building may have years of
-        them; a changed limit touches every building)."""
+        Set-based: one query reads the interruptions (times as epoch
+        seconds), the arithmetic runs in plain Python per building and
+        service, and only what changed is written back, in a few statements
+        (a building may have years of them; a changed limit touches every
+        building)."""
         if groups is not None and not groups:
             return
         now = now or fields.Datetime.now()
+        now_s = int(now.replace(tzinfo=UTC).timestamp())
         self.env.flush_all()
         rows = self._figure_rows(groups, services, company_ids)
         companies = self.env["res.company"].sudo().browse({r.company_id for r in rows})
@@ -570,7 +583,7 @@ class HelpdeskServiceInterruption(models.Model):
             by_group[(row.house_id, row.service)].append(row)
         for group in groups or ():
             by_group.setdefault(group, [])
-        now_aware = now.replace(tzinfo=UTC)
+        applicable = {}  # the same few conditions over and over: once each
         changes, months = [], {}
         for group, members in by_group.items():
             if not members:
@@ -578,45 +591,53 @@ class HelpdeskServiceInterruption(models.Model):
                 continue
             first = members[0]
             tz = ZoneInfo(first.tz or zones[first.company_id])
-            spans, applied = [], {}
+            spans, applied = [], []
             for row in members:
-                applicable = applicable_limit(
-                    limits[row.company_id],
+                key = (
+                    row.company_id,
                     row.service,
                     row.kind,
-                    power_sources=int(row.power_sources) if row.power_sources else None,
-                    temperature=row.temperature if row.service == "heating" else None,
-                    dead_end_main=bool(row.dead_end_main),
+                    row.power_sources,
+                    row.temperature if row.service == "heating" else None,
+                    bool(row.dead_end_main),
                 )
-                applied[row.id] = applicable
+                limit = applicable.get(key)
+                if limit is None:
+                    limit = applicable[key] = applicable_limit(
+                        limits[row.company_id],
+                        row.service,
+                        row.kind,
+                        power_sources=int(row.power_sources)
+                        if row.power_sources
+                        else None,
+                        temperature=key[4],
+                        dead_end_main=key[5],
+                    )
+                applied.append(limit)
                 spans.append(
                     Span(
                         row.id,
-                        row.date_start.replace(tzinfo=UTC),
-                        row.date_end.replace(tzinfo=UTC) if row.date_end else None,
-                        applicable.single_hours,
-                        applicable.monthly_hours,
+                        row.date_start,
+                        row.date_end,
+                        limit.single_hours,
+                        limit.monthly_hours,
                     )
                 )
-            group_months, per_span = month_figures(spans, tz, now_aware)
+            group_months, per_span = month_figures(spans, tz, now_s)
             months[group] = (first.company_id, group_months)
-            for row in members:
-                new = self._figures_of(
-                    applied[row.id], per_span[row.id], row.date_end, now
-                )
+            for row, limit in zip(members, applied, strict=True):
+                new = self._figures_of(limit, per_span[row.id], row.date_end, now_s)
                 if new != row.figures:
                     # A limit moved: warn again before it (a breach stays).
                     rewarn = new.limit_at != row.figures.limit_at and not row.escalated
-                    changes.append(
-                        (row.id, *new, row.warned and not rewarn, row.figures)
-                    )
-        self._write_figures([change[:-1] for change in changes])
+                    changes.append((row, new, row.warned and not rewarn))
+        self._write_figures(changes)
         self.env["helpdesk.service.interruption.month"]._store(months, companies)
         moved = [
-            change[0]
-            for change in changes
-            if (change[-1].limit_at, change[-1].figures_final)
-            != (change[8], change[12])
+            row.id
+            for row, new, _warned in changes
+            if (new.limit_at, new.figures_final)
+            != (row.figures.limit_at, row.figures.figures_final)
         ]
         if moved:
             self.browse(moved).ticket_ids._interruption_changed()
@@ -624,29 +645,28 @@ class HelpdeskServiceInterruption(models.Model):
             self.env["helpdesk.deadline.cockpit"]._notify_changed()
 
     @staticmethod
-    def _figures_of(applicable, figures, date_end, now):
-        limit_at = _naive(figures.limit_at)
+    def _figures_of(applicable, figures, date_end, now_s):
+        """What to keep of an interruption (moments in epoch seconds)."""
+        limit_at = figures.limit_s
         return Figures(
             applicable.limit.key if applicable.limit else None,
             float(applicable.single_hours or 0.0),
             float(applicable.monthly_hours or 0.0),
             applicable.single_hours is not None,
             applicable.monthly_hours is not None,
-            _naive(figures.single_at),
-            _naive(figures.monthly_at),
+            figures.single_s,
+            figures.monthly_s,
             limit_at,
-            limit_at - datetime.timedelta(minutes=applicable.warn_minutes)
-            if limit_at
-            else None,
+            limit_at - applicable.warn_minutes * 60 if limit_at is not None else None,
             round(figures.seconds_total / 3600, 2),
             round(figures.seconds_over / 3600, 2),
-            bool(date_end and date_end <= now),
+            date_end is not None and date_end <= now_s,
         )
 
     @api.model
     def _figure_rows(self, groups, services, company_ids):
         """The interruptions to compute, with their building's settings and
-        their current figures."""
+        their current figures (moments in epoch seconds)."""
         where, params = [], []
         if groups is not None:
             house_ids, service_keys = zip(*groups, strict=True)
@@ -663,15 +683,20 @@ class HelpdeskServiceInterruption(models.Model):
             params.append(list(company_ids))
         self.env.cr.execute(
             f"""
-            SELECT i.id, i.house_id, i.service, i.kind, i.date_start, i.date_end,
-                   i.indoor_temperature, i.dead_end_main, h.power_sources,
+            SELECT i.id, i.house_id, i.service, i.kind,
+                   extract(epoch FROM i.date_start)::bigint,
+                   extract(epoch FROM i.date_end)::bigint,
+                   i.indoor_temperature::float, i.dead_end_main, h.power_sources,
                    h.tz, h.company_id,
                    COALESCE(i.warned, FALSE), COALESCE(i.escalated, FALSE),
                    i.limit_id, COALESCE(i.single_limit_hours, 0)::float,
                    COALESCE(i.monthly_limit_hours, 0)::float,
                    COALESCE(i.has_single_limit, FALSE),
                    COALESCE(i.has_monthly_limit, FALSE),
-                   i.single_at, i.monthly_at, i.limit_at, i.warn_at,
+                   extract(epoch FROM i.single_at)::bigint,
+                   extract(epoch FROM i.monthly_at)::bigint,
+                   extract(epoch FROM i.limit_at)::bigint,
+                   extract(epoch FROM i.warn_at)::bigint,
                    COALESCE(i.hours_total, 0)::float,
                    COALESCE(i.hours_over_limit, 0)::float,
                    COALESCE(i.figures_final, FALSE)
@@ -688,6 +713,25 @@ class HelpdeskServiceInterruption(models.Model):
     def _write_figures(self, changes):
         if not changes:
             return
+
+        def moment(seconds):
+            if seconds is None:
+                return None
+            return datetime.datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+        values = [
+            (
+                row.id,
+                *new[:5],
+                moment(new.single_at),
+                moment(new.monthly_at),
+                moment(new.limit_at),
+                moment(new.warn_at),
+                *new[9:],
+                warned,
+            )
+            for row, new, warned in changes
+        ]
         execute_values(
             self.env.cr._obj,
             """
@@ -707,7 +751,7 @@ class HelpdeskServiceInterruption(models.Model):
                                     warned)
              WHERE i.id = v.id
             """,
-            changes,
+            values,
             template="(%s, %s::int, %s::float, %s::float, %s, %s, %s::timestamp, "
             "%s::timestamp, %s::timestamp, %s::timestamp, %s::float, %s::float, "
             "%s, %s)",
@@ -728,27 +772,31 @@ class HelpdeskServiceInterruption(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """SELECT DISTINCT house_id, service FROM helpdesk_service_interruption
-                WHERE NOT COALESCE(figures_final, FALSE) AND date_start <= %s""",
+                WHERE figures_final IS NOT TRUE AND date_start <= %s""",
             [now],
         )
         live = set(self.env.cr.fetchall())
         if live:
             self._recompute_groups(live, now)
+        # Passed while running, or ended over the limit since yesterday (an
+        # end entered late): escalated. An interruption entered long after
+        # it ended is history for billing, not an emergency.
         self.env.cr.execute(
             """SELECT id FROM helpdesk_service_interruption
-                WHERE NOT COALESCE(escalated, FALSE) AND limit_at <= %(now)s
-                  AND (date_end IS NULL OR date_end > limit_at)
+                WHERE escalated IS NOT TRUE AND limit_at <= %(now)s
+                  AND (date_end IS NULL
+                       OR (date_end >= %(since)s AND date_end > limit_at))
              ORDER BY limit_at, id LIMIT %(batch)s""",
-            {"now": now, "batch": batch},
+            {"now": now, "since": now - ESCALATE_ENDED_WITHIN, "batch": batch},
         )
         passed = self.browse([row[0] for row in self.env.cr.fetchall()])
         passed._escalate()
         self.env.cr.execute(
             """SELECT id FROM helpdesk_service_interruption
-                WHERE NOT COALESCE(warned, FALSE) AND NOT COALESCE(escalated, FALSE)
-                  AND warn_at <= %(now)s AND limit_at > %(now)s
-                  AND date_start <= %(now)s
+                WHERE warned IS NOT TRUE AND escalated IS NOT TRUE
                   AND (date_end IS NULL OR date_end > %(now)s)
+                  AND warn_at <= %(now)s
+                  AND limit_at > %(now)s AND date_start <= %(now)s
              ORDER BY warn_at, id LIMIT %(batch)s""",
             {"now": now, "batch": batch},
         )

@@ -287,6 +287,21 @@ class TestInterruptions(TransactionCase):
         self.assertFalse(interruption.over_limit)
         self.assertTrue(interruption.figures_final)
 
+    def test_an_end_entered_late_escalates_history_does_not(self):
+        """Over its limit and ended an hour ago (the end entered late): the
+        leader hears of it. Entered a week after it ended: billing history."""
+        late = self.interruption(date_start=now() - 7 * H, date_end=now() - H)
+        old = self.interruption(
+            date_start=now() - datetime.timedelta(days=8),
+            date_end=now() - datetime.timedelta(days=7),
+        )
+        self.assertGreater(old.hours_over_limit, 0)
+        self.env["helpdesk.service.interruption"]._cron_sweep()
+        passed = "mail_activity_interruption_limit_passed"
+        self.assertEqual(len(self.activities(late, passed)), 1)
+        self.assertFalse(old.activity_ids)
+        self.assertFalse(old.escalated)
+
     def test_the_cockpit_shows_running_interruptions_with_the_time_left(self):
         earlier = now() - datetime.timedelta(days=1)
         self.interruption(date_start=earlier - 6 * H, date_end=earlier)

@@ -14,11 +14,13 @@ the text this way:
   and **counted once** even when it breaks both (never twice: the Annex
   reduces the charge per hour over, not per limit broken);
 - the hours over are totalled per billing period, a calendar month (ПП 354
-  п. 37) of the building's time zone, and only that total is rounded (the
-  Annex counts "each hour" of the total, not of each interruption); how a
-  part of an hour counts is a setting (``ROUNDINGS``);
+  п. 37; not in the reference notes, check it) of the building's time zone,
+  and only that total is rounded (the Annex counts "each hour" of the total,
+  not of each interruption); how a part of an hour counts is a setting
+  (``ROUNDINGS``);
 - the reduction is 0.15 % per hour of that total, never more than 100 % (ПП
-  354 п. 98: "вплоть до полного освобождения").
+  354 п. 98: "вплоть до полного освобождения"; not in the reference notes,
+  check it).
 
 The single limit of an interruption runs from its own start to its own end,
 across midnight and month ends; its hours fall in the months they lie in.
@@ -187,18 +189,35 @@ class SpanFigures:
     """One interruption: its hours so far, its hours over (time it shares
     with an overlapping one counts for both), and when each limit is (or
     was) reached: ``single_at`` by its start, ``monthly_at`` as the month's
-    total goes (projected for a running one: it keeps going)."""
+    total goes (projected for a running one: it keeps going), ``over_at``
+    its first moment over either. Kept in epoch seconds (``*_s``)."""
 
     seconds_total: int = 0
     seconds_over: int = 0
-    single_at: datetime.datetime | None = None
-    monthly_at: datetime.datetime | None = None
-    over_at: datetime.datetime | None = None
+    single_s: int | None = None
+    monthly_s: int | None = None
+    over_s: int | None = None
+
+    @property
+    def limit_s(self):
+        moments = [m for m in (self.single_s, self.monthly_s) if m is not None]
+        return min(moments) if moments else None
+
+    @property
+    def single_at(self):
+        return _moment(self.single_s)
+
+    @property
+    def monthly_at(self):
+        return _moment(self.monthly_s)
+
+    @property
+    def over_at(self):
+        return _moment(self.over_s)
 
     @property
     def limit_at(self):
-        moments = [m for m in (self.single_at, self.monthly_at) if m is not None]
-        return min(moments) if moments else None
+        return _moment(self.limit_s)
 
 
 def round_hours(seconds, rounding="started"):
@@ -220,12 +239,16 @@ def reduction_percent(hours):
 
 
 def _epoch(moment):
+    if isinstance(moment, int):
+        return moment
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 
 def _moment(seconds):
+    if seconds is None:
+        return None
     return datetime.datetime.fromtimestamp(seconds, UTC)
 
 
@@ -247,7 +270,8 @@ def _month_starts(first, last, tz):
 
 def month_figures(spans, tz, now):
     """The figures of the interruptions ``spans`` of one service of one
-    building, in the building's zone ``tz``, as of ``now``.
+    building, in the building's zone ``tz``, as of ``now``. Moments are
+    aware datetimes (naive: UTC) or epoch seconds.
 
     Returns ``(months, per_span)``: ``{first day of the month:
     MonthFigures}`` and ``{span key: SpanFigures}``. Time after ``now``
@@ -264,8 +288,7 @@ def month_figures(spans, tz, now):
         figures = per_span[span.key] = SpanFigures()
         single_at = None
         if span.single_hours is not None:
-            single_at = start + round(span.single_hours * HOUR)
-            figures.single_at = _moment(single_at)
+            single_at = figures.single_s = start + round(span.single_hours * HOUR)
         monthly = None
         if span.monthly_hours is not None:
             monthly = round(span.monthly_hours * HOUR)
@@ -284,6 +307,61 @@ def _sweep(items, tz, months):
     first = min(item[0] for item in items)
     last = max(item[1] for item in items)
     month_epochs, month_days = _month_starts(first, last, tz)
+    items = sorted(items, key=lambda item: item[0])
+    if all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(items)):
+        _sweep_one_by_one(items, month_epochs, month_days, months)
+    else:
+        _sweep_overlapping(items, month_epochs, month_days, months)
+
+
+def _sweep_one_by_one(items, month_epochs, month_days, months):
+    """The usual case, one interruption at a time (no overlap): cut each at
+    the month starts and at its single limit."""
+    cumulative = {}
+    for start, end, single_at, monthly, figures, span in items:
+        index = bisect.bisect_right(month_epochs, start) - 1
+        a = start
+        while a < end:
+            boundary = month_epochs[index + 1]
+            b = min(end, boundary)
+            if single_at is not None and a < single_at < b:
+                b = single_at
+            day = month_days[index]
+            month = months.get(day)
+            if month is None:
+                month = months[day] = MonthFigures(day)
+            length = b - a
+            before = cumulative.get(day, 0)
+            if single_at is not None and a >= single_at:
+                over, over_from = length, a
+            elif monthly is not None and before + length > monthly:
+                reached = max(before, monthly)
+                over, over_from = before + length - reached, a + reached - before
+            else:
+                over, over_from = 0, None
+            if (
+                monthly is not None
+                and before + length > monthly
+                and figures.monthly_s is None
+            ):
+                figures.monthly_s = a + max(0, monthly - before)
+            cumulative[day] = before + length
+            month.seconds_total += length
+            month.seconds_over += over
+            month.keys.add(span.key)
+            figures.seconds_total += length
+            figures.seconds_over += over
+            if over and figures.over_s is None:
+                figures.over_s = over_from
+            a = b
+            if a >= boundary:
+                index += 1
+
+
+def _sweep_overlapping(items, month_epochs, month_days, months):
+    """Interruptions that overlap: the time counts once, an hour is over
+    when any interruption covering it is over its single limit."""
+    first, last = items[0][0], max(item[1] for item in items)
     cuts = {month for month in month_epochs if first < month < last}
     for start, end, single_at, _monthly, _figures, _span in items:
         cuts.add(start)
@@ -291,13 +369,12 @@ def _sweep(items, tz, months):
         if single_at is not None and start < single_at < end:
             cuts.add(single_at)
     cuts = sorted(cuts)
-    by_start = sorted(items, key=lambda item: item[0])
     active = []
     next_item = 0
     cumulative = {}
     for a, b in itertools.pairwise(cuts):
-        while next_item < len(by_start) and by_start[next_item][0] <= a:
-            active.append(by_start[next_item])
+        while next_item < len(items) and items[next_item][0] <= a:
+            active.append(items[next_item])
             next_item += 1
         active = [item for item in active if item[1] > a]
         covering = [item for item in active if item[0] <= a and item[1] >= b]
@@ -323,10 +400,10 @@ def _sweep(items, tz, months):
         if limit is not None and before + length > limit:
             # From when this interruption's time is over the month's total
             # (its start, when the month had used it up already).
-            reached_at = _moment(a + max(0, limit - before))
+            reached_at = a + max(0, limit - before)
             for item in covering:
-                if item[4].monthly_at is None:
-                    item[4].monthly_at = reached_at
+                if item[4].monthly_s is None:
+                    item[4].monthly_s = reached_at
         cumulative[day] = before + length
         figures.seconds_total += length
         figures.seconds_over += over
@@ -334,8 +411,8 @@ def _sweep(items, tz, months):
             item[4].seconds_total += length
             item[4].seconds_over += over
             figures.keys.add(item[5].key)
-            if over and item[4].over_at is None:
-                item[4].over_at = _moment(over_from)
+            if over and item[4].over_s is None:
+                item[4].over_s = over_from
 
 
 def _project(items, tz, now_s, months):
@@ -346,7 +423,7 @@ def _project(items, tz, now_s, months):
     this_month, next_month = month_days[0], month_epochs[1]
     used = months[this_month].seconds_total if this_month in months else 0
     for start, _end, _single_at, monthly, figures, span in items:
-        if monthly is None or figures.monthly_at is not None or start > now_s:
+        if monthly is None or figures.monthly_s is not None or start > now_s:
             continue
         planned_end = _epoch(span.end) if span.end is not None else None
         if planned_end is not None and planned_end <= now_s:
@@ -355,7 +432,7 @@ def _project(items, tz, now_s, months):
         if reach > next_month:
             reach = next_month + monthly
         if planned_end is None or reach < planned_end:
-            figures.monthly_at = _moment(reach)
+            figures.monthly_s = reach
 
 
 # ----------------------------------------------------------------------------
