@@ -55,7 +55,8 @@ class HelpdeskServiceInterruptionMonth(models.Model):
         string="Charge reduction (%)",
         digits=(6, 4),
         readonly=True,
-        aggregator="avg",
+        # Across services or buildings a share does not add up: the largest.
+        aggregator="max",
         help="0.15 % of the month's charge for the service per hour over the "
         "limits, at most 100 % (ПП 354 Annex 1).",
     )

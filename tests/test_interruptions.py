@@ -64,6 +64,8 @@ class TestInterruptions(TransactionCase):
             }
         )
         cls.emergency = cls.env.ref("helpdesk_gis_zhkh_max.category_emergency")
+        # The sweep and the cockpit see every interruption: only the test's.
+        cls.env["helpdesk.service.interruption"].search([]).unlink()
 
     def interruption(self, **values):
         values.setdefault("house_id", self.house.id)
@@ -543,6 +545,7 @@ class TestInterruptionNotice(MaxCase):
         )
 
     def test_building_notice_from_an_interruption_and_its_end(self):
+        self.env.company.partner_id.lang = "en_US"
         start = fields.Datetime.now() - H
         interruption = (
             self.env["helpdesk.service.interruption"]

@@ -5,6 +5,7 @@ import {Component, onWillStart, onWillUnmount, useState} from "@odoo/owl";
 import {deserializeDateTime, formatDateTime} from "@web/core/l10n/dates";
 import {DeadlineCockpit} from "./deadline_cockpit";
 import {_t} from "@web/core/l10n/translation";
+import {localization} from "@web/core/l10n/localization";
 import {useService} from "@web/core/utils/hooks";
 
 // The cockpit's bus notice: an interruption changed, or a deadline did.
@@ -51,7 +52,8 @@ export class InterruptionPanel extends Component {
     }
 
     localTime(value) {
-        return value ? formatDateTime(deserializeDateTime(value)) : "—";
+        const format = localization.dateTimeFormat.replace(":ss", "");
+        return value ? formatDateTime(deserializeDateTime(value), {format}) : "—";
     }
 
     /** Minutes left (negative: over) in words. */
