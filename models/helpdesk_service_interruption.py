@@ -268,8 +268,10 @@ class HelpdeskServiceInterruption(models.Model):
     broadcast_ids = fields.One2many(
         "max.broadcast", "interruption_id", string="MAX notices", readonly=True
     )
-    notice_sent = fields.Boolean(compute="_compute_notices")
-    end_notice_sent = fields.Boolean(compute="_compute_notices")
+    # Whoever may open the interruption knows whether the building was told
+    # (the notices themselves are for "all tickets" users and managers).
+    notice_sent = fields.Boolean(compute="_compute_notices", compute_sudo=True)
+    end_notice_sent = fields.Boolean(compute="_compute_notices", compute_sudo=True)
     residents_in_bot = fields.Integer(
         string="Residents in the bot",
         compute="_compute_residents_in_bot",

@@ -521,6 +521,12 @@ class TestInterruptions(TransactionCase):
         interruption = self.interruption(service="heating", date_start=now())
         Form(interruption.with_user(self.dispatcher))
         Form(self.ticket().with_user(self.dispatcher))
+        # A dispatcher of their own tickets opens it too (not the notices).
+        own = new_test_user(
+            self.env, login="int_own", groups="helpdesk_mgmt.group_helpdesk_user_own"
+        )
+        form = Form(interruption.with_user(own))
+        self.assertFalse(form.notice_sent)
 
 
 @tagged("post_install", "-at_install")
