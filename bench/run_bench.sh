@@ -23,14 +23,19 @@
 #                                     answers 429/5xx, a worker killed -9):
 #                                     deliveries per reply, time to drain
 #                                     BENCH_PARTS picks parts, e.g. replies
+#   bench/run_bench.sh interruptions [N]
+#                                     monthly figures of communal service
+#                                     interruptions, N buildings x 6
+#                                     services x 30 each, against one
+#                                     read_group of the same rows
 # (bench/bench_calculator.py needs no database.)
 set -euo pipefail
 addon_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$addon_dir/scripts/lib.sh"
 kind=import
-case "${1:-}" in import|files|sweep|operations|max|cockpit) kind=$1; shift ;; esac
-case $kind in sweep|cockpit) default=100000 ;; operations) default=1000 ;; files) default=200 ;; *) default=10000 ;; esac
+case "${1:-}" in import|files|sweep|operations|max|cockpit|interruptions) kind=$1; shift ;; esac
+case $kind in sweep|cockpit) default=100000 ;; operations) default=1000 ;; files) default=200 ;; interruptions) default=2000 ;; *) default=10000 ;; esac
 count=${1:-$default}
 odoo_importable || { echo "The benchmark needs Odoo 19 importable by $python." >&2; exit 2; }
 ensure_oca_dependencies
@@ -68,6 +73,10 @@ if [ "$kind" = sweep ]; then
 fi
 if [ "$kind" = cockpit ]; then
     "$python" "$addon_dir/bench/bench_cockpit.py" -c "$work/odoo.conf" --count "$count"
+    exit $?
+fi
+if [ "$kind" = interruptions ]; then
+    "$python" "$addon_dir/bench/bench_interruptions.py" -c "$work/odoo.conf" --count "$count"
     exit $?
 fi
 

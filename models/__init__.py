@@ -13,6 +13,9 @@ from . import helpdesk_deadline_rule
 from . import helpdesk_integration_health
 from . import helpdesk_production_calendar
 from . import helpdesk_production_calendar_day
+from . import helpdesk_service_interruption_limit
+from . import helpdesk_service_interruption
+from . import helpdesk_service_interruption_month
 from . import helpdesk_ticket_deadline
 from . import helpdesk_ticket
 from . import helpdesk_ticket_call
@@ -34,4 +37,5 @@ from . import max_outbox
 from . import max_sending
 from . import max_update
 from . import res_company
+from . import res_config_settings
 from . import res_partner

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 
 from odoo.addons.base.models.res_partner import _tz_get
 
+from .helpdesk_service_interruption_limit import POWER_SOURCES
+
 
 class GisZhkhHouse(models.Model):
     """An apartment building managed by the organisation, known by its FIAS GUID."""
@@ -43,11 +45,27 @@ class GisZhkhHouse(models.Model):
         "organisation of its maintenance contract. Empty: the unified number 104.",
     )
     ticket_count = fields.Integer(compute="_compute_ticket_count")
+    power_sources = fields.Selection(
+        POWER_SOURCES,
+        string="Power supplies",
+        help="Independent power supplies of the building: the permitted "
+        "interruption of electricity is 2 hours with two, 24 hours with one "
+        "(ПП 354 Annex 1 п. 9). Unknown: the stricter 2 hours.",
+    )
 
     _fias_company_unique = models.Constraint(
         "UNIQUE(company_id, fias_guid)",
         "This FIAS house GUID is already registered for the company.",
     )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"power_sources", "tz"}.intersection(vals):
+            # The limits (electricity) and the months (the zone) follow.
+            interruptions = self.env["helpdesk.service.interruption"].sudo()
+            groups = interruptions.search([("house_id", "in", self.ids)])._groups()
+            interruptions._recompute_groups(groups)
+        return result
 
     def _compute_ticket_count(self):
         data = dict(

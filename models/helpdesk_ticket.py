@@ -49,6 +49,7 @@ DEADLINE_TRIGGERS = frozenset(
         "accident_system",
         "agreed_deadline",
         "informed_at",
+        "interruption_id",
     }
 )
 GIS_STATUSES = [
@@ -350,6 +351,23 @@ class HelpdeskTicket(models.Model):
         help="The resident asked the MAX bot for more new requests within an "
         "hour than the bot allows: their further messages were added to this "
         "ticket.",
+    )
+    interruption_id = fields.Many2one(
+        "helpdesk.service.interruption",
+        string="Service interruption",
+        index="btree_not_null",
+        copy=False,
+        tracking=True,
+        help="The interruption of a communal service this request is about: "
+        "its elimination deadline follows the interruption's limit and is met "
+        "when the service comes back; the interruption warns and escalates "
+        "once for all its requests.",
+    )
+    interruption_suggested_id = fields.Many2one(
+        "helpdesk.service.interruption",
+        string="Interruption in the building",
+        compute="_compute_interruption_suggested_id",
+        help="A communal service is interrupted in this ticket's building now.",
     )
 
     resident_other_partner_id = fields.Many2one(
@@ -667,6 +685,48 @@ class HelpdeskTicket(models.Model):
     def action_max_flood_checked(self):
         self.write({"max_flood": False})
         return True
+
+    # Interruptions of communal services
+    # ------------------------------------------------------------------
+
+    @api.depends("gis_house_id", "interruption_id", "closed")
+    def _compute_interruption_suggested_id(self):
+        Interruption = self.env["helpdesk.service.interruption"]
+        houses = self.filtered(
+            lambda t: t.gis_house_id and not t.interruption_id and not t.closed
+        ).gis_house_id
+        running = {}
+        if houses:
+            for interruption in Interruption.search(
+                [("house_id", "in", houses.ids), ("state", "=", "running")],
+                order="date_start desc",
+            ):
+                running.setdefault(interruption.house_id, interruption)
+        for ticket in self:
+            suggested = Interruption
+            if not ticket.interruption_id and not ticket.closed:
+                suggested = running.get(ticket.gis_house_id, Interruption)
+            ticket.interruption_suggested_id = suggested
+
+    def action_link_interruption(self):
+        """One click: this request is about that interruption (the one in
+        the context, else the one running in its building)."""
+        interruption_id = self.env.context.get("interruption_id")
+        for ticket in self:
+            target = interruption_id or ticket.interruption_suggested_id.id
+            if target and ticket.interruption_id.id != target:
+                ticket.interruption_id = target
+        return True
+
+    def action_unlink_interruption(self):
+        self.write({"interruption_id": False})
+        return True
+
+    def _interruption_changed(self):
+        """Their interruption moved (its end, its limit): so do the
+        deadlines that follow it."""
+        if self:
+            self.env["helpdesk.ticket.deadline"]._sync_tickets(self)
 
     def action_resident_same_person(self):
         """The applicant is the contact their phone found: the request goes

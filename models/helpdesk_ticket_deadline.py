@@ -33,6 +33,9 @@ STATE_WEIGHT = {"met": 0, "running": 1, "at_risk": 2, "breached": 3}
 UTC = datetime.timezone.utc
 # Notifications sent per cron run; the cron wakes itself up for the rest.
 SWEEP_BATCH = 200
+# Milestones a request linked to a service interruption does not count on
+# its own clock: the interruption's limit is theirs, its end meets them.
+INTERRUPTION_KINDS = ("elimination",)
 
 
 def _org_lang(record):
@@ -94,6 +97,14 @@ class HelpdeskTicketDeadline(models.Model):
     user_id = fields.Many2one("res.users", string="Performer")
     house_id = fields.Many2one("gis.zhkh.house")
     gis_deadline = fields.Date(related="ticket_id.gis_deadline")
+    interruption_id = fields.Many2one(
+        "helpdesk.service.interruption",
+        string="Follows interruption",
+        ondelete="set null",
+        help="The request is about this interruption of a communal service: "
+        "the milestone follows its limit and is met when the service comes "
+        "back; the interruption warns and escalates, once for all.",
+    )
 
     _ticket_milestone_unique = models.Constraint(
         "UNIQUE(ticket_id, milestone_id)",
@@ -285,6 +296,14 @@ class HelpdeskTicketDeadline(models.Model):
             # The applicant may turn out to have been told earlier (a call
             # logged after the MAX message went): the first time counts.
             done_at = self._done_at_of(ticket, milestone, now)
+        interruption = self._holding_interruption(ticket, milestone, record)
+        if interruption:
+            start_utc, deadline, warn_at, done_at = self._interruption_clock(
+                interruption, start_utc, deadline, warn_at
+            )
+        elif record and record.interruption_id:
+            # No longer held: its own stop, not the interruption's end.
+            done_at = self._done_at_of(ticket, milestone, now)
         state = state_of(
             deadline,
             now.replace(tzinfo=UTC),
@@ -326,7 +345,39 @@ class HelpdeskTicketDeadline(models.Model):
         if record and record.deadline != values["deadline"]:
             # A new deadline (an extension): warn again before it.
             values["warned"] = False
+        values["interruption_id"] = interruption.id if interruption else False
+        if interruption:
+            # The interruption warns and escalates, once for all its requests.
+            values.update(warned=True, escalated=True)
+        elif record and record.interruption_id:
+            values.update(warned=False, escalated=False)
         return values
+
+    @api.model
+    def _holding_interruption(self, ticket, milestone, record):
+        """The interruption whose clock this milestone follows, if any: not
+        one its own clock had breached before the link (a breach stays)."""
+        interruption = ticket.interruption_id
+        if not interruption or milestone.kind not in INTERRUPTION_KINDS:
+            return None
+        if record and record.breached and not record.interruption_id:
+            return None
+        return interruption
+
+    @api.model
+    def _interruption_clock(self, interruption, start, deadline, warn_at):
+        """(start, deadline, warning, met at) of a milestone held by
+        ``interruption``: restored within its permitted duration (ПП 416 п.
+        13, ПП 354 Annex 1), met when it ended."""
+        start = interruption.date_start.replace(tzinfo=UTC)
+        if interruption.limit_at:
+            deadline = interruption.limit_at.replace(tzinfo=UTC)
+            warn_at = (
+                interruption.warn_at.replace(tzinfo=UTC)
+                if interruption.warn_at
+                else None
+            )
+        return start, deadline, warn_at, interruption.date_end or None
 
     @api.model
     def _compute_ends(self, milestone, calendar, tz, members):

@@ -63,6 +63,18 @@ class MaxBroadcast(models.Model):
     sent_count = fields.Integer(compute="_compute_counts", string="Delivered")
     failed_count = fields.Integer(compute="_compute_counts", string="Not delivered")
     queued_count = fields.Integer(compute="_compute_counts", string="Waiting")
+    interruption_id = fields.Many2one(
+        "helpdesk.service.interruption",
+        string="Service interruption",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+    )
+    interruption_notice = fields.Selection(
+        [("start", "Interruption"), ("end", "End of the interruption")],
+        string="Notice of",
+        readonly=True,
+    )
     preview_count = fields.Integer(
         compute="_compute_preview_count",
         string="Residents reached",

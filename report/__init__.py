@@ -1,2 +1,3 @@
 from . import request_journal_xlsx
 from . import request_journal_pdf
+from . import interruption_month_xlsx

@@ -27,3 +27,4 @@ from . import test_i18n_ru
 from . import test_files
 from . import test_themes_refresh
 from . import test_law_416
+from . import test_interruptions
