@@ -19,7 +19,6 @@ from . import helpdesk_service_interruption_month
 from . import helpdesk_ticket_deadline
 from . import helpdesk_ticket
 from . import helpdesk_ticket_call
-from . import helpdesk_ticket_duties
 from . import ir_actions_server
 from . import mail_gateway
 from . import mail_gateway_max

@@ -3,7 +3,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .helpdesk_ticket_duties import CLOCK_TOLERANCE
+from .helpdesk_ticket import CLOCK_TOLERANCE
 
 
 class HelpdeskTicketCall(models.Model):
