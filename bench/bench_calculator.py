@@ -14,13 +14,13 @@ import time
 from zoneinfo import ZoneInfo
 
 import holidays
-import plain_tools  # noqa: F401  bench/, beside this script: loads hgzm_tools
-from hgzm_tools.deadlines import (
+import plain_tools  # noqa: F401  bench/, beside this script: loads hgzm.tools
+from hgzm.tools.deadlines import (
     compute_deadline,
     compute_deadlines,
     end_of_day,
 )
-from hgzm_tools.production_calendar import ProductionCalendar
+from hgzm.tools.production_calendar import ProductionCalendar
 
 ZONES = [ZoneInfo(z) for z in ("Europe/Kaliningrad", "Europe/Moscow", "Asia/Kamchatka")]
 # The day periods of the statutory rules

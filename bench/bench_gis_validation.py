@@ -14,8 +14,8 @@ import sys
 import time
 import uuid
 
-import plain_tools  # noqa: F401  bench/, beside this script: loads hgzm_tools
-from hgzm_tools import gis_schema, gis_xml
+import plain_tools  # noqa: F401  bench/, beside this script: loads hgzm.tools
+from hgzm.tools import gis_schema, gis_xml
 
 ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 ANSWER = (

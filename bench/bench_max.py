@@ -22,7 +22,6 @@ own process, Odoo started by this script). Prints, from one run:
 
 import argparse
 import concurrent.futures
-import importlib.util
 import json
 import os
 import random
@@ -32,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import requests
@@ -45,18 +45,13 @@ TIMELINE = []  # (offset s, latency ms) of the last open loop, for --dump
 
 
 def load_tools():
-    """The addon's plain-Python tools, without importing Odoo's addon."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_tools",
-        ADDON_DIR / "tools" / "__init__.py",
-        submodule_search_locations=[str(ADDON_DIR / "tools")],
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_tools"] = module
-    spec.loader.exec_module(module)
-    for name in ("fake_max", "max_updates"):
-        importlib.import_module(f"bench_tools.{name}")
-    return module
+    """The addon's plain-Python tools and the fake MAX, without importing
+    Odoo's addon (``bench/plain_tools.py``)."""
+    import plain_tools  # noqa: F401 pylint: disable=unused-import  bench/, beside this script
+    from hgzm.tests.fakes import fake_max
+    from hgzm.tools import max_updates
+
+    return types.SimpleNamespace(fake_max=fake_max, max_updates=max_updates)
 
 
 def free_port():

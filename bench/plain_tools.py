@@ -1,24 +1,20 @@
-"""The addon's plain-Python ``tools/`` as a package of its own (``hgzm_tools``):
-the benchmarks that need no database import it without importing Odoo (the
-addon's own ``__init__`` does)."""
+"""The addon's plain-Python ``tools/`` and its fakes as a package of their own
+(``hgzm``, by ``tests/fakes/serve.py``): the benchmarks that need no database
+import them without importing Odoo (the addon's own ``__init__`` does)."""
 
 import importlib.util
-import sys
 from pathlib import Path
 
-TOOLS = Path(__file__).resolve().parents[1] / "tools"
+ADDON_DIR = Path(__file__).resolve().parents[1]
 
 
-def load(name="hgzm_tools"):
-    if name in sys.modules:
-        return sys.modules[name]
+def load():
     spec = importlib.util.spec_from_file_location(
-        name, TOOLS / "__init__.py", submodule_search_locations=[str(TOOLS)]
+        "hgzm_serve", ADDON_DIR / "tests" / "fakes" / "serve.py"
     )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    serve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve)
+    return serve.load(ADDON_DIR)
 
 
 load()

@@ -82,7 +82,7 @@ fi
 
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 if [ "$kind" = max ]; then
-    (cd "$addon_dir" && exec "$python" -m tools.fake_max --port "$port" --token bench-max-token) &
+    (exec "$python" "$addon_dir/tests/fakes/serve.py" max --port "$port" --token bench-max-token) &
     fake_pid=$!
     "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count" --replies "${BENCH_REPLIES:-1000}" --parts "${BENCH_PARTS:-latency,duplicates,fuzz,replies}"
     exit $?
@@ -90,6 +90,6 @@ fi
 # The fake runs in its own process: its memory and CPU are not the import's.
 photo_args=()
 [ "$kind" = files ] && photo_args=(--photo-size "${BENCH_PHOTO_BYTES:-6291456}")
-(cd "$addon_dir" && exec "$python" -m tools.fake_gis --port "$port" --processing-polls 0 "${photo_args[@]}") &
+(exec "$python" "$addon_dir/tests/fakes/serve.py" gis --port "$port" --processing-polls 0 "${photo_args[@]}") &
 fake_pid=$!
 "$python" "$addon_dir/bench/bench_$kind.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count"

@@ -50,9 +50,9 @@ fi
 
 # Both fakes check every request against the official formats.
 fake_args=(--port 8765 --demo-appeals 12 --tick 20 --xsd-dir "$xsd_dir")
-(cd "$addon_dir" && exec "$python" -m tools.fake_gis "${fake_args[@]}") &
+(exec "$python" "$addon_dir/tests/fakes/serve.py" gis "${fake_args[@]}") &
 fake_pid=$!
-(cd "$addon_dir" && exec "$python" -m tools.fake_max --port 8766 --token demo-max-token --openapi "$openapi") &
+(exec "$python" "$addon_dir/tests/fakes/serve.py" max --port 8766 --token demo-max-token --openapi "$openapi") &
 fake_max_pid=$!
 trap 'kill $fake_pid $fake_max_pid 2>/dev/null || true' EXIT
 

@@ -16,7 +16,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models import gis_zhkh_backend
 from ..models.gis_zhkh_backend import gis_today
-from ..tools import fake_gis
+from .fakes import fake_gis
 
 ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 ADDON_DIR = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
 from ..models import mail_gateway
-from ..tools import fake_max
+from .fakes import fake_max
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
 # The OpenAPI file the addon carries, unless the environment names another.

@@ -10,8 +10,9 @@ from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..tools import fake_gis, gis_xml, gost94
+from ..tools import gis_xml, gost94
 from .common import GisCase
+from .fakes import fake_gis
 from .test_operations import ANSWERER
 from .test_operations import MUTED as OPERATION_LOGS
 

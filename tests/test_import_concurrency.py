@@ -11,8 +11,9 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.gis_zhkh_backend import gis_today
-from ..tools import fake_gis, gis_client, gis_xml
+from ..tools import gis_client, gis_xml
 from .common import ORG, XSD_DIR, GisCase, WorkersCase
+from .fakes import fake_gis
 
 MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
 

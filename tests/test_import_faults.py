@@ -15,8 +15,9 @@ from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.gis_appeal_import import GisAppealImport
-from ..tools import fake_gis, gis_xml
+from ..tools import gis_xml
 from .common import GisCase
+from .fakes import fake_gis
 
 MUTED = (
     "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend",

@@ -4,8 +4,8 @@ from unittest import mock
 
 from ..models import gis_zhkh_backend
 from ..models.gis_zhkh_backend import gis_today
-from ..tools import fake_gis
 from .common import ORG, XSD_DIR
+from .fakes import fake_gis
 from .max_common import RESIDENT, MaxCase
 
 

@@ -16,8 +16,9 @@ from odoo.tools import mute_logger
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..models.max_update import MAX_ATTEMPTS
-from ..tools import fake_max, max_updates
+from ..tools import max_updates
 from .common import WorkersCase
+from .fakes import fake_max
 from .max_common import MAX_OPENAPI, RESIDENT, TOKEN
 
 MUTED = (

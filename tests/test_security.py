@@ -7,8 +7,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, JsonRpcException, new_test_user, tagged
 
 from ..models.gis_zhkh_backend import gis_today
-from ..tools import fake_gis
 from .common import ORG, GisCase, use_signer_profile
+from .fakes import fake_gis
 
 
 @tagged("post_install", "-at_install")

@@ -1,5 +1,8 @@
-"""Plain-Python parts of the addon: GIS ZhKKh protocol, client, signer, fake.
+"""Plain-Python parts of the addon: the GIS ZhKKh protocol, its clients and
+signer, the MAX client and update parser, the deadline calculator, the bot's
+conversation steps.
 
 Nothing here imports Odoo, so that these modules are tested without a
-database and run on their own (``python3 -m tools.fake_gis``).
+database (``tests/plain``). The fakes of GIS ZhKKh and MAX that the tests and
+the demo run are test support, in ``tests/fakes``.
 """

@@ -1,18 +1,18 @@
-"""Load the addon's ``tools/`` as a self-contained package.
+"""Load the addon's ``tools/`` and the fakes (``tests/fakes``) as a package
+of their own (``hgzm``).
 
-The addon's own ``__init__`` imports Odoo; the plain tests must not, so they
-import ``tools`` under a name of its own.
+The addon's own ``__init__`` imports Odoo, and so do the tests'; the plain
+tests must not: ``tests/fakes/serve.py`` makes the addon's folder a package
+without running either.
 """
 
 import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 ADDON_DIR = Path(__file__).resolve().parents[2]
-PACKAGE = "hgzm_tools"
 # The formats and the OpenAPI file the addon carries (data/), unless the
 # environment names others.
 XSD_DIR = Path(
@@ -26,17 +26,12 @@ MAX_OPENAPI = Path(
 
 
 def _load_tools():
-    if PACKAGE in sys.modules:
-        return sys.modules[PACKAGE]
     spec = importlib.util.spec_from_file_location(
-        PACKAGE,
-        ADDON_DIR / "tools" / "__init__.py",
-        submodule_search_locations=[str(ADDON_DIR / "tools")],
+        "hgzm_serve", ADDON_DIR / "tests" / "fakes" / "serve.py"
     )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = module
-    spec.loader.exec_module(module)
-    return module
+    serve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve)
+    return serve.load(ADDON_DIR)
 
 
 _load_tools()
@@ -53,7 +48,7 @@ def xsd_dir():
 
 @pytest.fixture(scope="session")
 def validator(xsd_dir):
-    from hgzm_tools.gis_schema import SchemaValidator
+    from hgzm.tools.gis_schema import SchemaValidator
 
     return SchemaValidator(xsd_dir)
 

@@ -3,8 +3,8 @@
 import datetime
 
 import pytest
-from hgzm_tools.appeal_mapping import guess_theme_defaults, status_reached_on
-from hgzm_tools.gis_xml import Appeal, Applicant, HistoryEntry
+from hgzm.tools.appeal_mapping import guess_theme_defaults, status_reached_on
+from hgzm.tools.gis_xml import Appeal, Applicant, HistoryEntry
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -2,7 +2,7 @@
 endings, never inside another word."""
 
 import pytest
-from hgzm_tools import chat_keywords
+from hgzm.tools import chat_keywords
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
-from hgzm_tools.deadlines import (
+from hgzm.tools.deadlines import (
     Window,
     compute_deadline,
     earliest_moment,
@@ -15,7 +15,7 @@ from hgzm_tools.deadlines import (
     state_of,
     warning_time,
 )
-from hgzm_tools.production_calendar import CalendarRangeError, ProductionCalendar
+from hgzm.tools.production_calendar import CalendarRangeError, ProductionCalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

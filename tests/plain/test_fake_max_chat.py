@@ -4,8 +4,8 @@ import base64
 
 import pytest
 import requests
-from hgzm_tools.fake_max import FakeMaxServer
-from hgzm_tools.max_client import MaxBotClient, callback_button, request_contact_button
+from hgzm.tests.fakes.fake_max import FakeMaxServer
+from hgzm.tools.max_client import MaxBotClient, callback_button, request_contact_button
 
 TOKEN = "chat-page-token_0123456789"
 

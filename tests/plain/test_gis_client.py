@@ -7,8 +7,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hgzm_tools import fake_gis, gis_client, gis_schema, gis_xml
-from hgzm_tools.gis_errors import (
+from hgzm.tests.fakes import fake_gis
+from hgzm.tools import gis_client, gis_schema, gis_xml
+from hgzm.tools.gis_errors import (
     GisConfigError,
     GisFaultError,
     GisHttpError,
@@ -19,7 +20,7 @@ from hgzm_tools.gis_errors import (
     GisTransportError,
     is_transient_code,
 )
-from hgzm_tools.gis_signer import (
+from hgzm.tools.gis_signer import (
     SIGNER_ENV_NAMES,
     CommandSigner,
     make_signer,

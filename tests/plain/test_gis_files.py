@@ -9,8 +9,9 @@ import random
 import uuid
 
 import pytest
-from hgzm_tools import fake_gis, gis_client, gis_files, gis_xml, gost94
-from hgzm_tools.gis_files import GisFileError, GisFileTooLarge, UploadProgress
+from hgzm.tests.fakes import fake_gis
+from hgzm.tools import gis_client, gis_files, gis_xml, gost94
+from hgzm.tools.gis_files import GisFileError, GisFileTooLarge, UploadProgress
 
 ORG = "11111111-2222-4333-8444-555555555555"
 MB = 1024 * 1024
@@ -54,7 +55,7 @@ def test_store_url_and_file_names():
         gis_files.store_url("http://x", "../etc")
     encoded = gis_files.encode_filename('Акт: "кровля"?.pdf')
     assert encoded.startswith("=?UTF-8?B?") and "\n" not in encoded
-    from hgzm_tools.fake_file_store import decode_filename
+    from hgzm.tests.fakes.fake_file_store import decode_filename
 
     assert decode_filename(encoded) == "Акт_ _кровля__.pdf"
 
@@ -205,7 +206,7 @@ def test_upload_resumes_after_a_failed_part(server, store):
 
 
 def gis_files_fake_error(code):
-    from hgzm_tools.fake_file_store import FileReply
+    from hgzm.tests.fakes.fake_file_store import FileReply
 
     return FileReply(500, headers={"X-Upload-Error": code})
 
@@ -218,7 +219,7 @@ def test_completion_whose_answer_was_lost(server, store):
 
     def complete_then_drop(guid):
         original(guid)
-        from hgzm_tools.fake_file_store import FileReply
+        from hgzm.tests.fakes.fake_file_store import FileReply
 
         return FileReply(drop=True)
 

@@ -5,8 +5,8 @@ import datetime
 import uuid
 
 import pytest
-from hgzm_tools import gis_operations, gis_xml
-from hgzm_tools.gis_operations import (
+from hgzm.tools import gis_operations, gis_xml
+from hgzm.tools.gis_operations import (
     OPERATIONS,
     Operation,
     Problem,

@@ -5,8 +5,9 @@ import datetime
 import uuid
 
 import pytest
-from hgzm_tools import fake_gis, gis_xml
-from hgzm_tools.gis_errors import GisRequestInvalid, GisResponseError
+from hgzm.tests.fakes import fake_gis
+from hgzm.tools import gis_xml
+from hgzm.tools.gis_errors import GisRequestInvalid, GisResponseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree

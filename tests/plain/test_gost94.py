@@ -5,7 +5,7 @@ Nettle check)."""
 import io
 
 import pytest
-from hgzm_tools import gost94
+from hgzm.tools import gost94
 
 CRYPTOPRO = [
     (b"", "981e5f3ca30c841487830f84fb433e13ac1101569b9c13584ac483234cd656c0"),

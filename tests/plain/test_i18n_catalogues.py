@@ -2,7 +2,7 @@
 (``i18n_extra/ru.po``) and offers upstream (``i18n_upstream/``)."""
 
 import polib
-from hgzm_tools import i18n_catalogues as catalogues
+from hgzm.tools import i18n_catalogues as catalogues
 
 OWN = catalogues.ADDON_DIR / "i18n" / "ru.po"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hgzm_tools.interruptions import (
+from hgzm.tools.interruptions import (
     HOUR,
     Limit,
     Span,
@@ -17,7 +17,7 @@ from hgzm_tools.interruptions import (
     reduction_percent,
     round_hours,
 )
-from hgzm_tools.production_calendar import ProductionCalendar
+from hgzm.tools.production_calendar import ProductionCalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree

@@ -5,9 +5,9 @@ import ssl
 from urllib.parse import urlsplit
 
 import pytest
-from hgzm_tools import max_client
-from hgzm_tools.fake_max import FakeMaxServer
-from hgzm_tools.max_client import (
+from hgzm.tests.fakes.fake_max import FakeMaxServer
+from hgzm.tools import max_client
+from hgzm.tools.max_client import (
     MaxBotClient,
     Throttle,
     callback_button,
@@ -16,7 +16,7 @@ from hgzm_tools.max_client import (
     split_text,
     trusted_ca_bundle,
 )
-from hgzm_tools.max_errors import (
+from hgzm.tools.max_errors import (
     MaxApiError,
     MaxAuthError,
     MaxConfigError,

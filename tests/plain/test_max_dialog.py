@@ -3,9 +3,9 @@
 import datetime
 
 import pytest
-from hgzm_tools import max_dialog as d
-from hgzm_tools.fake_max import FakeMax
-from hgzm_tools.max_updates import parse_update
+from hgzm.tests.fakes.fake_max import FakeMax
+from hgzm.tools import max_dialog as d
+from hgzm.tools.max_updates import parse_update
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from hgzm_tools.fake_max import FakeMax, SchemaCheck
-from hgzm_tools.max_updates import (
+from hgzm.tests.fakes.fake_max import FakeMax, SchemaCheck
+from hgzm.tools.max_updates import (
     UpdateError,
     contact_is_senders_own,
     parse_update,

@@ -1,7 +1,7 @@
 """Names decide whether a shared phone number is the same person."""
 
 import pytest
-from hgzm_tools.person_names import agree, words
+from hgzm.tools.person_names import agree, words
 from hypothesis import given
 from hypothesis import strategies as st
 

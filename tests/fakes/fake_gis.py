@@ -12,9 +12,9 @@ make the next calls fail (HTTP errors, SOAP faults, malformed XML, dropped
 connections, delays longer than the client's timeout, GIS error messages) and
 keep ``getState`` "processing".
 
-Run it alone (from the addon's root)::
+Run it alone (from a clone of the addon)::
 
-    python3 -m tools.fake_gis --port 8765 --demo-appeals 20 --tick 20
+    python3 tests/fakes/serve.py gis --port 8765 --demo-appeals 20 --tick 20
 
 The themes, houses and people it invents are demo data, not GIS directories.
 """
@@ -38,10 +38,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from . import gis_xml
-from .fake_file_store import STORE_PREFIX, FakeFileStore, StoredFile
-from .gis_schema import SchemaValidator
-from .gis_xml import (
+from ...tools import gis_xml
+from ...tools.gis_schema import SchemaValidator
+from ...tools.gis_xml import (
     APPEALS_NS,
     BASE_NS,
     DS_NS,
@@ -55,7 +54,8 @@ from .gis_xml import (
     HistoryEntry,
     NsiElement,
 )
-from .http_util import LocalServer
+from .fake_file_store import STORE_PREFIX, FakeFileStore, StoredFile
+from .local_server import LocalServer
 
 _logger = logging.getLogger(__name__)
 
@@ -1431,7 +1431,7 @@ def demo_png(seed, width=96, height=72):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Fake GIS ZhKKh AppealsAsync service")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
     parser.add_argument(
         "--xsd-dir", help="another folder of the official formats to validate against"
     )

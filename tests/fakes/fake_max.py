@@ -10,7 +10,7 @@ photos, contacts (hashed as MAX hashes them), button presses and deep-link
 starts, delivered to the subscribed webhook with the secret header — also
 twice, out of order, or with a wrong secret — or kept for long polling.
 
-    python3 -m tools.fake_max --port 8766 --token demo-token [--openapi FILE]
+    python3 tests/fakes/serve.py max --port 8766 --token demo-token [--openapi FILE]
 """
 
 import argparse
@@ -34,8 +34,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from .http_util import LocalServer
-from .max_updates import contact_hash
+from ...tools.max_updates import contact_hash
+from .local_server import LocalServer
 
 _logger = logging.getLogger(__name__)
 
@@ -843,7 +843,7 @@ class FakeMaxServer(LocalServer):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
     parser.add_argument("--token", default="demo-max-token")
     parser.add_argument("--openapi", help="MAX OpenAPI file: validate requests")
     args = parser.parse_args(argv)

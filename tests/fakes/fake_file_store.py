@@ -21,7 +21,7 @@ import re
 import threading
 import uuid
 
-from . import gost94
+from ...tools import gost94
 
 STORE_PREFIX = "/ext-bus-file-store-service/rest/"
 PART_SIZE = 5 * 1024 * 1024
