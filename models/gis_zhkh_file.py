@@ -4,10 +4,12 @@ import base64
 import logging
 import os
 import tempfile
+import time
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import config
 
 from ..tools import gis_files, gis_xml, gost94
 from ..tools.gis_errors import GisError
@@ -174,8 +176,27 @@ class GisZhkhFile(models.Model):
         files.invalidate_recordset()
         files = files.filtered(lambda f: f.state == "pending")
         done, failed, retry = files.browse(), files.browse(), files.browse()
-        for record in files:
+        started, limit = time.monotonic(), self._worker_time_limit()
+        deferred = 0
+        for index, record in enumerate(files):
             backend = record.backend_id.with_company(record.company_id)
+            worst = backend._get_file_client()._budget(backend.file_max_mb * 1048576)
+            if limit and worst > limit:
+                _logger.warning(
+                    "A file transfer of GIS ZhKKh connection %s may take up to %d s, "
+                    "longer than the workers' limit_time_real (%d s): raise it, or "
+                    "lower the largest file downloaded (see the deployment guide)",
+                    backend.id,
+                    worst,
+                    limit,
+                )
+            if index and limit and time.monotonic() - started + worst > 0.8 * limit:
+                # A worker killed at limit_time_real would lose the files
+                # already downloaded with the job's transaction: the rest
+                # goes to a job of its own, at once.
+                self._enqueue_download(record.ticket_id)
+                deferred = len(files) - index
+                break
             try:
                 record._download(backend)
                 done |= record
@@ -195,7 +216,16 @@ class GisZhkhFile(models.Model):
                 eta=wait,
                 attempt=max(retry.mapped("attempts")),
             )
-        return f"{len(done)} downloaded, {len(failed)} failed, {len(retry)} later"
+        result = f"{len(done)} downloaded, {len(failed)} failed, {len(retry)} later"
+        return f"{result}, {deferred} in a new job" if deferred else result
+
+    @api.model
+    def _worker_time_limit(self):
+        """Seconds a job may run before its worker is killed (prefork's
+        limit_time_real; none in a threaded server)."""
+        if not config.get("workers"):
+            return 0
+        return config.get("limit_time_real") or 0
 
     def _may_retry(self, backoff):
         self.ensure_one()

@@ -3,10 +3,11 @@
 import base64
 import random
 import uuid
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -111,6 +112,33 @@ class TestFilesFromGis(GisCase):
         self.assertEqual(
             self.env["gis.zhkh.file"].search_count([("ticket_id", "=", ticket.id)]), 3
         )
+
+    def test_a_job_ends_before_the_workers_time_limit(self):
+        """A worker killed at limit_time_real would roll back every file its
+        job downloaded: a job takes the next file only while the worst
+        transfer still fits in its time, and leaves the rest to a new job."""
+        self.backend.file_max_mb = 1
+        appeal = self.appeals(1)[0]
+        appeal.attachments = [self.store(b"%d" % n, f"{n}.txt") for n in range(3)]
+        self.fake.seed([appeal])
+        _trap, held = self.import_without_downloads()
+        ticket = self.tickets()
+        worst = self.backend._get_file_client()._budget(MB)
+        # The worst transfer fits in the limit, two of them do not.
+        limit = int(worst / 0.8) - 1
+        patched = {"workers": 2, "limit_time_real": limit}
+        with patch.dict(config.options, patched), trap_jobs() as trap:
+            self.assertEqual(
+                held[0].perform(), "1 downloaded, 0 failed, 0 later, 2 in a new job"
+            )
+            self.assertEqual(len(trap.enqueued_jobs), 1)
+            trap.perform_enqueued_jobs()
+            trap.perform_enqueued_jobs()
+        self.assertEqual(
+            self.ticket_files(ticket), {"0.txt": b"0", "1.txt": b"1", "2.txt": b"2"}
+        )
+        # Threaded (no workers): no limit, one job for all.
+        self.assertEqual(self.env["gis.zhkh.file"]._worker_time_limit(), 0)
 
     def test_a_file_added_later_in_gis_comes_alone(self):
         appeal = self.appeals(1)[0]
