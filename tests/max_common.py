@@ -88,6 +88,13 @@ class MaxCase(HttpCase):
             self.run_jobs()
         return statuses
 
+    def pending_jobs(self):
+        """This class's jobs waiting to run (not the demo's, nor those of
+        committed tests before it)."""
+        return self.env["queue.job"].search(
+            [("state", "=", "pending"), ("id", ">", self.jobs_before)]
+        )
+
     def run_jobs(self, rounds=10, due_only=False):
         """Run the stored queue jobs the way the job runner does; with
         ``due_only``, only those whose time has come (as the runner would),

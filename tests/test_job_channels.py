@@ -45,9 +45,7 @@ class TestJobChannels(TransactionCase):
         functions = self.env["queue.job.function"]
         for model_name, method in sorted(jobs):
             with self.subTest(job=f"{model_name}.{method}"):
-                function = functions.search(
-                    [("name", "=", f"<{model_name}>.{method}")]
-                )
+                function = functions.search([("name", "=", f"<{model_name}>.{method}")])
                 self.assertTrue(function, "no queue.job.function")
                 self.assertEqual(function.channel_id.parent_id.name, "root")
                 self.assertIn(function.channel_id.name, expected)

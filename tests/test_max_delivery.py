@@ -219,22 +219,23 @@ class TestMaxDelivery(MaxCase):
     def test_429_requeues_the_job_at_retry_after_without_sleeping(self):
         ticket = self.ticket_of()
         before = len(self.fake.sent)
-        self.fake.fail_next(path="/messages", status=429, retry_after="7")
+        self.fake.fail_next(path="/messages", status=429, retry_after="60")
         _message, notification = self.reply(ticket, "Ответ после паузы")
         lane = self.dialog()._lane()
         self.run_jobs(due_only=True)
         job = self.job_of(lane)
         self.assertEqual(job.state, "pending")
         wait = (job.eta - datetime.datetime.now()).total_seconds()
-        self.assertTrue(5 <= wait <= 8, wait)
-        self.assertNotIn(7, [round(s) for s in self.sleeps])
+        # Wide margins: a loaded machine may take seconds between the calls.
+        self.assertTrue(40 <= wait <= 61, wait)
+        self.assertNotIn(60, [round(s) for s in self.sleeps])
         part = self.outbox(kind="staff")
         self.assertEqual((part.state, part.attempts), ("queued", 0))
         # Every worker of the bot waits: run early, nothing is called.
         calls = len(self.fake.sent)
         with self.assertRaises(RetryableJobError) as held:
             self.env["max.outbox"]._job_send_lane(self.gateway.id, lane)
-        self.assertGreater(held.exception.seconds, 4)
+        self.assertGreater(held.exception.seconds, 30)
         self.assertEqual(len(self.fake.sent), calls)
         self.release_hold()
         self.run_jobs()

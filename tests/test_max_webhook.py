@@ -31,7 +31,7 @@ class TestMaxWebhook(MaxCase):
     def counts(self):
         return (
             self.env["max.update"].search_count([]),
-            self.env["queue.job"].search_count([("state", "=", "pending")]),
+            len(self.pending_jobs()),
             self.env["helpdesk.ticket"].search_count([]),
         )
 
@@ -221,7 +221,7 @@ class TestMaxWebhook(MaxCase):
         tries = [c for c, _q, _b in self.fake.sent if c == f"GET {path}"]
         self.assertEqual(len(tries), 5)
         self.assertTrue(any("kept failing" in n for n in self.notes(ticket)))
-        self.assertFalse(self.env["queue.job"].search([("state", "=", "pending")]))
+        self.assertFalse(self.pending_jobs())
 
     def test_group_chat_keyword_alerts_the_dispatcher_never_a_ticket(self):
         self.gateway.max_group_reply = True
