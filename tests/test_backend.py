@@ -11,6 +11,9 @@ from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import ADDON_DIR, ORG, SIGNER, GisCase, use_signer_profile
+from .fakes.local_server import closed_url
+
+CLOSED_URL = closed_url()
 
 MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
 SIGNER_LOG = "odoo.addons.helpdesk_gis_zhkh_max.tools.gis_signer"
@@ -76,7 +79,7 @@ class TestBackend(GisCase):
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("AUT011002", action["params"]["message"])
         self.assertIn("needs a human", action["params"]["message"])
-        self.backend.write({"org_ppa_guid": ORG, "endpoint_url": "http://127.0.0.1:9"})
+        self.backend.write({"org_ppa_guid": ORG, "endpoint_url": CLOSED_URL})
         action = self.backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("temporary", action["params"]["message"])

@@ -12,6 +12,9 @@ from odoo.tests.common import TransactionCase
 
 from ..models.helpdesk_integration_health import HelpdeskIntegrationHealth
 from .common import WorkersCase
+from .fakes.local_server import closed_url
+
+CLOSED_URL = closed_url()
 
 
 class TestIntegrationHealth(TransactionCase):
@@ -27,7 +30,7 @@ class TestIntegrationHealth(TransactionCase):
         cls.backend = cls.env["gis.zhkh.backend"].create(
             {
                 "name": "Health GIS",
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                 "responsible_user_id": cls.admin.id,
                 "import_interval": 15,
@@ -39,7 +42,7 @@ class TestIntegrationHealth(TransactionCase):
                 "name": "Health bot",
                 "gateway_type": "max",
                 "token": "health-token_0123456789",
-                "max_api_url": "http://127.0.0.1:9",
+                "max_api_url": CLOSED_URL,
                 "max_responsible_user_id": cls.admin.id,
                 "integrated_webhook_state": "integrated",
                 "max_subscribed": True,
@@ -216,7 +219,7 @@ class TestHealthCronBesideGisJobs(WorkersCase):
                 {
                     "name": "Busy GIS",
                     "company_id": company.id,
-                    "endpoint_url": "http://127.0.0.1:9",
+                    "endpoint_url": CLOSED_URL,
                     "org_ppa_guid": str(uuid.uuid4()),
                     "responsible_user_id": False,
                     "last_error_at": fields.Datetime.now(),

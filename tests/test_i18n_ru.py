@@ -19,6 +19,9 @@ from odoo.tools.safe_eval import safe_eval
 from odoo.tools.translate import code_translations
 
 from ..hooks import OTHER_MODULES
+from .fakes.local_server import closed_url
+
+CLOSED_URL = closed_url()
 
 MODULES = (*OTHER_MODULES, "helpdesk_gis_zhkh_max")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -291,7 +294,7 @@ class TestAddonInRussian(TransactionCase):
         backend = self.env["gis.zhkh.backend"].create(
             {
                 "name": "Подключение",
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                 "last_success_at": fields.Datetime.now(),
             }
@@ -321,7 +324,7 @@ class TestAddonInRussian(TransactionCase):
         backend = russian["gis.zhkh.backend"].create(
             {
                 "name": "ГИС",
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
             }
         )

@@ -14,6 +14,9 @@ from ..models.gis_zhkh_backend import gis_today
 from ..tools import gis_client, gis_xml
 from .common import ORG, XSD_DIR, GisCase, WorkersCase
 from .fakes import fake_gis
+from .fakes.local_server import closed_url
+
+CLOSED_URL = closed_url()
 
 MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
 
@@ -84,7 +87,7 @@ class TestConcurrentResultImports(WorkersCase):
                 {
                     "name": "Concurrent",
                     "company_id": company.id,
-                    "endpoint_url": "http://127.0.0.1:9",
+                    "endpoint_url": CLOSED_URL,
                     "org_ppa_guid": str(uuid.uuid4()),
                     "responsible_user_id": False,
                 }

@@ -10,6 +10,10 @@ from openpyxl import load_workbook
 from odoo.exceptions import UserError
 from odoo.tests.common import TransactionCase
 
+from .fakes.local_server import closed_url
+
+CLOSED_URL = closed_url()
+
 
 class TestRequestJournal(TransactionCase):
     """The journal for the housing inspectorate: one line per request."""
@@ -207,7 +211,7 @@ class TestRequestJournal(TransactionCase):
         backend = self.env["gis.zhkh.backend"].create(
             {
                 "name": "Journal GIS",
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
             }
         )

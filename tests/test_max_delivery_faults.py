@@ -19,7 +19,10 @@ from ..models.max_update import MAX_ATTEMPTS
 from ..tools import max_updates
 from .common import WorkersCase
 from .fakes import fake_max
+from .fakes.local_server import closed_url
 from .max_common import MAX_OPENAPI, RESIDENT, TOKEN
+
+CLOSED_URL = closed_url()
 
 MUTED = (
     "odoo.addons.helpdesk_gis_zhkh_max.models.max_sending",
@@ -203,7 +206,7 @@ class TestMaxUpdateConflicts(WorkersCase):
     def setUp(self):
         super().setUp()
         fake = fake_max.FakeMax(TOKEN)
-        fake.base_url = "http://127.0.0.1:9"
+        fake.base_url = CLOSED_URL
         with self.committed() as env:
             company = env["res.company"].create(
                 {"name": f"УК Конфликт {uuid.uuid4().hex[:8]}"}
@@ -213,7 +216,7 @@ class TestMaxUpdateConflicts(WorkersCase):
                     "name": "Conflicts bot",
                     "gateway_type": "max",
                     "token": TOKEN,
-                    "max_api_url": "http://127.0.0.1:9",
+                    "max_api_url": CLOSED_URL,
                     "company_id": company.id,
                 }
             )

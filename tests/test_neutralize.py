@@ -3,6 +3,10 @@
 from odoo.modules.neutralize import neutralize_database
 from odoo.tests.common import TransactionCase
 
+from .fakes.local_server import closed_url
+
+CLOSED_URL = closed_url()
+
 
 class TestNeutralize(TransactionCase):
     """A copy of the database made for tests or training (``odoo-bin
@@ -15,7 +19,7 @@ class TestNeutralize(TransactionCase):
         cls.backend = cls.env["gis.zhkh.backend"].create(
             {
                 "name": "Production GIS",
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                 "responsible_user_id": admin.id,
             }
@@ -25,7 +29,7 @@ class TestNeutralize(TransactionCase):
                 "name": "Production bot",
                 "gateway_type": "max",
                 "token": "production-token_0123456789",
-                "max_api_url": "http://127.0.0.1:9",
+                "max_api_url": CLOSED_URL,
                 "max_responsible_user_id": admin.id,
                 "integrated_webhook_state": "integrated",
                 "max_subscribed": True,

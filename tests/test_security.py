@@ -9,6 +9,9 @@ from odoo.tests import Form, HttpCase, JsonRpcException, new_test_user, tagged
 from ..models.gis_zhkh_backend import gis_today
 from .common import ORG, GisCase, use_signer_profile
 from .fakes import fake_gis
+from .fakes.local_server import closed_url
+
+CLOSED_URL = closed_url()
 
 
 @tagged("post_install", "-at_install")
@@ -278,7 +281,7 @@ class TestPortalPage(HttpCase):
         backend = self.env["gis.zhkh.backend"].create(
             {
                 "name": "Portal test",
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": ORG,
             }
         )
@@ -308,7 +311,7 @@ class TestGisFactsOverRpc(HttpCase):
         backend = self.env["gis.zhkh.backend"].create(
             {
                 "name": "RPC test",
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": ORG,
             }
         )

@@ -2,6 +2,7 @@
 port unless told one, in a background thread."""
 
 import logging
+import socket
 import sys
 import threading
 from http.server import ThreadingHTTPServer
@@ -52,3 +53,13 @@ class LocalServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def closed_url():
+    """An address on 127.0.0.1 where nothing listens: a port the system
+    gave free a moment ago. A connection to it is refused; never a fixed
+    port that a service on the machine might hold."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

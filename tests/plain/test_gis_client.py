@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from hgzm.tests.fakes import fake_gis
+from hgzm.tests.fakes.local_server import closed_url
 from hgzm.tools import gis_client, gis_schema, gis_xml
 from hgzm.tools.gis_errors import (
     GisConfigError,
@@ -27,6 +28,8 @@ from hgzm.tools.gis_signer import (
     profile_signer,
     read_profiles,
 )
+
+CLOSED_URL = closed_url()
 
 ORG = "11111111-2222-4333-8444-555555555555"
 # A fixed day: a module-level date.today() raced midnight when a run crossed it.
@@ -168,7 +171,7 @@ def test_failures_are_typed(server, failure, error, transient):
 
 
 def test_connection_refused():
-    client = gis_client.GisAppealsClient("http://127.0.0.1:9", ORG, timeout=(1, 1))
+    client = gis_client.GisAppealsClient(CLOSED_URL, ORG, timeout=(1, 1))
     with pytest.raises(GisTransportError) as err:
         client.export_appeals(start_date=TODAY)
     assert err.value.transient

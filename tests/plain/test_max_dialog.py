@@ -4,10 +4,13 @@ import datetime
 
 import pytest
 from hgzm.tests.fakes.fake_max import FakeMax
+from hgzm.tests.fakes.local_server import closed_url
 from hgzm.tools import max_dialog as d
 from hgzm.tools.max_updates import parse_update
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+CLOSED_URL = closed_url()
 
 TOKEN = "test-bot-token_0123456789"
 RESIDENT = 51001
@@ -17,7 +20,7 @@ OTHER = 51002
 @pytest.fixture(scope="module")
 def fake():
     fake = FakeMax(TOKEN)
-    fake.base_url = "http://127.0.0.1:9"
+    fake.base_url = CLOSED_URL
     return fake
 
 

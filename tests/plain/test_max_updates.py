@@ -4,6 +4,7 @@ import json
 
 import pytest
 from hgzm.tests.fakes.fake_max import FakeMax, SchemaCheck
+from hgzm.tests.fakes.local_server import closed_url
 from hgzm.tools.max_updates import (
     UpdateError,
     contact_is_senders_own,
@@ -15,6 +16,8 @@ from hgzm.tools.max_updates import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+CLOSED_URL = closed_url()
+
 TOKEN = "test-bot-token_0123456789"
 RESIDENT = 51001
 
@@ -22,7 +25,7 @@ RESIDENT = 51001
 @pytest.fixture(scope="module")
 def fake():
     fake = FakeMax(TOKEN)
-    fake.base_url = "http://127.0.0.1:9"
+    fake.base_url = CLOSED_URL
     return fake
 
 
