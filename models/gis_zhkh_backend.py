@@ -16,7 +16,7 @@ from odoo.tools import config
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..tools import gis_client, gis_files, gis_schema, gis_xml
+from ..tools import gis_client, gis_files, gis_schema, gis_xml_common
 from ..tools.gis_errors import GisError, GisRequestInvalid
 from ..tools.gis_signer import (
     CONFIG_SECTION,
@@ -106,16 +106,16 @@ class GisZhkhBackend(models.Model):
         "every request header.",
     )
     export_version = fields.Selection(
-        selection=[(v, v) for v in gis_xml.EXPORT_APPEAL_VERSIONS],
+        selection=[(v, v) for v in gis_xml_common.EXPORT_APPEAL_VERSIONS],
         string="exportAppeal format version",
         required=True,
-        default=gis_xml.DEFAULT_EXPORT_APPEAL_VERSION,
+        default=gis_xml_common.DEFAULT_EXPORT_APPEAL_VERSION,
     )
     import_version = fields.Selection(
-        selection=[(v, v) for v in gis_xml.IMPORT_ANSWER_VERSIONS],
+        selection=[(v, v) for v in gis_xml_common.IMPORT_ANSWER_VERSIONS],
         string="importAnswer format version",
         required=True,
-        default=gis_xml.DEFAULT_IMPORT_ANSWER_VERSION,
+        default=gis_xml_common.DEFAULT_IMPORT_ANSWER_VERSION,
     )
     basic_auth_user = fields.Char(
         string="HTTP user",
@@ -412,7 +412,7 @@ class GisZhkhBackend(models.Model):
     @api.constrains("org_ppa_guid")
     def _check_org_ppa_guid(self):
         for backend in self:
-            if not gis_xml.is_guid(backend.org_ppa_guid):
+            if not gis_xml_common.is_guid(backend.org_ppa_guid):
                 raise ValidationError(
                     self.env._(
                         "The organisation GUID %(guid)s is not a GUID "
@@ -436,7 +436,7 @@ class GisZhkhBackend(models.Model):
     def _check_default_answerer_guid(self):
         for backend in self:
             guid = backend.default_answerer_guid
-            if guid and not gis_xml.is_guid(guid):
+            if guid and not gis_xml_common.is_guid(guid):
                 raise ValidationError(
                     self.env._(
                         "The default AnswererGUID %(guid)s is not a GUID "
@@ -918,8 +918,8 @@ class GisZhkhBackend(models.Model):
         now = fields.Datetime.now()
         if self._refresh_due(now):
             guids = self._refresh_guids()
-            for index in range(0, len(guids), gis_xml.MAX_GUIDS_PER_REQUEST):
-                chunk = guids[index : index + gis_xml.MAX_GUIDS_PER_REQUEST]
+            for index in range(0, len(guids), gis_xml_common.MAX_GUIDS_PER_REQUEST):
+                chunk = guids[index : index + gis_xml_common.MAX_GUIDS_PER_REQUEST]
                 jobs.append(self._enqueue_send("refresh", {"appeal_guids": chunk}))
             self.last_refresh_at = now
         return f"{len(jobs)} export request(s) queued"
@@ -943,7 +943,7 @@ class GisZhkhBackend(models.Model):
         exchanges = []
         client = backend._get_nsi_client(on_exchange=exchanges.append)
         try:
-            our_guid, ack = client.export_nsi_item(gis_xml.NSI_THEMES_REGISTRY)
+            our_guid, ack = client.export_nsi_item(gis_xml_common.NSI_THEMES_REGISTRY)
         except GisError as error:
             return backend._handle_send_error(error, "themes", {})
         message = self.env["gis.zhkh.message"].create(

@@ -17,7 +17,7 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..tools import gis_operations, gis_xml
+from ..tools import gis_operations, gis_xml_common
 from ..tools.gis_errors import GisError, GisRequestInvalid
 from .gis_zhkh_file import UPLOAD_BACKOFF
 from .helpdesk_ticket import gis_facts_writer
@@ -477,7 +477,7 @@ class GisZhkhOperation(models.Model):
             performer_guid=self.performer_guid,
             date_of_appointment=self.date_of_appointment,
             attachments=tuple(
-                gis_xml.AttachmentInfo(
+                gis_xml_common.AttachmentInfo(
                     name=record.name,
                     description=record.description or record.name,
                     guid=record.attachment_guid,

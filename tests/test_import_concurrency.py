@@ -11,7 +11,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.gis_zhkh_backend import gis_today
-from ..tools import gis_client, gis_xml
+from ..tools import gis_client, gis_xml_common, gis_xml_parse
 from .common import ORG, XSD_DIR, GisCase, WorkersCase
 from .fakes import fake_gis
 
@@ -68,8 +68,8 @@ class TestConcurrentResultImports(WorkersCase):
         cls.appeals = fake_gis.generate_appeals(
             3, seed="concurrent-imports", today=gis_today()
         )
-        cls.result = gis_xml.StateResult(
-            request_state=gis_xml.STATE_DONE,
+        cls.result = gis_xml_parse.StateResult(
+            request_state=gis_xml_common.STATE_DONE,
             message_guid=str(uuid.uuid4()),
             appeals=cls.appeals,
         )

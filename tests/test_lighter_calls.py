@@ -6,7 +6,7 @@ from unittest import mock
 from odoo.tests import tagged
 
 from ..models import gis_zhkh_backend
-from ..tools import gis_xml
+from ..tools import gis_xml_parse
 from .common import GisCase
 
 
@@ -25,7 +25,7 @@ class TestLighterCalls(GisCase):
 
     def test_history_notes_logged_in_one_batch(self):
         history = [
-            gis_xml.HistoryEntry(
+            gis_xml_parse.HistoryEntry(
                 change_date=self.days_ago(1),
                 kind="rolled_over",
                 data={"execution_date": "2026-12-31", "comment": "Нужна экспертиза"},
