@@ -10,12 +10,12 @@ from odoo.tools import mute_logger
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..models.gis_zhkh_backend import gis_today
+from ..models.gis_zhkh_backend_import import gis_today
 from ..tools import gis_client, gis_xml_common, gis_xml_parse
 from .common import ORG, XSD_DIR, GisCase, WorkersCase
 from .fakes import fake_gis
 
-MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
+MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_import"
 
 
 @tagged("post_install", "-at_install")

@@ -20,7 +20,8 @@ from .common import GisCase
 from .fakes import fake_gis
 
 MUTED = (
-    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_connection",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_import",
     "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_message",
     "odoo.addons.helpdesk_gis_zhkh_max.models.helpdesk_ticket",
 )

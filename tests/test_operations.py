@@ -21,9 +21,10 @@ DEFAULT = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"
 RECEIVER = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
 ANSWER = "Протечку кровли над квартирой устранили 28.11, акт у диспетчера."
 MUTED = (
-    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_connection",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_import",
     "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_message",
-    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_operation",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_operation_jobs",
 )
 VALUES = {
     "answer": {"text": ANSWER},
