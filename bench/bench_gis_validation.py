@@ -15,7 +15,7 @@ import time
 import uuid
 
 import plain_tools  # noqa: F401  bench/, beside this script: loads hgzm.tools
-from hgzm.tools import gis_schema, gis_xml
+from hgzm.tools import gis_schema, gis_xml_build, gis_xml_common
 
 ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 ANSWER = (
@@ -28,30 +28,30 @@ ANSWER = (
 
 
 def import_answer():
-    header = gis_xml.RequestHeader.new(ORG)
+    header = gis_xml_build.RequestHeader.new(ORG)
     answerer = str(uuid.uuid4())
     appeal = str(uuid.uuid4())
-    return gis_xml.build_import_answer_request(
+    return gis_xml_build.build_import_answer_request(
         header,
-        gis_xml.DEFAULT_IMPORT_ANSWER_VERSION,
+        gis_xml_common.DEFAULT_IMPORT_ANSWER_VERSION,
         answer_actions=[
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 appeal_guid=appeal,
-                answers=[gis_xml.AnswerData(answerer, text=ANSWER, send=True)],
+                answers=[gis_xml_build.AnswerData(answerer, text=ANSWER, send=True)],
             )
         ],
         appeal_actions=[
-            gis_xml.AppealAction(appeal_guid=appeal, executed_by_guid=answerer)
+            gis_xml_build.AppealAction(appeal_guid=appeal, executed_by_guid=answerer)
         ],
     )
 
 
 def export_appeal():
-    header = gis_xml.RequestHeader.new(ORG)
+    header = gis_xml_build.RequestHeader.new(ORG)
     today = datetime.date(2026, 12, 6)
-    return gis_xml.build_export_appeal_request(
+    return gis_xml_build.build_export_appeal_request(
         header,
-        gis_xml.DEFAULT_EXPORT_APPEAL_VERSION,
+        gis_xml_common.DEFAULT_EXPORT_APPEAL_VERSION,
         start_date=today - datetime.timedelta(days=3),
         end_date=today,
     )

@@ -2,10 +2,15 @@ from . import helpdesk_integration_health_mixin
 from . import gis_appeal_import
 from . import gis_appeal_theme
 from . import gis_zhkh_answerer
+from . import gis_zhkh_backend_connection
+from . import gis_zhkh_backend_import
 from . import gis_zhkh_backend
 from . import gis_zhkh_file
 from . import gis_zhkh_house
 from . import gis_zhkh_message
+from . import gis_zhkh_operation_queueing
+from . import gis_zhkh_operation_jobs
+from . import gis_zhkh_operation_results
 from . import gis_zhkh_operation
 from . import helpdesk_deadline_cockpit
 from . import helpdesk_deadline_milestone

@@ -27,7 +27,7 @@ class GisAppealImport(models.AbstractModel):
 
     @api.model
     def _import_appeals(self, backend, appeals, exported_at=None):
-        """Create or update the tickets of ``appeals`` (``gis_xml.Appeal``).
+        """Create or update the tickets of ``appeals`` (``gis_xml_parse.Appeal``).
 
         Idempotent: an appeal GIS sends again unchanged changes nothing. One
         appeal that cannot be saved does not stop the others. ``exported_at``

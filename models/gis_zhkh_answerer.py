@@ -3,7 +3,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import gis_xml
+from ..tools import gis_xml_common
 
 
 class GisZhkhAnswerer(models.Model):
@@ -54,7 +54,7 @@ class GisZhkhAnswerer(models.Model):
     @api.constrains("answerer_guid")
     def _check_answerer_guid(self):
         for answerer in self:
-            if not gis_xml.is_guid(answerer.answerer_guid):
+            if not gis_xml_common.is_guid(answerer.answerer_guid):
                 raise ValidationError(
                     self.env._(
                         "The AnswererGUID %(guid)s is not a GUID "

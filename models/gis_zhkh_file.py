@@ -11,7 +11,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import config
 
-from ..tools import gis_files, gis_xml, gost94
+from ..tools import gis_files, gis_xml_common, gost94
 from ..tools.gis_errors import GisError
 
 _logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class GisZhkhFile(models.Model):
                 for att in entry.attachments
             ]
             for source, att in files:
-                if gis_xml.is_guid(att.guid):
+                if gis_xml_common.is_guid(att.guid):
                     wanted.setdefault((ticket.id, att.guid.lower()), (source, att))
         if not wanted:
             return self.browse()

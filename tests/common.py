@@ -14,8 +14,8 @@ from odoo.tools import config
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..models import gis_zhkh_backend
-from ..models.gis_zhkh_backend import gis_today
+from ..models import gis_zhkh_backend_connection
+from ..models.gis_zhkh_backend_import import gis_today
 from .fakes import fake_gis
 
 ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -126,7 +126,9 @@ class GisCase(TransactionCase):
         # The connection test's waits between getState calls: recorded, not slept.
         self.waits = []
         self.startPatcher(
-            mock.patch.object(gis_zhkh_backend, "poll_wait", self.waits.append)
+            mock.patch.object(
+                gis_zhkh_backend_connection, "poll_wait", self.waits.append
+            )
         )
 
     def appeals(self, count=1, **kwargs):

@@ -15,7 +15,10 @@ from .fakes.local_server import closed_url
 
 CLOSED_URL = closed_url()
 
-MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
+MUTED = (
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_connection",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_import",
+)
 SIGNER_LOG = "odoo.addons.helpdesk_gis_zhkh_max.tools.gis_signer"
 
 
@@ -68,11 +71,11 @@ class TestBackend(GisCase):
     def test_test_connection_still_processing(self):
         self.fake.keep_processing = True
         self.fake.fail_next("delay", operation="getState", delay=0)  # harmless
-        with mute_logger(MUTED):
+        with mute_logger(*MUTED):
             action = self.backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "warning")
 
-    @mute_logger(MUTED)
+    @mute_logger(*MUTED)
     def test_test_connection_errors(self):
         self.backend.org_ppa_guid = "0e1c9f0e-8f57-4a06-9b1e-2a0e6c1b7a55"
         action = self.backend.action_test_connection()
@@ -101,7 +104,7 @@ class TestBackend(GisCase):
             action["params"]["type"], "success", action["params"]["message"]
         )
         self.backend.signing_profile = "broken"
-        with mute_logger(MUTED), self.assertLogs(SIGNER_LOG, "WARNING") as logs:
+        with mute_logger(*MUTED), self.assertLogs(SIGNER_LOG, "WARNING") as logs:
             action = self.backend.action_test_connection()
         message = action["params"]["message"]
         self.assertIn("profile broken", message)
@@ -110,7 +113,7 @@ class TestBackend(GisCase):
         self.assertNotIn("secret-dir", message)
         self.assertIn("secret-dir", "\n".join(logs.output))
 
-    @mute_logger(MUTED)
+    @mute_logger(*MUTED)
     def test_the_signer_error_output_never_reaches_users(self):
         noisy = "import sys; sys.stderr.write('token PIN 0000'); sys.exit(4)"
         use_signer_profile(self, "noisy", f'{sys.executable} -c "{noisy}"')
@@ -167,7 +170,7 @@ class TestBackend(GisCase):
         )
         self.assertEqual(status["state"], "down")
         self.assertIn("signer profile", status["reason"])
-        with mute_logger(MUTED):
+        with mute_logger(*MUTED):
             action = self.backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("No signer profile", action["params"]["message"])

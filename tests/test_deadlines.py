@@ -11,7 +11,7 @@ from odoo.tests import Form, new_test_user, tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.helpdesk_ticket import gis_facts_writer
-from ..tools import gis_xml
+from ..tools import gis_xml_parse
 from .common import GisCase, view_fields
 
 D = datetime.date
@@ -333,7 +333,7 @@ class TestDeadlines(GisCase):
                     status="executed",
                     raw_status="Executed",
                     history=[
-                        gis_xml.HistoryEntry(
+                        gis_xml_parse.HistoryEntry(
                             change_date=D(2026, 11, 16),
                             kind="answer",
                             data={"is_sent": True, "send_date": "2026-11-16"},
@@ -377,7 +377,7 @@ class TestDeadlines(GisCase):
             raw_status="Withdrawn",
             withdrawn_comment="Уже не нужно",
             history=[
-                gis_xml.HistoryEntry(
+                gis_xml_parse.HistoryEntry(
                     change_date=D(2026, 11, 16), kind="change", data={}
                 )
             ],

@@ -11,7 +11,7 @@ from odoo.tools import config, mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..tools import gis_xml, gost94
+from ..tools import gis_xml_common, gis_xml_parse, gost94
 from .common import GisCase
 from .fakes import fake_gis
 from .test_operations import ANSWERER
@@ -29,7 +29,7 @@ class TestFilesFromGis(GisCase):
     def store(self, data, name):
         """A file in the fake's store, as an appeal names it."""
         guid = self.fake.file_store.add(data, name=name)
-        return gis_xml.AttachmentInfo(name=name, description="Фото", guid=guid)
+        return gis_xml_common.AttachmentInfo(name=name, description="Фото", guid=guid)
 
     def ticket_files(self, ticket):
         return {
@@ -66,7 +66,7 @@ class TestFilesFromGis(GisCase):
             self.store(big, "Видео.mp4"),
         ]
         appeal.history = [
-            gis_xml.HistoryEntry(
+            gis_xml_parse.HistoryEntry(
                 self.today,
                 "rolled_over",
                 None,
@@ -149,7 +149,7 @@ class TestFilesFromGis(GisCase):
         self.fake.file_store.calls.clear()
         answer = self.store(b"second", "2.txt")
         self.fake.appeals[appeal.guid].history.append(
-            gis_xml.HistoryEntry(
+            gis_xml_parse.HistoryEntry(
                 self.today,
                 "answer",
                 None,
@@ -177,8 +177,8 @@ class TestFilesFromGis(GisCase):
         appeal = self.appeals(1)[0]
         appeal.attachments = [
             self.store(b"fine", "хорошо.txt"),
-            gis_xml.AttachmentInfo("вирус.exe", "Файл", infected),
-            gis_xml.AttachmentInfo("пропал.jpg", "Файл", str(uuid.uuid4())),
+            gis_xml_common.AttachmentInfo("вирус.exe", "Файл", infected),
+            gis_xml_common.AttachmentInfo("пропал.jpg", "Файл", str(uuid.uuid4())),
             self.store(random.Random(1).randbytes(2 * MB), "большое.mp4"),
         ]
         self.fake.seed([appeal])

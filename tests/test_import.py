@@ -6,7 +6,7 @@ import uuid
 
 from odoo.tests import tagged
 
-from ..tools import gis_xml
+from ..tools import gis_xml_common, gis_xml_parse
 from .common import GisCase, view_fields
 
 
@@ -25,7 +25,7 @@ class TestImport(GisCase):
         )
         self.assertEqual(window.window_start, self.days_ago(10))
         self.assertEqual(window.window_end, self.today)
-        self.assertTrue(gis_xml.is_guid(window.ack_guid))
+        self.assertTrue(gis_xml_common.is_guid(window.ack_guid))
         self.assertEqual(self.backend.last_window_end, self.today)
         self.assertTrue(self.backend.last_success_at)
         # Every request the fake received was valid against the official XSD.
@@ -123,7 +123,7 @@ class TestImport(GisCase):
         new_deadline = self.today + datetime.timedelta(days=20)
         answerer = str(uuid.uuid4())
         history = [
-            gis_xml.HistoryEntry(
+            gis_xml_parse.HistoryEntry(
                 self.today,
                 "rolled_over",
                 None,
@@ -133,7 +133,7 @@ class TestImport(GisCase):
                     "answerer_guid": answerer,
                 },
             ),
-            gis_xml.HistoryEntry(
+            gis_xml_parse.HistoryEntry(
                 self.today,
                 "answer",
                 None,
@@ -147,7 +147,7 @@ class TestImport(GisCase):
                     "attachments": [],
                 },
             ),
-            gis_xml.HistoryEntry(
+            gis_xml_parse.HistoryEntry(
                 self.today,
                 "assessment",
                 None,
@@ -179,7 +179,7 @@ class TestImport(GisCase):
         self.assertTrue(deadline_tracking)
         # A further change posts only what is new.
         history.append(
-            gis_xml.HistoryEntry(
+            gis_xml_parse.HistoryEntry(
                 self.today, "not_required", None, {"cause": "Дубликат обращения 5"}
             )
         )
@@ -224,13 +224,17 @@ class TestImport(GisCase):
         )
         base = self.appeals(5)
         people = [
-            gis_xml.Applicant("person", "Иванов", "Иван", phone="8 (916) 555-00-01"),
-            gis_xml.Applicant(
+            gis_xml_parse.Applicant(
+                "person", "Иванов", "Иван", phone="8 (916) 555-00-01"
+            ),
+            gis_xml_parse.Applicant(
                 "person", "Петров", "Пётр", appeal_email="mail.resident@example.com"
             ),
-            gis_xml.Applicant("person", "Сидоров", "Сидор", phone="+79165550003"),
-            gis_xml.Applicant("person", "Сидоров", "Сидор", phone="+7 916 555 00 03"),
-            gis_xml.Applicant("hcs"),
+            gis_xml_parse.Applicant("person", "Сидоров", "Сидор", phone="+79165550003"),
+            gis_xml_parse.Applicant(
+                "person", "Сидоров", "Сидор", phone="+7 916 555 00 03"
+            ),
+            gis_xml_parse.Applicant("hcs"),
         ]
         appeals = [
             dataclasses.replace(a, applicant=p)
@@ -267,7 +271,9 @@ class TestImport(GisCase):
         for index, person in enumerate(people):
             appeal = dataclasses.replace(
                 self.appeals(seed=f"again-{index}")[0],
-                applicant=gis_xml.Applicant("person", "Жилец", str(index), **person),
+                applicant=gis_xml_parse.Applicant(
+                    "person", "Жилец", str(index), **person
+                ),
             )
             self.env["gis.appeal.import"]._import_appeals(self.backend, [appeal])
             partners |= (
@@ -329,7 +335,7 @@ class TestImport(GisCase):
             {"name": "Пётр Иванов", "phone": "+7 916 555-01-01"}
         )
         (daughter,) = self.import_applicants(
-            gis_xml.Applicant(
+            gis_xml_parse.Applicant(
                 "person", "Иванова", "Анна", "Петровна", phone="8 916 555 01 01"
             )
         )
@@ -346,10 +352,10 @@ class TestImport(GisCase):
         )
         # The father's appeal finds his contact; the daughter's next one hers.
         father_appeal, again = self.import_applicants(
-            gis_xml.Applicant(
+            gis_xml_parse.Applicant(
                 "person", "Иванов", "Пётр", "Сергеевич", phone="89165550101"
             ),
-            gis_xml.Applicant("person", "Иванова", "Анна", phone="+79165550101"),
+            gis_xml_parse.Applicant("person", "Иванова", "Анна", phone="+79165550101"),
         )
         self.assertEqual(father_appeal.partner_id, father)
         self.assertFalse(father_appeal.resident_other_partner_id)
@@ -364,9 +370,11 @@ class TestImport(GisCase):
 
     def test_two_people_of_one_phone_in_one_import(self):
         husband, wife, husband_again = self.import_applicants(
-            gis_xml.Applicant("person", "Смирнов", "Олег", phone="+79165550202"),
-            gis_xml.Applicant("person", "Смирнова", "Ольга", phone="+79165550202"),
-            gis_xml.Applicant(
+            gis_xml_parse.Applicant("person", "Смирнов", "Олег", phone="+79165550202"),
+            gis_xml_parse.Applicant(
+                "person", "Смирнова", "Ольга", phone="+79165550202"
+            ),
+            gis_xml_parse.Applicant(
                 "person", "Смирнов", "Олег", "Ильич", phone="89165550202"
             ),
         )
@@ -380,7 +388,8 @@ class TestImport(GisCase):
             {"name": "ТСН Лесная", "is_company": True, "gis_org_guid": org_guid}
         )
         appeal = dataclasses.replace(
-            self.appeals()[0], applicant=gis_xml.Applicant("org", org_guid=org_guid)
+            self.appeals()[0],
+            applicant=gis_xml_parse.Applicant("org", org_guid=org_guid),
         )
         self.env["gis.appeal.import"]._import_appeals(self.backend, [appeal])
         self.assertEqual(self.tickets().partner_id, partner)
@@ -483,7 +492,7 @@ class TestImport(GisCase):
             npa_requirements=None,
             theme_name=None,
             text="",
-            applicant=gis_xml.Applicant("person", "Без", "Телефона"),
+            applicant=gis_xml_parse.Applicant("person", "Без", "Телефона"),
         )
         self.fake.seed([appeal])
         self.run_import()

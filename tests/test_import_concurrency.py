@@ -10,15 +10,15 @@ from odoo.tools import mute_logger
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..models.gis_zhkh_backend import gis_today
-from ..tools import gis_client, gis_xml
+from ..models.gis_zhkh_backend_import import gis_today
+from ..tools import gis_client, gis_xml_common, gis_xml_parse
 from .common import ORG, XSD_DIR, GisCase, WorkersCase
 from .fakes import fake_gis
 from .fakes.local_server import closed_url
 
 CLOSED_URL = closed_url()
 
-MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend"
+MUTED = "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_import"
 
 
 @tagged("post_install", "-at_install")
@@ -71,8 +71,8 @@ class TestConcurrentResultImports(WorkersCase):
         cls.appeals = fake_gis.generate_appeals(
             3, seed="concurrent-imports", today=gis_today()
         )
-        cls.result = gis_xml.StateResult(
-            request_state=gis_xml.STATE_DONE,
+        cls.result = gis_xml_parse.StateResult(
+            request_state=gis_xml_common.STATE_DONE,
             message_guid=str(uuid.uuid4()),
             appeals=cls.appeals,
         )

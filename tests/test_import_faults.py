@@ -15,12 +15,13 @@ from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models.gis_appeal_import import GisAppealImport
-from ..tools import gis_xml
+from ..tools import gis_xml_common, gis_xml_parse
 from .common import GisCase
 from .fakes import fake_gis
 
 MUTED = (
-    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_connection",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_import",
     "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_message",
     "odoo.addons.helpdesk_gis_zhkh_max.models.helpdesk_ticket",
 )
@@ -119,7 +120,7 @@ class TestImportFaults(GisCase):
         )
         self.assertEqual(messages.mapped("state"), ["error", "error"])
         self.assertEqual(set(messages.mapped("error_code")), {"AUT011003"})
-        self.assertTrue(all(gis_xml.is_guid(m.message_guid) for m in messages))
+        self.assertTrue(all(gis_xml_common.is_guid(m.message_guid) for m in messages))
         self.assertIn("Доступ запрещен", self.backend.last_error)
         self.assertEqual(self.backend.last_error_code, "AUT011003")
         self.assertEqual(len(self.activities()), 1)
@@ -202,12 +203,12 @@ class TestImportFaults(GisCase):
     def test_rejected_appeals_are_logged_and_the_rest_imported(self):
         good = self.appeals(3)
         xml = fake_gis.state_envelope(str(uuid.uuid4()), 3, appeals=good)
-        root = gis_xml.parse_xml(xml)
-        ns = {"ap": gis_xml.APPEALS_NS}
+        root = gis_xml_parse.parse_xml(xml)
+        ns = {"ap": gis_xml_common.APPEALS_NS}
         root.xpath("//ap:ExportAppealResult", namespaces=ns)[1].find(
             "ap:AppealNumber", ns
         ).text = ""
-        result = gis_xml.parse_response(etree.tostring(root))
+        result = gis_xml_parse.parse_response(etree.tostring(root))
         message = self.env["gis.zhkh.message"].create(
             {
                 "backend_id": self.backend.id,

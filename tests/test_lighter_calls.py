@@ -5,8 +5,8 @@ from unittest import mock
 
 from odoo.tests import tagged
 
-from ..models import gis_zhkh_backend
-from ..tools import gis_xml
+from ..models import gis_zhkh_backend_connection
+from ..tools import gis_xml_parse
 from .common import GisCase
 
 
@@ -25,7 +25,7 @@ class TestLighterCalls(GisCase):
 
     def test_history_notes_logged_in_one_batch(self):
         history = [
-            gis_xml.HistoryEntry(
+            gis_xml_parse.HistoryEntry(
                 change_date=self.days_ago(1),
                 kind="rolled_over",
                 data={"execution_date": "2026-12-31", "comment": "Нужна экспертиза"},
@@ -97,14 +97,15 @@ class TestLighterCalls(GisCase):
             with (
                 self.subTest(limit=limit),
                 mock.patch.dict(
-                    gis_zhkh_backend.config.options, {"limit_time_real": limit}
+                    gis_zhkh_backend_connection.config.options,
+                    {"limit_time_real": limit},
                 ),
             ):
                 timeout, delays = self.backend._test_connection_plan()
                 # The signer, then exportAppeal and every getState, each of
                 # which may use its connect and read timeouts in full.
                 worst = timeout * (1 + 2 * (1 + len(delays))) + sum(delays)
-                self.assertLessEqual(timeout, gis_zhkh_backend.TEST_TIMEOUT)
+                self.assertLessEqual(timeout, gis_zhkh_backend_connection.TEST_TIMEOUT)
                 if limit:
                     self.assertLessEqual(worst, limit / 2)
                 # The test uses these, not the connection's long timeout.

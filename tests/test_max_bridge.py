@@ -2,8 +2,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from unittest import mock
 
-from ..models import gis_zhkh_backend
-from ..models.gis_zhkh_backend import gis_today
+from ..models import gis_zhkh_backend_connection
+from ..models.gis_zhkh_backend_import import gis_today
 from .common import ORG, XSD_DIR
 from .fakes import fake_gis
 from .max_common import RESIDENT, MaxCase
@@ -36,7 +36,9 @@ class TestMaxGisBridge(MaxCase):
     def setUp(self):
         super().setUp()
         self.gis_server.fake.reset()
-        self.startPatcher(mock.patch.object(gis_zhkh_backend, "poll_wait", list))
+        self.startPatcher(
+            mock.patch.object(gis_zhkh_backend_connection, "poll_wait", list)
+        )
 
     def test_gis_registration_notice_and_one_click_link(self):
         fake = self.fake

@@ -12,8 +12,8 @@ from odoo.tools import mute_logger
 from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..tools import gis_operations, gis_xml
-from ..tools.gis_xml import HistoryEntry
+from ..tools import gis_operations, gis_xml_build
+from ..tools.gis_xml_parse import HistoryEntry
 from .common import GisCase
 
 ANSWERER = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -21,9 +21,10 @@ DEFAULT = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"
 RECEIVER = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
 ANSWER = "Протечку кровли над квартирой устранили 28.11, акт у диспетчера."
 MUTED = (
-    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_connection",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_backend_import",
     "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_message",
-    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_operation",
+    "odoo.addons.helpdesk_gis_zhkh_max.models.gis_zhkh_operation_jobs",
 )
 VALUES = {
     "answer": {"text": ANSWER},
@@ -904,7 +905,9 @@ class TestOperations(GisCase):
             mock.patch.dict(gis_operations.TEXT_LIMITS, {"text": (1, 20000)})
         )
         self.startPatcher(
-            mock.patch.object(gis_xml, "_check_text", lambda value, *_a, **_k: value)
+            mock.patch.object(
+                gis_xml_build, "_check_text", lambda value, *_a, **_k: value
+            )
         )
         too_long = ("Работы выполнены. " * 700)[:12000]
         record = self.send("answer", text=too_long)

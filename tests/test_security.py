@@ -6,7 +6,7 @@ import uuid
 from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, JsonRpcException, new_test_user, tagged
 
-from ..models.gis_zhkh_backend import gis_today
+from ..models.gis_zhkh_backend_import import gis_today
 from .common import ORG, GisCase, use_signer_profile
 from .fakes import fake_gis
 from .fakes.local_server import closed_url

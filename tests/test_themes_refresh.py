@@ -6,7 +6,7 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..tools import gis_xml
+from ..tools import gis_xml_parse
 from .common import GisCase
 
 
@@ -39,10 +39,10 @@ class TestThemesFromGis(GisCase):
     def test_refresh_adds_renames_and_archives(self):
         themes = self.fake.nsi_themes
         themes.append(
-            gis_xml.NsiElement("7", str(uuid.uuid4()), "Засор канализации", True)
+            gis_xml_parse.NsiElement("7", str(uuid.uuid4()), "Засор канализации", True)
         )
         themes.append(
-            gis_xml.NsiElement(
+            gis_xml_parse.NsiElement(
                 "7.1", str(uuid.uuid4()), "Засор мусоропровода", True, "7"
             )
         )

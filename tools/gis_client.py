@@ -16,7 +16,7 @@ import time
 
 import requests
 
-from . import gis_schema, gis_xml
+from . import gis_schema, gis_xml_build, gis_xml_common, gis_xml_parse
 from .gis_errors import (
     NO_OBJECTS_CODES,
     GisConfigError,
@@ -50,7 +50,7 @@ class Exchange:
     received_at: datetime.datetime
 
 
-def service_url(endpoint_url, path=gis_xml.SERVICE_PATH):
+def service_url(endpoint_url, path=gis_xml_common.SERVICE_PATH):
     """Full URL of the service for an endpoint given as scheme://host:port
     (``path``: the appeals service's, or another's)."""
     endpoint_url = (endpoint_url or "").strip().rstrip("/")
@@ -60,9 +60,11 @@ def service_url(endpoint_url, path=gis_xml.SERVICE_PATH):
         )
     if endpoint_url.endswith(path):
         return endpoint_url
-    if path != gis_xml.SERVICE_PATH and endpoint_url.endswith(gis_xml.SERVICE_PATH):
+    if path != gis_xml_common.SERVICE_PATH and endpoint_url.endswith(
+        gis_xml_common.SERVICE_PATH
+    ):
         # An endpoint given with the appeals service's path: same host.
-        endpoint_url = endpoint_url[: -len(gis_xml.SERVICE_PATH)]
+        endpoint_url = endpoint_url[: -len(gis_xml_common.SERVICE_PATH)]
     return endpoint_url + path
 
 
@@ -86,8 +88,8 @@ class GisAppealsClient:
         endpoint_url,
         org_ppa_guid,
         *,
-        export_version=gis_xml.DEFAULT_EXPORT_APPEAL_VERSION,
-        import_version=gis_xml.DEFAULT_IMPORT_ANSWER_VERSION,
+        export_version=gis_xml_common.DEFAULT_EXPORT_APPEAL_VERSION,
+        import_version=gis_xml_common.DEFAULT_IMPORT_ANSWER_VERSION,
         timeout=DEFAULT_TIMEOUT,
         basic_auth=None,
         verify=True,
@@ -98,7 +100,7 @@ class GisAppealsClient:
         validate=True,
         xsd_dir=None,
     ):
-        if not gis_xml.is_guid(org_ppa_guid):
+        if not gis_xml_common.is_guid(org_ppa_guid):
             raise GisConfigError(f"orgPPAGUID is not a GUID: {org_ppa_guid!r}")
         self.url = service_url(endpoint_url)
         self.org_ppa_guid = org_ppa_guid
@@ -119,7 +121,7 @@ class GisAppealsClient:
     # -- transport ---------------------------------------------------------
 
     def _new_header(self):
-        return gis_xml.RequestHeader.new(self.org_ppa_guid)
+        return gis_xml_build.RequestHeader.new(self.org_ppa_guid)
 
     def _call_budget(self):
         """Seconds a whole call may take: its connect and read timeouts."""
@@ -180,7 +182,7 @@ class GisAppealsClient:
         deadline = time.monotonic() + self._call_budget()
         headers = {
             "Content-Type": "text/xml; charset=utf-8",
-            "SOAPAction": gis_xml.SOAP_ACTIONS[action],
+            "SOAPAction": gis_xml_common.SOAP_ACTIONS[action],
         }
         try:
             response = self.session.post(
@@ -217,7 +219,7 @@ class GisAppealsClient:
         status = response.status_code
         parsed = None
         try:
-            parsed = gis_xml.parse_response(content)
+            parsed = gis_xml_parse.parse_response(content)
         except GisResponseError as exc:
             if status >= 400:
                 raise GisHttpError(
@@ -228,7 +230,7 @@ class GisAppealsClient:
             exc.message_guid = message_guid
             exc.message = f"{action}: {exc.message}"
             raise
-        if isinstance(parsed, gis_xml.Fault):
+        if isinstance(parsed, gis_xml_parse.Fault):
             text = parsed.error_message or parsed.fault_string or "SOAP fault"
             raise GisFaultError(
                 f"{action}: {text}",
@@ -254,14 +256,16 @@ class GisAppealsClient:
     def export_appeals(self, **criteria):
         """Send ``exportAppeal``; return ``(our MessageGUID, Ack)``.
 
-        ``criteria`` are those of ``gis_xml.build_export_appeal_request``.
+        ``criteria`` are those of ``gis_xml_build.build_export_appeal_request``.
         """
         header = self._new_header()
-        body = gis_xml.build_export_appeal_request(
+        body = gis_xml_build.build_export_appeal_request(
             header, self.export_version, **criteria
         )
         parsed = self._call("exportAppeal", body, header.message_guid)
-        ack = self._expect(parsed, gis_xml.Ack, "exportAppeal", header.message_guid)
+        ack = self._expect(
+            parsed, gis_xml_parse.Ack, "exportAppeal", header.message_guid
+        )
         return header.message_guid, ack
 
     def import_answers(self, *, answer_actions=(), appeal_actions=()):
@@ -277,7 +281,7 @@ class GisAppealsClient:
         sent again after a crash (``send_prepared``): GIS ZhKKh knows it by
         its MessageGUID."""
         header = self._new_header()
-        body = gis_xml.build_import_answer_request(
+        body = gis_xml_build.build_import_answer_request(
             header,
             self.import_version,
             answer_actions=answer_actions,
@@ -289,7 +293,7 @@ class GisAppealsClient:
     def send_prepared(self, action, body, message_guid):
         """Send a request made by a ``prepare_*`` method; return the Ack."""
         parsed = self._post(action, body, message_guid)
-        return self._expect(parsed, gis_xml.Ack, action, message_guid)
+        return self._expect(parsed, gis_xml_parse.Ack, action, message_guid)
 
     def get_state(self, ack_message_guid):
         """Ask for the state of an asynchronous request (``getState``).
@@ -298,9 +302,11 @@ class GisAppealsClient:
         ``check_result`` turns its error message into an exception.
         """
         header = self._new_header()
-        body = gis_xml.build_get_state_request(header, ack_message_guid)
+        body = gis_xml_build.build_get_state_request(header, ack_message_guid)
         parsed = self._call("getState", body, ack_message_guid, sign=False)
-        return self._expect(parsed, gis_xml.StateResult, "getState", ack_message_guid)
+        return self._expect(
+            parsed, gis_xml_parse.StateResult, "getState", ack_message_guid
+        )
 
     def wait_for_result(self, ack_message_guid, delays=(1, 2, 3, 5), sleep=time.sleep):
         """Poll ``getState`` after each delay; return the last ``StateResult``
@@ -322,24 +328,28 @@ class GisNsiClient(GisAppealsClient):
 
     def __init__(self, endpoint_url, org_ppa_guid, **kwargs):
         super().__init__(endpoint_url, org_ppa_guid, **kwargs)
-        self.url = service_url(endpoint_url, gis_xml.NSI_SERVICE_PATH)
+        self.url = service_url(endpoint_url, gis_xml_common.NSI_SERVICE_PATH)
 
-    def export_nsi_item(self, registry_number=gis_xml.NSI_THEMES_REGISTRY):
+    def export_nsi_item(self, registry_number=gis_xml_common.NSI_THEMES_REGISTRY):
         """Send ``exportNsiItem`` (the whole directory); return
         ``(our MessageGUID, Ack)``."""
         header = self._new_header()
-        body = gis_xml.build_export_nsi_item_request(header, registry_number)
+        body = gis_xml_build.build_export_nsi_item_request(header, registry_number)
         parsed = self._call("exportNsiItem", body, header.message_guid)
-        ack = self._expect(parsed, gis_xml.Ack, "exportNsiItem", header.message_guid)
+        ack = self._expect(
+            parsed, gis_xml_parse.Ack, "exportNsiItem", header.message_guid
+        )
         return header.message_guid, ack
 
     def get_state(self, ack_message_guid):
         header = self._new_header()
-        body = gis_xml.build_get_state_request(
+        body = gis_xml_build.build_get_state_request(
             header, ack_message_guid, "ISRequestHeader"
         )
         parsed = self._call("getState", body, ack_message_guid, sign=False)
-        return self._expect(parsed, gis_xml.StateResult, "getState", ack_message_guid)
+        return self._expect(
+            parsed, gis_xml_parse.StateResult, "getState", ack_message_guid
+        )
 
 
 def kept_state(content, ack_message_guid):
@@ -347,10 +357,10 @@ def kept_state(content, ack_message_guid):
     or None when it is not one: a result is downloaded once, then read from
     what was kept."""
     try:
-        parsed = gis_xml.parse_response(content)
+        parsed = gis_xml_parse.parse_response(content)
     except GisResponseError:
         return None
-    if not isinstance(parsed, gis_xml.StateResult) or not parsed.done:
+    if not isinstance(parsed, gis_xml_parse.StateResult) or not parsed.done:
         return None
     if (parsed.message_guid or "").lower() != (ack_message_guid or "").lower():
         return None

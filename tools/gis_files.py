@@ -37,7 +37,7 @@ import threading
 
 import requests
 
-from . import gis_xml
+from . import gis_xml_common
 from .gis_errors import GisConfigError, GisError
 from .http_util import mount_timeouts
 
@@ -124,7 +124,7 @@ def store_url(endpoint_url, context):
         raise GisConfigError(
             f"The GIS endpoint must start with http:// or https:// ({endpoint_url!r})"
         )
-    for path in (gis_xml.SERVICE_PATH, gis_xml.NSI_SERVICE_PATH):
+    for path in (gis_xml_common.SERVICE_PATH, gis_xml_common.NSI_SERVICE_PATH):
         endpoint_url = endpoint_url.removesuffix(path)
     context = (context or "").strip().strip("/")
     if not context or not context.replace("-", "").replace("_", "").isalnum():
@@ -169,7 +169,7 @@ class GisFileStoreClient:
         session=None,
         part_size=PART_SIZE,
     ):
-        if not gis_xml.is_guid(org_ppa_guid):
+        if not gis_xml_common.is_guid(org_ppa_guid):
             raise GisConfigError(f"orgPPAGUID is not a GUID: {org_ppa_guid!r}")
         self.url = store_url(endpoint_url, context)
         self.org_ppa_guid = org_ppa_guid
@@ -418,7 +418,7 @@ class GisFileStoreClient:
     @staticmethod
     def _upload_id(response, what):
         guid = (response.headers.get("X-Upload-UploadID") or "").strip()
-        if not gis_xml.is_guid(guid):
+        if not gis_xml_common.is_guid(guid):
             raise GisFileError(
                 f"{what}: no file GUID (X-Upload-UploadID) in the answer",
                 transient=True,
@@ -427,7 +427,7 @@ class GisFileStoreClient:
 
     @staticmethod
     def _check_guid(file_guid):
-        if not gis_xml.is_guid(file_guid):
+        if not gis_xml_common.is_guid(file_guid):
             raise GisFileError(
                 f"Not a file GUID: {file_guid!r}", code="FieldValidationException"
             )

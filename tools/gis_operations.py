@@ -17,7 +17,8 @@ import dataclasses
 import datetime
 import re
 
-from .gis_xml import AnswerAction, AnswerData, AppealAction, is_guid
+from .gis_xml_build import AnswerAction, AnswerData, AppealAction
+from .gis_xml_common import is_guid
 
 OPERATIONS = (
     "answer",
@@ -70,7 +71,7 @@ class Operation:
     performer_guid: str = None  # performer (default: the answerer)
     date_of_appointment: datetime.date = None  # performer: planned date
     # answer, answer_and_execute: documents already in the GIS file store
-    # (``gis_xml.AttachmentInfo``).
+    # (``gis_xml_common.AttachmentInfo``).
     attachments: tuple = ()
 
 
@@ -179,7 +180,7 @@ def check(operation, status=None, deadline=None, today=None):
 
 def build(operation, transport):
     """``(answer_actions, appeal_actions)`` of ``operation`` for
-    ``gis_xml.build_import_answer_request``. Raises ``ValueError`` on an
+    ``gis_xml_build.build_import_answer_request``. Raises ``ValueError`` on an
     operation ``check`` would refuse."""
     problems = check(operation)
     if problems:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import gis_xml
+from . import gis_xml_common, gis_xml_parse
 from .gis_errors import GisRequestInvalid, Problem
 
 FORMATS_VERSION = "16.3.0.0"
@@ -119,14 +119,14 @@ class SchemaValidator:
         return [f"line {e.line}: {e.message}" for e in self.schema.error_log]
 
     def _payloads(self, data):
-        root = gis_xml.parse_xml(data)
-        header = root.find(f"{{{gis_xml.SOAP_NS}}}Header")
-        body = root.find(f"{{{gis_xml.SOAP_NS}}}Body")
+        root = gis_xml_parse.parse_xml(data)
+        header = root.find(f"{{{gis_xml_common.SOAP_NS}}}Header")
+        body = root.find(f"{{{gis_xml_common.SOAP_NS}}}Body")
         payloads = list(header) if header is not None else []
         if (
             body is not None
             and len(body)
-            and body[0].tag != (f"{{{gis_xml.SOAP_NS}}}Fault")
+            and body[0].tag != (f"{{{gis_xml_common.SOAP_NS}}}Fault")
         ):
             payloads.append(body[0])
         return payloads, body is not None and len(body)

@@ -23,7 +23,8 @@ import subprocess
 from lxml import etree
 
 from .gis_errors import GisResponseError, GisSigningError
-from .gis_xml import DS_NS, SIGNED_ELEMENT_ID, parse_xml
+from .gis_xml_common import DS_NS, SIGNED_ELEMENT_ID
+from .gis_xml_parse import parse_xml
 
 _logger = logging.getLogger(__name__)
 

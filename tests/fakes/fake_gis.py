@@ -38,9 +38,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from ...tools import gis_xml
+from ...tools import gis_xml_common, gis_xml_parse
 from ...tools.gis_schema import SchemaValidator
-from ...tools.gis_xml import (
+from ...tools.gis_xml_common import (
     APPEALS_NS,
     BASE_NS,
     DS_NS,
@@ -48,12 +48,9 @@ from ...tools.gis_xml import (
     NSI_NS,
     ORG_REG_NS,
     SOAP_NS,
-    Appeal,
-    Applicant,
     AttachmentInfo,
-    HistoryEntry,
-    NsiElement,
 )
+from ...tools.gis_xml_parse import Appeal, Applicant, HistoryEntry, NsiElement
 from .fake_file_store import STORE_PREFIX, FakeFileStore, StoredFile
 from .local_server import LocalServer
 
@@ -62,8 +59,8 @@ _logger = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 NO_OBJECTS = ("INT002012", "Нет объектов для экспорта")
-STATUS_ELEMENTS = {v: k for k, v in gis_xml.APPEAL_STATUSES.items()}
-STATUS_FILTERS = {v: k for k, v in gis_xml.STATUS_FILTER_ELEMENTS.items()}
+STATUS_ELEMENTS = {v: k for k, v in gis_xml_common.APPEAL_STATUSES.items()}
+STATUS_FILTERS = {v: k for k, v in gis_xml_common.STATUS_FILTER_ELEMENTS.items()}
 
 
 def _q(ns, tag):
@@ -314,10 +311,10 @@ def nsi_state_envelope(ack_guid, state, *, error=None, registry=None, elements=(
         _q(NSI_COMMON_NS, "getStateResult"),
         nsmap={"nsic": NSI_COMMON_NS, "nsi": NSI_NS, "xsi": XSI_NS},
     )
-    result.set(_q(BASE_NS, "version"), gis_xml.NSI_VERSION)
+    result.set(_q(BASE_NS, "version"), gis_xml_common.NSI_VERSION)
     _sub(result, BASE_NS, "RequestState", state)
     _sub(result, BASE_NS, "MessageGUID", ack_guid)
-    if state == gis_xml.STATE_DONE:
+    if state == gis_xml_common.STATE_DONE:
         if error:
             err = _sub(result, BASE_NS, "ErrorMessage")
             _sub(err, BASE_NS, "ErrorCode", error[0])
@@ -336,10 +333,10 @@ def nsi_state_envelope(ack_guid, state, *, error=None, registry=None, elements=(
 
 def state_envelope(ack_guid, state, *, error=None, appeals=(), import_results=()):
     result = etree.Element(_q(APPEALS_NS, "getStateResult"))
-    result.set(_q(BASE_NS, "version"), gis_xml.GET_STATE_RESULT_VERSION)
+    result.set(_q(BASE_NS, "version"), gis_xml_common.GET_STATE_RESULT_VERSION)
     _sub(result, BASE_NS, "RequestState", state)
     _sub(result, BASE_NS, "MessageGUID", ack_guid)
-    if state == gis_xml.STATE_DONE:
+    if state == gis_xml_common.STATE_DONE:
         if error:
             err = _sub(result, BASE_NS, "ErrorMessage")
             _sub(err, BASE_NS, "ErrorCode", error[0])
@@ -639,7 +636,7 @@ class FakeGis:
         """``(header, payload)`` of a request GIS would process, or the
         ``Reply`` (a SOAP fault) it would give instead."""
         try:
-            root = gis_xml.parse_xml(body)
+            root = gis_xml_parse.parse_xml(body)
         except Exception as exc:  # noqa: BLE001 - any parse failure is a fault
             return Reply(500, fault_envelope("FMT001300", f"Некорректный XML: {exc}"))
         errors = self.validator.envelope_errors(body) if self.validator else []
@@ -721,24 +718,28 @@ class FakeGis:
             if pending is None:
                 return state_envelope(
                     ack_guid or str(uuid.uuid4()),
-                    gis_xml.STATE_DONE,
+                    gis_xml_common.STATE_DONE,
                     error=("INT002013", "Запрос не найден"),
                 )
             pending.polls += 1
             if self.keep_processing or pending.polls <= self.processing_polls:
                 state = (
-                    gis_xml.STATE_RECEIVED
+                    gis_xml_common.STATE_RECEIVED
                     if pending.polls == 1
-                    else gis_xml.STATE_PROCESSING
+                    else gis_xml_common.STATE_PROCESSING
                 )
                 return state_envelope(ack_guid, state)
             if pending.error:
-                return state_envelope(ack_guid, gis_xml.STATE_DONE, error=pending.error)
+                return state_envelope(
+                    ack_guid, gis_xml_common.STATE_DONE, error=pending.error
+                )
             if pending.operation == "exportAppeal" and not pending.appeals:
-                return state_envelope(ack_guid, gis_xml.STATE_DONE, error=NO_OBJECTS)
+                return state_envelope(
+                    ack_guid, gis_xml_common.STATE_DONE, error=NO_OBJECTS
+                )
             return state_envelope(
                 ack_guid,
-                gis_xml.STATE_DONE,
+                gis_xml_common.STATE_DONE,
                 appeals=pending.appeals,
                 import_results=pending.import_results,
             )
@@ -747,19 +748,23 @@ class FakeGis:
         if pending is None or pending.operation != "exportNsiItem":
             return nsi_state_envelope(
                 ack_guid or str(uuid.uuid4()),
-                gis_xml.STATE_DONE,
+                gis_xml_common.STATE_DONE,
                 error=("INT002013", "Запрос не найден"),
             )
         pending.polls += 1
         if self.keep_processing or pending.polls <= self.processing_polls:
-            return nsi_state_envelope(ack_guid, gis_xml.STATE_PROCESSING)
+            return nsi_state_envelope(ack_guid, gis_xml_common.STATE_PROCESSING)
         if pending.error:
-            return nsi_state_envelope(ack_guid, gis_xml.STATE_DONE, error=pending.error)
-        if pending.registry != gis_xml.NSI_THEMES_REGISTRY:
-            return nsi_state_envelope(ack_guid, gis_xml.STATE_DONE, error=NO_OBJECTS)
+            return nsi_state_envelope(
+                ack_guid, gis_xml_common.STATE_DONE, error=pending.error
+            )
+        if pending.registry != gis_xml_common.NSI_THEMES_REGISTRY:
+            return nsi_state_envelope(
+                ack_guid, gis_xml_common.STATE_DONE, error=NO_OBJECTS
+            )
         return nsi_state_envelope(
             ack_guid,
-            gis_xml.STATE_DONE,
+            gis_xml_common.STATE_DONE,
             registry=pending.registry,
             elements=list(self.nsi_themes),
         )
@@ -1170,7 +1175,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._file_store(body)
         if path.startswith("/control/"):
             return self._control(path, body)
-        services = {gis_xml.SERVICE_PATH: "appeals", gis_xml.NSI_SERVICE_PATH: "nsi"}
+        services = {
+            gis_xml_common.SERVICE_PATH: "appeals",
+            gis_xml_common.NSI_SERVICE_PATH: "nsi",
+        }
         if path not in services:
             return self._send(404, b"Not found", "text/plain")
         reply = fake.handle(
@@ -1469,7 +1477,7 @@ def main(argv=None):
     _logger.info(
         "listening on %s%s (%d appeals, XSD validation %s)",
         server.url,
-        gis_xml.SERVICE_PATH,
+        gis_xml_common.SERVICE_PATH,
         len(fake.appeals),
         "on" if fake.validator else "off",
     )

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from hgzm.tools.appeal_mapping import guess_theme_defaults, status_reached_on
-from hgzm.tools.gis_xml import Appeal, Applicant, HistoryEntry
+from hgzm.tools.gis_xml_parse import Appeal, Applicant, HistoryEntry
 from hypothesis import given
 from hypothesis import strategies as st
 

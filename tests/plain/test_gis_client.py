@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from hgzm.tests.fakes import fake_gis
 from hgzm.tests.fakes.local_server import closed_url
-from hgzm.tools import gis_client, gis_schema, gis_xml
+from hgzm.tools import (
+    gis_client,
+    gis_schema,
+    gis_xml_build,
+    gis_xml_common,
+    gis_xml_parse,
+)
 from hgzm.tools.gis_errors import (
     GisConfigError,
     GisFaultError,
@@ -55,7 +61,7 @@ def test_service_url():
     assert gis_client.service_url("https://api.dom.gosuslugi.ru/") == (
         "https://api.dom.gosuslugi.ru/ext-bus-appeals-service/services/AppealsAsync"
     )
-    full = "http://127.0.0.1:8080" + gis_xml.SERVICE_PATH
+    full = "http://127.0.0.1:8080" + gis_xml_common.SERVICE_PATH
     assert gis_client.service_url(full) == full
     with pytest.raises(GisConfigError):
         gis_client.service_url("ftp://x")
@@ -71,10 +77,13 @@ def test_export_ack_and_state_cycle(server):
         start_date=TODAY - datetime.timedelta(days=5), end_date=TODAY
     )
     assert ack.requester_message_guid == our_guid
-    assert gis_xml.is_guid(ack.message_guid) and ack.message_guid != our_guid
+    assert gis_xml_common.is_guid(ack.message_guid) and ack.message_guid != our_guid
     first = client.get_state(ack.message_guid)
-    assert first.request_state == gis_xml.STATE_RECEIVED
-    assert client.get_state(ack.message_guid).request_state == gis_xml.STATE_PROCESSING
+    assert first.request_state == gis_xml_common.STATE_RECEIVED
+    assert (
+        client.get_state(ack.message_guid).request_state
+        == gis_xml_common.STATE_PROCESSING
+    )
     result = gis_client.check_result(client.get_state(ack.message_guid))
     assert result.done and len(result.appeals) == 5
     assert all(ok for _op, ok, _errors in server.fake.calls())
@@ -164,7 +173,7 @@ def test_failures_are_typed(server, failure, error, transient):
     with pytest.raises(error) as err:
         client.export_appeals(start_date=TODAY)
     assert err.value.transient is transient
-    assert gis_xml.is_guid(err.value.message_guid)
+    assert gis_xml_common.is_guid(err.value.message_guid)
     # The failure was used up: the next call goes through.
     _our, ack = client_for(server).export_appeals(start_date=TODAY)
     assert ack.message_guid
@@ -215,19 +224,19 @@ def test_import_answer_round_trip(server):
     new_deadline = (appeal.execution_end_date or TODAY) + datetime.timedelta(days=9)
     _our, ack = client.import_answers(
         answer_actions=[
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 appeal_guid=appeal.guid,
                 answers=[
-                    gis_xml.AnswerData(answerer, text="Трубу заменили", send=True)
+                    gis_xml_build.AnswerData(answerer, text="Трубу заменили", send=True)
                 ],
             ),
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 appeal_guid=str(uuid.uuid4()),
-                answers=[gis_xml.AnswerData(answerer, text="?")],
+                answers=[gis_xml_build.AnswerData(answerer, text="?")],
             ),
         ],
         appeal_actions=[
-            gis_xml.AppealAction(
+            gis_xml_build.AppealAction(
                 appeal_guid=appeal.guid,
                 roll_over=(
                     new_deadline,
@@ -249,7 +258,7 @@ def test_import_answer_round_trip(server):
 
 
 def executed_action(appeal, answerer=None):
-    return gis_xml.AppealAction(
+    return gis_xml_build.AppealAction(
         appeal_guid=appeal.guid, executed_by_guid=answerer or str(uuid.uuid4())
     )
 
@@ -301,9 +310,9 @@ def test_closed_appeals_refuse_actions_per_item(server):
     answerer = str(uuid.uuid4())
     _our, ack = client.import_answers(
         answer_actions=[
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 appeal_guid=withdrawn.guid,
-                answers=[gis_xml.AnswerData(answerer, text="Ответ", send=True)],
+                answers=[gis_xml_build.AnswerData(answerer, text="Ответ", send=True)],
             )
         ],
         appeal_actions=[executed_action(executed, answerer)],
@@ -323,13 +332,13 @@ def test_a_draft_answer_is_deleted_a_sent_one_is_not(server):
     draft_guid, sent_guid = str(uuid.uuid4()), str(uuid.uuid4())
     _our, ack = client.import_answers(
         answer_actions=[
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 appeal_guid=appeal.guid,
                 answers=[
-                    gis_xml.AnswerData(
+                    gis_xml_build.AnswerData(
                         answerer, text="Черновик", answer_guid=draft_guid
                     ),
-                    gis_xml.AnswerData(
+                    gis_xml_build.AnswerData(
                         answerer, text="Ответ", send=True, answer_guid=sent_guid
                     ),
                 ],
@@ -339,10 +348,10 @@ def test_a_draft_answer_is_deleted_a_sent_one_is_not(server):
     client.wait_for_result(ack.message_guid, sleep=no_sleep)
     _our, ack = client.import_answers(
         answer_actions=[
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 appeal_guid=appeal.guid,
                 answers=[
-                    gis_xml.AnswerData(answerer, answer_guid=guid, delete=True)
+                    gis_xml_build.AnswerData(answerer, answer_guid=guid, delete=True)
                     for guid in (draft_guid, sent_guid)
                 ],
             )
@@ -378,10 +387,10 @@ def test_a_draft_loaded_again_is_updated_then_sent(server):
     def load(text, send):
         _our, ack = client.import_answers(
             answer_actions=[
-                gis_xml.AnswerAction(
+                gis_xml_build.AnswerAction(
                     appeal_guid=appeal.guid,
                     answers=[
-                        gis_xml.AnswerData(
+                        gis_xml_build.AnswerData(
                             answerer, text=text, send=send, answer_guid=guid
                         )
                     ],
@@ -441,17 +450,17 @@ def test_every_fake_answer_is_schema_valid(server, validator):
 def test_invalid_request_gets_a_format_fault(server):
     import requests
 
-    bad = gis_xml.build_export_appeal_request(
-        gis_xml.RequestHeader.new(ORG), start_date=TODAY
+    bad = gis_xml_build.build_export_appeal_request(
+        gis_xml_build.RequestHeader.new(ORG), start_date=TODAY
     )
     bad = bad.replace(b"StartDate", b"StartDay")
     response = requests.post(
-        server.url + gis_xml.SERVICE_PATH,
+        server.url + gis_xml_common.SERVICE_PATH,
         data=bad,
         headers={"SOAPAction": "urn:exportAppeal"},
         timeout=5,
     )
-    fault = gis_xml.parse_response(response.content)
+    fault = gis_xml_parse.parse_response(response.content)
     assert response.status_code == 500 and fault.error_code == "FMT001300"
     assert server.fake.calls("exportAppeal")[-1][1] is False
 
@@ -493,8 +502,8 @@ def test_command_signer_signs_and_fake_accepts(xsd_dir, signer_script):
 )
 def test_command_signer_failures(command, match):
     signer = CommandSigner(command, timeout=1)
-    xml = gis_xml.build_export_appeal_request(
-        gis_xml.RequestHeader.new(ORG), start_date=TODAY
+    xml = gis_xml_build.build_export_appeal_request(
+        gis_xml_build.RequestHeader.new(ORG), start_date=TODAY
     )
     with pytest.raises(GisSigningError, match=match) as err:
         signer.sign(xml)
@@ -596,13 +605,13 @@ class RecordingSigner:
 
 def test_an_invalid_request_is_never_signed_nor_sent(server, monkeypatch):
     # The builder's own length check slipped (a bug): the schema stops it.
-    monkeypatch.setattr(gis_xml, "_check_text", lambda value, *_a, **_k: value)
+    monkeypatch.setattr(gis_xml_build, "_check_text", lambda value, *_a, **_k: value)
     signer = RecordingSigner()
     client = client_for(server, signer=signer)
-    answer = gis_xml.AnswerAction(
+    answer = gis_xml_build.AnswerAction(
         appeal_guid=str(uuid.uuid4()),
         answers=[
-            gis_xml.AnswerData(
+            gis_xml_build.AnswerData(
                 answerer_guid=str(uuid.uuid4()), text="Ответ. " * 2000, send=True
             )
         ],
@@ -653,13 +662,13 @@ def test_the_schema_is_compiled_once():
     ],
 )
 def test_the_validator_names_the_element_and_the_fault(change, element, kind):
-    answer = gis_xml.AnswerAction(
+    answer = gis_xml_build.AnswerAction(
         appeal_guid=str(uuid.uuid4()),
-        answers=[gis_xml.AnswerData(str(uuid.uuid4()), text="Ответ", send=True)],
+        answers=[gis_xml_build.AnswerData(str(uuid.uuid4()), text="Ответ", send=True)],
     )
-    header = gis_xml.RequestHeader.new(ORG)
-    valid = gis_xml.build_import_answer_request(
-        header, gis_xml.DEFAULT_IMPORT_ANSWER_VERSION, answer_actions=[answer]
+    header = gis_xml_build.RequestHeader.new(ORG)
+    valid = gis_xml_build.build_import_answer_request(
+        header, gis_xml_common.DEFAULT_IMPORT_ANSWER_VERSION, answer_actions=[answer]
     )
     validator = gis_schema.SchemaValidator()
     assert validator.envelope_problems(valid) == []

@@ -10,7 +10,14 @@ import uuid
 
 import pytest
 from hgzm.tests.fakes import fake_gis
-from hgzm.tools import gis_client, gis_files, gis_xml, gost94
+from hgzm.tools import (
+    gis_client,
+    gis_files,
+    gis_xml_build,
+    gis_xml_common,
+    gis_xml_parse,
+    gost94,
+)
 from hgzm.tools.gis_files import GisFileError, GisFileTooLarge, UploadProgress
 
 ORG = "11111111-2222-4333-8444-555555555555"
@@ -45,7 +52,7 @@ def test_store_url_and_file_names():
     assert gis_files.store_url("https://api.dom.gosuslugi.ru/", "appeals") == (
         "https://api.dom.gosuslugi.ru/ext-bus-file-store-service/rest/appeals"
     )
-    full = "http://127.0.0.1:8080" + gis_xml.SERVICE_PATH
+    full = "http://127.0.0.1:8080" + gis_xml_common.SERVICE_PATH
     assert gis_files.store_url(full, "appeals") == (
         "http://127.0.0.1:8080/ext-bus-file-store-service/rest/appeals"
     )
@@ -246,9 +253,9 @@ def test_upload_refusals(server, store):
 
 def test_nsi_themes_exported_and_validated(server, validator):
     client = gis_client.GisNsiClient(server.url, ORG, timeout=(2, 5))
-    assert client.url.endswith(gis_xml.NSI_SERVICE_PATH)
+    assert client.url.endswith(gis_xml_common.NSI_SERVICE_PATH)
     server.fake.nsi_themes.append(
-        gis_xml.NsiElement("7", str(uuid.uuid4()), "Новая тема", True, "6")
+        gis_xml_parse.NsiElement("7", str(uuid.uuid4()), "Новая тема", True, "6")
     )
     _our, ack = client.export_nsi_item()
     result = gis_client.check_result(client.get_state(ack.message_guid))
@@ -263,22 +270,24 @@ def test_nsi_themes_exported_and_validated(server, validator):
     envelope = fake_gis.nsi_state_envelope(
         ack.message_guid, 3, registry=220, elements=server.fake.nsi_themes
     )
-    assert validator.errors(gis_xml.soap_body_payload(envelope)) == []
+    assert validator.errors(gis_xml_parse.soap_body_payload(envelope)) == []
 
 
 def test_history_files_parsed_and_answer_files_rendered(validator):
-    photo = gis_xml.AttachmentInfo("акт.pdf", "Акт", str(uuid.uuid4()), "ab" * 32)
+    photo = gis_xml_common.AttachmentInfo(
+        "акт.pdf", "Акт", str(uuid.uuid4()), "ab" * 32
+    )
     appeal = fake_gis.generate_appeals(1, seed=3, photos=True)[0]
     before = appeal.fingerprint()
     appeal.history = [
-        gis_xml.HistoryEntry(
+        gis_xml_parse.HistoryEntry(
             datetime.date(2026, 11, 30),
             "answer",
             None,
             {"answer_guid": str(uuid.uuid4()), "answerer_guid": str(uuid.uuid4())},
             attachments=[photo],
         ),
-        gis_xml.HistoryEntry(
+        gis_xml_parse.HistoryEntry(
             datetime.date(2026, 11, 30),
             "rolled_over",
             None,
@@ -291,14 +300,14 @@ def test_history_files_parsed_and_answer_files_rendered(validator):
         ),
     ]
     state = fake_gis.state_envelope(str(uuid.uuid4()), 3, appeals=[appeal])
-    assert validator.errors(gis_xml.soap_body_payload(state)) == []
-    parsed = gis_xml.parse_response(state).appeals[0]
+    assert validator.errors(gis_xml_parse.soap_body_payload(state)) == []
+    parsed = gis_xml_parse.parse_response(state).appeals[0]
     assert parsed.attachments[0].guid == appeal.attachments[0].guid
     assert [e.attachments[0].guid for e in parsed.history] == [photo.guid] * 2
     # An entry's key does not change with its files (posted once).
     assert (
         parsed.history[0].key()
-        == gis_xml.HistoryEntry(
+        == gis_xml_parse.HistoryEntry(
             parsed.history[0].change_date,
             "answer",
             None,
@@ -308,13 +317,13 @@ def test_history_files_parsed_and_answer_files_rendered(validator):
     # An appeal without history files keeps its digest.
     appeal.history = []
     assert appeal.fingerprint() == before
-    header = gis_xml.RequestHeader.new(ORG)
-    body = gis_xml.build_import_answer_request(
+    header = gis_xml_build.RequestHeader.new(ORG)
+    body = gis_xml_build.build_import_answer_request(
         header,
         answer_actions=[
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 answers=[
-                    gis_xml.AnswerData(
+                    gis_xml_build.AnswerData(
                         str(uuid.uuid4()), text="Ответ", send=True, attachments=[photo]
                     )
                 ],
@@ -337,14 +346,16 @@ def test_fake_checks_the_hash_of_answer_files(server):
     def answer(digest):
         _guid, ack = answers.import_answers(
             answer_actions=[
-                gis_xml.AnswerAction(
+                gis_xml_build.AnswerAction(
                     answers=[
-                        gis_xml.AnswerData(
+                        gis_xml_build.AnswerData(
                             str(uuid.uuid4()),
                             text="Ответ",
                             send=True,
                             attachments=[
-                                gis_xml.AttachmentInfo("акт.pdf", "Акт", guid, digest)
+                                gis_xml_common.AttachmentInfo(
+                                    "акт.pdf", "Акт", guid, digest
+                                )
                             ],
                         )
                     ],

@@ -5,7 +5,7 @@ import datetime
 import uuid
 
 import pytest
-from hgzm.tools import gis_operations, gis_xml
+from hgzm.tools import gis_operations, gis_xml_build, gis_xml_common, gis_xml_parse
 from hgzm.tools.gis_operations import (
     OPERATIONS,
     Operation,
@@ -18,6 +18,7 @@ from hgzm.tools.gis_operations import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 ORG = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 APPEAL = "0b1c2d3e-4f50-4a61-8b72-9c8d7e6f5a40"
@@ -61,8 +62,8 @@ def transport():
 
 def request_xml(op, guids=None):
     answers, actions = build(op, guids or transport())
-    header = gis_xml.RequestHeader.new(ORG)
-    return gis_xml.build_import_answer_request(
+    header = gis_xml_build.RequestHeader.new(ORG)
+    return gis_xml_build.build_import_answer_request(
         header, answer_actions=answers, appeal_actions=actions
     )
 
@@ -89,8 +90,8 @@ def test_every_operation_makes_a_schema_valid_request(validator, name):
     ],
 )
 def test_each_operation_says_what_it_means(name, elements):
-    root = gis_xml.parse_xml(request_xml(operation(name)))
-    tags = {gis_xml.etree.QName(el).localname for el in root.iter()}
+    root = gis_xml_parse.parse_xml(request_xml(operation(name)))
+    tags = {etree.QName(el).localname for el in root.iter()}
     assert elements <= tags
     others = {
         "LoadAnswer",
@@ -107,9 +108,9 @@ def test_each_operation_says_what_it_means(name, elements):
 
 def test_the_same_transport_guids_make_the_same_request():
     guids = transport()
-    first = gis_xml.parse_xml(request_xml(operation("answer_and_execute"), guids))
-    again = gis_xml.parse_xml(request_xml(operation("answer_and_execute"), guids))
-    ns = {"base": gis_xml.BASE_NS}
+    first = gis_xml_parse.parse_xml(request_xml(operation("answer_and_execute"), guids))
+    again = gis_xml_parse.parse_xml(request_xml(operation("answer_and_execute"), guids))
+    ns = {"base": gis_xml_common.BASE_NS}
     assert first.xpath("//base:TransportGUID/text()", namespaces=ns) == again.xpath(
         "//base:TransportGUID/text()", namespaces=ns
     )

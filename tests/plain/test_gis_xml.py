@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from hgzm.tests.fakes import fake_gis
-from hgzm.tools import gis_xml
+from hgzm.tools import gis_xml_build, gis_xml_common, gis_xml_parse
 from hgzm.tools.gis_errors import GisRequestInvalid, GisResponseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,19 +17,19 @@ NOW = datetime.datetime(2026, 11, 25, 9, 30, tzinfo=datetime.timezone.utc)
 
 
 def header():
-    return gis_xml.RequestHeader.new(ORG, now=NOW)
+    return gis_xml_build.RequestHeader.new(ORG, now=NOW)
 
 
 def payload(envelope):
-    return gis_xml.soap_body_payload(envelope)
+    return gis_xml_parse.soap_body_payload(envelope)
 
 
 # -- building --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", gis_xml.EXPORT_APPEAL_VERSIONS)
+@pytest.mark.parametrize("version", gis_xml_common.EXPORT_APPEAL_VERSIONS)
 def test_export_by_dates_is_schema_valid(validator, version):
-    xml = gis_xml.build_export_appeal_request(
+    xml = gis_xml_build.build_export_appeal_request(
         header(),
         version,
         start_date=datetime.date(2026, 11, 1),
@@ -37,15 +37,17 @@ def test_export_by_dates_is_schema_valid(validator, version):
     )
     assert validator.envelope_errors(xml) == []
     body = payload(xml)
-    assert body.get("Id") == gis_xml.SIGNED_ELEMENT_ID
-    assert body.get(f"{{{gis_xml.BASE_NS}}}version") == version
+    assert body.get("Id") == gis_xml_common.SIGNED_ELEMENT_ID
+    assert body.get(f"{{{gis_xml_common.BASE_NS}}}version") == version
 
 
 def test_header_carries_date_guid_and_org(validator):
     head = header()
-    xml = gis_xml.build_export_appeal_request(head, appeal_guids=[str(uuid.uuid4())])
-    root = gis_xml.parse_xml(xml)
-    ns = {"base": gis_xml.BASE_NS, "s": gis_xml.SOAP_NS}
+    xml = gis_xml_build.build_export_appeal_request(
+        head, appeal_guids=[str(uuid.uuid4())]
+    )
+    root = gis_xml_parse.parse_xml(xml)
+    ns = {"base": gis_xml_common.BASE_NS, "s": gis_xml_common.SOAP_NS}
     assert (
         root.findtext("s:Header/base:RequestHeader/base:orgPPAGUID", namespaces=ns)
         == ORG
@@ -77,7 +79,7 @@ def test_header_carries_date_guid_and_org(validator):
     ],
 )
 def test_export_criteria_are_schema_valid(validator, criteria):
-    xml = gis_xml.build_export_appeal_request(header(), **criteria)
+    xml = gis_xml_build.build_export_appeal_request(header(), **criteria)
     assert validator.envelope_errors(xml) == []
 
 
@@ -99,54 +101,56 @@ def test_export_criteria_are_schema_valid(validator, criteria):
 def test_export_refuses_bad_criteria(criteria):
     # A length the format does not allow names its element (GisRequestInvalid).
     with pytest.raises((ValueError, GisRequestInvalid)):
-        gis_xml.build_export_appeal_request(header(), **criteria)
+        gis_xml_build.build_export_appeal_request(header(), **criteria)
 
 
 def test_export_refuses_unknown_version():
     with pytest.raises(ValueError):
-        gis_xml.build_export_appeal_request(header(), "99.0")
+        gis_xml_build.build_export_appeal_request(header(), "99.0")
 
 
 def test_header_refuses_bad_org():
     with pytest.raises(ValueError):
-        gis_xml.RequestHeader.new("ORG")
+        gis_xml_build.RequestHeader.new("ORG")
 
 
 def test_get_state_request_is_schema_valid(validator):
-    xml = gis_xml.build_get_state_request(header(), str(uuid.uuid4()))
+    xml = gis_xml_build.build_get_state_request(header(), str(uuid.uuid4()))
     assert validator.envelope_errors(xml) == []
     with pytest.raises(ValueError):
-        gis_xml.build_get_state_request(header(), "nope")
+        gis_xml_build.build_get_state_request(header(), "nope")
 
 
 def test_import_answer_request_is_schema_valid(validator):
     answerer = str(uuid.uuid4())
-    xml = gis_xml.build_import_answer_request(
+    xml = gis_xml_build.build_import_answer_request(
         header(),
         answer_actions=[
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 appeal_guid=str(uuid.uuid4()),
                 answers=[
-                    gis_xml.AnswerData(answerer, text="Ответ по существу", send=True)
+                    gis_xml_build.AnswerData(
+                        answerer, text="Ответ по существу", send=True
+                    )
                 ],
             ),
-            gis_xml.AnswerAction(
+            gis_xml_build.AnswerAction(
                 appeal_number="777",
                 answers=[
-                    gis_xml.AnswerData(
+                    gis_xml_build.AnswerData(
                         answerer, delete=True, answer_guid=str(uuid.uuid4())
                     )
                 ],
             ),
         ],
         appeal_actions=[
-            gis_xml.AppealAction(
+            gis_xml_build.AppealAction(
                 appeal_guid=str(uuid.uuid4()),
                 performer_guid=answerer,
                 date_of_appointment=datetime.date(2026, 12, 1),
             ),
-            gis_xml.AppealAction(appeal_number="778", executed_by_guid=answerer),
-            gis_xml.AppealAction(
+            gis_xml_build.AppealAction(appeal_number="778", executed_by_guid=answerer),
+            gis_xml_build.AppealAction(
                 appeal_guid=str(uuid.uuid4()),
                 roll_over=(
                     datetime.date(2026, 12, 20),
@@ -155,7 +159,7 @@ def test_import_answer_request_is_schema_valid(validator):
                 ),
                 not_required=("Вопрос решён по телефону с заявителем", answerer),
             ),
-            gis_xml.AppealAction(
+            gis_xml_build.AppealAction(
                 appeal_guid=str(uuid.uuid4()),
                 redirect=(
                     str(uuid.uuid4()),
@@ -172,21 +176,21 @@ def test_import_answer_request_is_schema_valid(validator):
     "kwargs",
     [
         {},
-        {"answer_actions": [gis_xml.AnswerAction(answers=[])]},
+        {"answer_actions": [gis_xml_build.AnswerAction(answers=[])]},
         {
             "appeal_actions": [
-                gis_xml.AppealAction(
+                gis_xml_build.AppealAction(
                     appeal_guid=str(uuid.uuid4()),
                     roll_over=(datetime.date(2026, 1, 1), "short", str(uuid.uuid4())),
                 )
             ]
         },
-        {"appeal_actions": [gis_xml.AppealAction()]},
+        {"appeal_actions": [gis_xml_build.AppealAction()]},
     ],
 )
 def test_import_answer_refuses_bad_input(kwargs):
     with pytest.raises((ValueError, GisRequestInvalid)):
-        gis_xml.build_import_answer_request(header(), **kwargs)
+        gis_xml_build.build_import_answer_request(header(), **kwargs)
 
 
 # -- parsing ---------------------------------------------------------------
@@ -211,7 +215,7 @@ def test_parse_state_result_with_appeals(validator):
     )
     xml = _state(one, two)
     assert validator.envelope_errors(xml) == []
-    result = gis_xml.parse_response(xml)
+    result = gis_xml_parse.parse_response(xml)
     assert result.done and not result.rejected
     assert [a.guid for a in result.appeals] == [one.guid, two.guid]
     assert result.appeals[0] == one
@@ -223,7 +227,7 @@ def test_parse_state_result_with_appeals(validator):
 def test_parse_state_in_progress(validator, state):
     xml = fake_gis.state_envelope(str(uuid.uuid4()), state)
     assert validator.envelope_errors(xml) == []
-    result = gis_xml.parse_response(xml)
+    result = gis_xml_parse.parse_response(xml)
     assert result.request_state == state and not result.done and not result.appeals
 
 
@@ -232,21 +236,21 @@ def test_parse_state_error_message(validator):
         str(uuid.uuid4()), 3, error=("INT002012", "Нет объектов для экспорта")
     )
     assert validator.envelope_errors(xml) == []
-    result = gis_xml.parse_response(xml)
+    result = gis_xml_parse.parse_response(xml)
     assert result.error.code == "INT002012"
 
 
 def test_parse_ack(validator):
     xml = fake_gis.ack_envelope(str(uuid.uuid4()), str(uuid.uuid4()))
     assert validator.envelope_errors(xml) == []
-    assert isinstance(gis_xml.parse_response(xml), gis_xml.Ack)
+    assert isinstance(gis_xml_parse.parse_response(xml), gis_xml_parse.Ack)
 
 
 def test_parse_fault():
-    fault = gis_xml.parse_response(
+    fault = gis_xml_parse.parse_response(
         fake_gis.fault_envelope("AUT011003", "Доступ запрещен")
     )
-    assert isinstance(fault, gis_xml.Fault)
+    assert isinstance(fault, gis_xml_parse.Fault)
     assert (fault.error_code, fault.error_message) == ("AUT011003", "Доступ запрещен")
     assert fault.fault_code == "soap:Server"
 
@@ -255,11 +259,11 @@ def test_bad_appeal_is_rejected_and_the_rest_kept():
     good = _appeal()
     bad = _appeal(guid=str(uuid.uuid4()))
     xml = _state(good, bad)
-    root = gis_xml.parse_xml(xml)
-    ns = {"ap": gis_xml.APPEALS_NS}
+    root = gis_xml_parse.parse_xml(xml)
+    ns = {"ap": gis_xml_common.APPEALS_NS}
     second = root.xpath("//ap:ExportAppealResult", namespaces=ns)[1]
     second.find("ap:AppealCreateDate", ns).text = "yesterday"
-    result = gis_xml.parse_response(etree.tostring(root))
+    result = gis_xml_parse.parse_response(etree.tostring(root))
     assert [a.guid for a in result.appeals] == [good.guid]
     assert result.rejected[0].guid == bad.guid
     assert "AppealCreateDate" in result.rejected[0].reason
@@ -273,7 +277,7 @@ def test_missing_optional_fields_and_unknown_status():
         npa_requirements=None,
         raw_status="Archived",
     )
-    parsed = gis_xml.parse_response(_state(appeal)).appeals[0]
+    parsed = gis_xml_parse.parse_response(_state(appeal)).appeals[0]
     assert parsed.status is None
     assert parsed.execution_end_date is None and parsed.fias_house_guid is None
     assert any("AppealStatus" in w for w in parsed.warnings)
@@ -281,20 +285,22 @@ def test_missing_optional_fields_and_unknown_status():
 
 def test_wrong_optional_values_become_warnings():
     xml = _state(_appeal())
-    root = gis_xml.parse_xml(xml)
-    ns = {"ap": gis_xml.APPEALS_NS}
+    root = gis_xml_parse.parse_xml(xml)
+    ns = {"ap": gis_xml_common.APPEALS_NS}
     root.find(".//ap:ExecutionEndDate", ns).text = "31.12.2026"
     root.find(".//ap:FIASHouseGuid", ns).text = "house"
-    parsed = gis_xml.parse_response(etree.tostring(root)).appeals[0]
+    parsed = gis_xml_parse.parse_response(etree.tostring(root)).appeals[0]
     assert parsed.execution_end_date is None and parsed.fias_house_guid is None
     assert len(parsed.warnings) == 2
 
 
 def test_date_with_time_zone_suffix():
     xml = _state(_appeal())
-    root = gis_xml.parse_xml(xml)
-    root.find(f".//{{{gis_xml.APPEALS_NS}}}AppealCreateDate").text = "2026-11-20+03:00"
-    parsed = gis_xml.parse_response(etree.tostring(root)).appeals[0]
+    root = gis_xml_parse.parse_xml(xml)
+    root.find(
+        f".//{{{gis_xml_common.APPEALS_NS}}}AppealCreateDate"
+    ).text = "2026-11-20+03:00"
+    parsed = gis_xml_parse.parse_response(etree.tostring(root)).appeals[0]
     assert parsed.create_date == datetime.date(2026, 11, 20)
 
 
@@ -302,8 +308,8 @@ def test_history_kinds_are_read(validator):
     answerer = str(uuid.uuid4())
     org = str(uuid.uuid4())
     history = [
-        gis_xml.HistoryEntry(datetime.date(2026, 11, 21), "change", org),
-        gis_xml.HistoryEntry(
+        gis_xml_parse.HistoryEntry(datetime.date(2026, 11, 21), "change", org),
+        gis_xml_parse.HistoryEntry(
             datetime.date(2026, 11, 22),
             "redirected",
             org,
@@ -313,7 +319,7 @@ def test_history_kinds_are_read(validator):
                 "answerer_guid": answerer,
             },
         ),
-        gis_xml.HistoryEntry(
+        gis_xml_parse.HistoryEntry(
             datetime.date(2026, 11, 23),
             "rolled_over",
             None,
@@ -323,7 +329,7 @@ def test_history_kinds_are_read(validator):
                 "answerer_guid": answerer,
             },
         ),
-        gis_xml.HistoryEntry(
+        gis_xml_parse.HistoryEntry(
             datetime.date(2026, 11, 24),
             "answer",
             org,
@@ -337,16 +343,16 @@ def test_history_kinds_are_read(validator):
                 "attachments": [],
             },
         ),
-        gis_xml.HistoryEntry(
+        gis_xml_parse.HistoryEntry(
             datetime.date(2026, 11, 24), "not_required", None, {"cause": "Дубликат"}
         ),
-        gis_xml.HistoryEntry(
+        gis_xml_parse.HistoryEntry(
             datetime.date(2026, 11, 25),
             "assessment",
             None,
             {"result": "not_satisfied", "comment": "Не починили"},
         ),
-        gis_xml.HistoryEntry(
+        gis_xml_parse.HistoryEntry(
             datetime.date(2026, 11, 25),
             "assessment",
             None,
@@ -358,7 +364,7 @@ def test_history_kinds_are_read(validator):
     )
     xml = _state(appeal)
     assert validator.envelope_errors(xml) == []
-    parsed = gis_xml.parse_response(xml).appeals[0]
+    parsed = gis_xml_parse.parse_response(xml).appeals[0]
     assert parsed.history == history
     assert len({entry.key() for entry in parsed.history}) == len(history)
 
@@ -366,12 +372,12 @@ def test_history_kinds_are_read(validator):
 def test_applicant_kinds(validator):
     org_guid = str(uuid.uuid4())
     for applicant in (
-        gis_xml.Applicant(kind="hcs"),
-        gis_xml.Applicant(kind="org", org_guid=org_guid, email="org@example.com"),
+        gis_xml_parse.Applicant(kind="hcs"),
+        gis_xml_parse.Applicant(kind="org", org_guid=org_guid, email="org@example.com"),
     ):
         xml = _state(_appeal(applicant=applicant))
         assert validator.envelope_errors(xml) == []
-        assert gis_xml.parse_response(xml).appeals[0].applicant == applicant
+        assert gis_xml_parse.parse_response(xml).appeals[0].applicant == applicant
 
 
 def test_collective_appeal_with_neighbours(validator):
@@ -379,7 +385,7 @@ def test_collective_appeal_with_neighbours(validator):
     assert appeal.collective and len(appeal.neighbours) == 2
     xml = _state(appeal)
     assert validator.envelope_errors(xml) == []
-    parsed = gis_xml.parse_response(xml).appeals[0]
+    parsed = gis_xml_parse.parse_response(xml).appeals[0]
     assert parsed.collective
     assert [n.surname for n in parsed.neighbours] == ["Соседова", "Соседов"]
 
@@ -393,7 +399,7 @@ def test_withdrawn_appeal(validator):
     )
     xml = _state(appeal)
     assert validator.envelope_errors(xml) == []
-    parsed = gis_xml.parse_response(xml).appeals[0]
+    parsed = gis_xml_parse.parse_response(xml).appeals[0]
     assert parsed.status == "withdrawn" and parsed.withdrawn_comment == "Решено"
 
 
@@ -401,7 +407,7 @@ def test_fingerprint_changes_only_with_content():
     one = _appeal()
     assert (
         one.fingerprint()
-        == gis_xml.parse_response(_state(one)).appeals[0].fingerprint()
+        == gis_xml_parse.parse_response(_state(one)).appeals[0].fingerprint()
     )
     assert one.fingerprint() != _appeal(status="withdrawn").fingerprint()
 
@@ -439,21 +445,21 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 )
 def test_hostile_or_broken_xml_is_refused(data):
     with pytest.raises(GisResponseError):
-        gis_xml.parse_response(data)
+        gis_xml_parse.parse_response(data)
 
 
 def test_cdata_looking_like_a_doctype_is_fine():
     xml = _state(_appeal(text="<!DOCTYPE x> в тексте жителя & прочее"))
-    assert gis_xml.parse_response(xml).appeals[0].text.startswith("<!DOCTYPE x>")
+    assert gis_xml_parse.parse_response(xml).appeals[0].text.startswith("<!DOCTYPE x>")
 
 
 @pytest.mark.parametrize("value", ["", "4", "x"])
 def test_bad_request_state_is_refused(value):
     xml = fake_gis.state_envelope(str(uuid.uuid4()), 3)
-    root = gis_xml.parse_xml(xml)
-    root.find(f".//{{{gis_xml.BASE_NS}}}RequestState").text = value
+    root = gis_xml_parse.parse_xml(xml)
+    root.find(f".//{{{gis_xml_common.BASE_NS}}}RequestState").text = value
     with pytest.raises(GisResponseError):
-        gis_xml.parse_response(etree.tostring(root))
+        gis_xml_parse.parse_response(etree.tostring(root))
 
 
 # -- round trip (hypothesis) ------------------------------------------------
@@ -471,7 +477,7 @@ guids = st.uuids(version=4).map(str)
 dates = st.dates(datetime.date(2015, 1, 1), datetime.date(2030, 12, 31))
 
 persons = st.builds(
-    gis_xml.Applicant,
+    gis_xml_parse.Applicant,
     kind=st.just("person"),
     surname=text,
     first_name=text,
@@ -482,11 +488,11 @@ persons = st.builds(
     phone=st.none() | st.from_regex(r"\+7[0-9]{10}", fullmatch=True),
 )
 appeals = st.builds(
-    gis_xml.Appeal,
+    gis_xml_parse.Appeal,
     guid=guids,
     number=st.from_regex(r"[0-9A-Z-]{1,30}", fullmatch=True),
     create_date=dates,
-    status=st.sampled_from(list(gis_xml.APPEAL_STATUSES.values())),
+    status=st.sampled_from(list(gis_xml_common.APPEAL_STATUSES.values())),
     raw_status=st.none(),
     applicant=persons,
     text=st.text(
@@ -508,23 +514,25 @@ appeals = st.builds(
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(appeal=appeals)
 def test_render_parse_round_trip(validator, appeal):
-    appeal.raw_status = {v: k for k, v in gis_xml.APPEAL_STATUSES.items()}[
+    appeal.raw_status = {v: k for k, v in gis_xml_common.APPEAL_STATUSES.items()}[
         appeal.status
     ]
     xml = _state(appeal)
     assert validator.envelope_errors(xml) == []
-    parsed = gis_xml.parse_response(xml).appeals[0]
+    parsed = gis_xml_parse.parse_response(xml).appeals[0]
     assert parsed == dataclasses.replace(appeal, guid=appeal.guid.lower())
     assert parsed.fingerprint() == appeal.fingerprint()
 
 
 def test_a_text_over_its_length_names_its_element():
-    answer = gis_xml.AnswerAction(
+    answer = gis_xml_build.AnswerAction(
         appeal_guid=str(uuid.uuid4()),
-        answers=[gis_xml.AnswerData(str(uuid.uuid4()), text="я" * 10001, send=True)],
+        answers=[
+            gis_xml_build.AnswerData(str(uuid.uuid4()), text="я" * 10001, send=True)
+        ],
     )
     with pytest.raises(GisRequestInvalid) as refused:
-        gis_xml.build_import_answer_request(header(), answer_actions=[answer])
+        gis_xml_build.build_import_answer_request(header(), answer_actions=[answer])
     (problem,) = refused.value.problems
     assert (problem.element, problem.kind) == ("AnswerText", "too_long")
     assert (problem.actual, problem.limit) == (10001, 10000)
