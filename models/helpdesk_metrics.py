@@ -37,8 +37,10 @@ class HelpdeskMetrics(models.AbstractModel):
 
     @api.model
     def _token(self):
-        # A system parameter: only administrators read or write it.
-        return self.env["ir.config_parameter"].sudo().get_param(TOKEN_PARAM) or ""
+        # A system parameter: only administrators read or write it. Spaces
+        # pasted around it are not part of it.
+        token = self.env["ir.config_parameter"].sudo().get_param(TOKEN_PARAM)
+        return (token or "").strip()
 
     @api.model
     def _generate_token(self):

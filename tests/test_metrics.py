@@ -312,6 +312,9 @@ class TestMetrics(HttpCase):
         self.assertGreaterEqual(len(token), 40)
         self.assertEqual(self.get().status_code, 403)
         self.assertEqual(self.get(token=token).status_code, 200)
+        # Pasted with a line feed around it, it is the same token.
+        self.env["ir.config_parameter"].sudo().set_param(TOKEN_PARAM, f" {TOKEN}\n")
+        self.assertEqual(self.get().status_code, 200)
         # The monitoring user reads the figures and nothing else.
         user = self.env.ref("helpdesk_gis_zhkh_max.user_metrics")
         self.assertFalse(user.active)
