@@ -10,7 +10,11 @@ from one run:
   and as a dispatcher restricted to their team (record rules on), against one
   ``read_group`` of the same open tickets by team (target: at most 3x);
 - journal: 10,000 requests of one month exported to XLSX through the report
-  action: time and peak memory (targets: under 30 s, under 500 MB).
+  action: time and peak memory (targets: under 30 s, under 500 MB);
+- metrics: ``helpdesk.metrics.metrics_text()`` (what the monitoring endpoint
+  answers) as the monitoring user over the same tickets, with 2N finished
+  jobs and N processed MAX updates beside them, median of 5, against the
+  same ``read_group`` (target: at most 3x).
 """
 
 import argparse
@@ -171,6 +175,8 @@ def main():
             flush=True,
         )
 
+        metrics_ratio(env, args.count, floor)
+
         # One month of the journal: the first N tickets, received last month.
         # Two months ago: the other tickets were created in the last 3 days.
         month_start = (
@@ -211,6 +217,56 @@ def main():
             flush=True,
         )
         cr.rollback()
+
+
+def metrics_ratio(env, count, floor):
+    """The monitoring endpoint's text over the tickets, jobs and updates a
+    busy year leaves (finished ones: the queries skip them by state)."""
+    gateway = env["mail.gateway"].create(
+        {"name": "Bench bot", "gateway_type": "max", "token": "bench-token_0123456"}
+    )
+    env["gis.zhkh.backend"].create(
+        {
+            "name": "Bench GIS",
+            "endpoint_url": "http://127.0.0.1:9",
+            "org_ppa_guid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        }
+    )
+    env.cr.execute(
+        """
+        INSERT INTO queue_job (uuid, state, channel, date_created)
+        SELECT gen_random_uuid()::text,
+               CASE WHEN n %% 1000 = 0 THEN 'failed' ELSE 'done' END,
+               CASE WHEN n %% 2 = 0 THEN 'root.gis_zhkh' ELSE 'root.max' END,
+               now() at time zone 'UTC' - n * interval '1 minute'
+          FROM generate_series(1, %s) n
+        """,
+        [2 * count],
+    )
+    env.cr.execute(
+        """
+        INSERT INTO max_update (gateway_id, company_id, dedup_key, update_type,
+               chat_key, state, payload, create_date)
+        SELECT %s, %s, 'bench:' || n, 'message_created', 'u' || (n %% 5000),
+               CASE WHEN n %% 500 = 0 THEN 'failed' ELSE 'done' END, '{}',
+               now() at time zone 'UTC' - n * interval '1 minute'
+          FROM generate_series(1, %s) n
+        """,
+        [gateway.id, gateway.company_id.id, count],
+    )
+    env.cr.execute("ANALYZE queue_job")
+    env.cr.execute("ANALYZE max_update")
+    env.invalidate_all()
+    user = env.ref("helpdesk_gis_zhkh_max.user_metrics")
+    metrics = env(user=user.id)["helpdesk.metrics"]
+    seconds = median_time(metrics.metrics_text)
+    lines = metrics.metrics_text().count("\n")
+    print(
+        f"metrics: {lines} lines over {count} open tickets, {2 * count} jobs and "
+        f"{count} MAX updates in {seconds * 1000:.0f} ms; ratio to the read_group "
+        f"{seconds / floor:.2f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@
 #                                     calls failing; exactly-once counted
 #   bench/run_bench.sh cockpit [N]    the cockpit's figures over N open tickets
 #                                     (3N milestones) against one read_group,
-#                                     and a month's journal (10,000) to XLSX
+#                                     a month's journal (10,000) to XLSX,
+#                                     and the metrics endpoint's text over
+#                                     them (with 2N jobs, N MAX updates)
 #   bench/run_bench.sh max [N]        MAX webhook: latency at 200 requests/s
 #                                     against trivial routes (and OCA
 #                                     mail_gateway_telegram with

@@ -16,6 +16,7 @@ from . import helpdesk_deadline_cockpit
 from . import helpdesk_deadline_milestone
 from . import helpdesk_deadline_rule
 from . import helpdesk_integration_health
+from . import helpdesk_metrics
 from . import helpdesk_production_calendar
 from . import helpdesk_production_calendar_day
 from . import helpdesk_service_interruption_limit

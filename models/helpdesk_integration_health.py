@@ -32,25 +32,32 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
     # -- figures ------------------------------------------------------------------
 
     @api.model
+    def _stuck_jobs_domain(self, now):
+        """Jobs started, or waiting for a worker without a planned time, for
+        more than STUCK_MINUTES (the metrics endpoint counts them too)."""
+        stuck_before = now - datetime.timedelta(minutes=STUCK_MINUTES)
+        return Domain(
+            [
+                "|",
+                "&",
+                ("state", "=", "started"),
+                ("date_started", "<", stuck_before),
+                "&",
+                ("state", "in", ("pending", "enqueued")),
+                ("date_created", "<", stuck_before),
+                ("eta", "=", False),
+            ]
+        )
+
+    @api.model
     def _jobs(self, channel, now):
         Job = self.env["queue.job"].sudo()
-        stuck_before = now - datetime.timedelta(minutes=STUCK_MINUTES)
         return {
             "jobs_failed": Job.search_count(
                 [("channel", "=", channel), ("state", "=", "failed")]
             ),
             "jobs_stuck": Job.search_count(
-                [
-                    ("channel", "=", channel),
-                    "|",
-                    "&",
-                    ("state", "=", "started"),
-                    ("date_started", "<", stuck_before),
-                    "&",
-                    ("state", "in", ("pending", "enqueued")),
-                    ("date_created", "<", stuck_before),
-                    ("eta", "=", False),
-                ]
+                Domain("channel", "=", channel) & self._stuck_jobs_domain(now)
             ),
         }
 
