@@ -25,6 +25,8 @@ class TestJobChannels(TransactionCase):
     def _addon_jobs(self):
         jobs = set(OTHER_JOBS)
         for name, model in self.env.registry.items():
+            if model._abstract:
+                continue
             for cls in model.__mro__:
                 if not cls.__module__.startswith(f"odoo.addons.{ADDON}."):
                     continue
