@@ -4,6 +4,7 @@ import base64
 import datetime
 import logging
 import re
+import time
 import uuid
 
 from psycopg2 import errors as pg_errors
@@ -15,7 +16,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..tools import gis_operations
 from ..tools.gis_errors import GisError, GisRequestInvalid
-from .gis_zhkh_file import UPLOAD_BACKOFF
+from .gis_zhkh_file import HASH_SECONDS_PER_MB, UPLOAD_BACKOFF
 
 _logger = logging.getLogger(__name__)
 
@@ -140,7 +141,19 @@ class GisZhkhOperationJobs(models.AbstractModel):
         GUID and hash are kept: a retry sends only what is missing). None
         when all are in the GIS file store; else why the request waits (a
         passing failure: tried again later) or was refused."""
-        for record in self.sudo().file_ids.filtered(lambda f: f.state != "done"):
+        started = time.monotonic()
+        limit = self.env["gis.zhkh.file"]._worker_time_limit()
+        files = self.sudo().file_ids.filtered(lambda f: f.state != "done")
+        for index, record in enumerate(files):
+            size = record.size or record.attachment_id.sudo().file_size or 0
+            worst = backend._get_file_client()._budget(size)
+            if not record.gis_hash:
+                worst += HASH_SECONDS_PER_MB * size / 1048576
+            if index and limit and time.monotonic() - started + worst > 0.8 * limit:
+                # A worker killed at limit_time_real would roll back the
+                # uploads of this job: the rest in a new job, at once.
+                self._enqueue_prepare()
+                return f"{index} documents uploaded, the rest in a new job"
             try:
                 record._upload(backend)
             except GisError as error:

@@ -324,6 +324,24 @@ class TestDocumentsInAnswers(GisCase):
         self.run_import()
         self.assertFalse([c for c in store.calls if c[0] == "GET"])
 
+    @mute_logger(*MUTED, *OPERATION_LOGS)
+    def test_documents_go_up_in_jobs_that_end_before_the_time_limit(self):
+        photo = self.act.copy({"name": "Фото.png", "raw": fake_gis.demo_png("x")})
+        worst = self.backend._get_file_client()._budget(len(self.act.raw))
+        # One upload fits in the limit, two do not.
+        limit = int(worst / 0.8) - 1
+        patched = {"workers": 2, "limit_time_real": limit}
+        with patch.dict(config.options, patched), trap_jobs() as trap:
+            self.answer(self.act | photo).action_confirm()
+            trap.perform_enqueued_jobs()
+            record = self.ticket.gis_operation_ids
+            self.assertEqual(record.file_ids.mapped("state"), ["done", "pending"])
+            self.assertFalse(record.request_xml)
+            self.perform_all(trap, rounds=8)
+        self.assertEqual(record.file_ids.mapped("state"), ["done", "done"])
+        self.assertEqual(len(self.fake.file_store.uploaded()), 2)
+        self.assertIn(record.state, ("accepted", "sent"))
+
     def test_the_same_answer_with_other_documents_is_another_operation(self):
         photo = self.act.copy({"name": "Фото.png", "raw": fake_gis.demo_png("x")})
         with trap_jobs():
