@@ -6,8 +6,12 @@ Prints, from one run:
 - import: the whole pipeline as the job runner runs it (exportAppeal, getState
   of N appeals over HTTP, parsing, partner/house/theme resolution, upsert);
 - floor: ``helpdesk.ticket.create(vals_list)`` of the very same ticket values,
-  with their contacts already created;
-- the ratio import / floor (target at most 2), a re-import of the same appeals
+  with their contacts already created: one bare create, as any caller would
+  make it (helpdesk_mgmt's number and stage, Odoo's followers and creation
+  post, ticket by ticket);
+- the ratio import / floor (target at most 1.0: the import does its mail
+  work once per batch, see ``gis.appeal.import._create_tickets``), a
+  re-import of the same appeals
   (all unchanged), and the peak resident memory of the Odoo process (target
   under 500 MB).
 """
@@ -23,6 +27,8 @@ from bench_odoo import (  # bench/, beside this script
     superuser_env,
 )
 from fake_control import control  # bench/, beside this script
+
+TARGET = 1.0
 
 
 def rss_mb():
@@ -108,14 +114,14 @@ def main():
         f"import (jobs, HTTP, parse)  {import_seconds:8.2f} s  ({import_rate:,.0f}/s)"
     )
     print(f"floor create(vals_list)     {floor_seconds:8.2f} s  ({floor_rate:,.0f}/s)")
-    print(f"ratio import / floor        {ratio:8.2f}   (target <= 2.0)")
+    print(f"ratio import / floor        {ratio:8.2f}   (target <= {TARGET})")
     print(
         f"re-import of the same       {reimport_seconds:8.2f} s  "
         f"({unchanged} appeal copies unchanged, {changed} changed)"
     )
     print(f"peak RSS before import      {rss_before:8.0f} MB")
     print(f"peak RSS after import       {rss_import:8.0f} MB   (target < 500)")
-    return 0 if ratio <= 2.0 and rss_import < 500 else 1
+    return 0 if ratio <= TARGET and rss_import < 500 else 1
 
 
 if __name__ == "__main__":

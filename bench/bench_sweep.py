@@ -9,10 +9,11 @@ ORM alone takes ten minutes and is not what is measured). Prints, from one run:
   the 3N milestones, then one bounded batch of warnings and escalations
   (target under 5 s);
 - recompute: ``helpdesk.ticket.deadline._sync_tickets`` of the N tickets
-  (rules matched, 3N milestones computed and stored);
+  (rules matched, 3N milestones computed and stored: the new ones in one
+  INSERT per 5,000 rows);
 - helpdesk_mgmt_sla: the same N tickets with 3 SLAs each, deadlines and states
   computed by its own methods (``plan_hours`` on the team's calendar);
-- the ratios.
+- the ratios (target: helpdesk_mgmt_sla / recompute at least 10).
 """
 
 import argparse
@@ -25,6 +26,8 @@ from bench_odoo import registry_of, superuser_env  # bench/, beside this script
 from psycopg2.extras import execute_values
 
 import odoo
+
+TARGET = 10
 
 
 def insert_tickets(env, count, team, category, stage):
@@ -165,10 +168,11 @@ def main():
     slas = len(ticket_slas)
     print(f"helpdesk_mgmt_sla recompute    {sla_seconds:8.2f} s  ({slas:,} SLAs)")
     print(f"ratio helpdesk_mgmt_sla/sweep  {sla_seconds / total:8.1f}")
+    ratio = sla_seconds / sync_seconds
     print(
-        f"ratio helpdesk_mgmt_sla/ours   {sla_seconds / sync_seconds:8.1f}  (recompute)"
+        f"ratio helpdesk_mgmt_sla/ours   {ratio:8.1f}  (recompute, target >= {TARGET})"
     )
-    return 0 if total < 5 else 1
+    return 0 if total < 5 and ratio >= TARGET else 1
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ ensure_oca_dependencies
 ensure_pg_role
 
 work=$(mktemp -d)
-db="hgzm_bench_$(date +%s)_$$"
+# BENCH_DB_PREFIX: a prefix of the caller's own (several benches, one server).
+db="${BENCH_DB_PREFIX:-hgzm_bench}_$(date +%s)_$$"
 fake_pid=
 cleanup() {
     [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null

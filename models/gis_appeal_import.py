@@ -1,5 +1,6 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import collections
 import logging
 
 from markupsafe import Markup
@@ -110,8 +111,8 @@ class GisAppealImport(models.AbstractModel):
             and existing[a.guid].gis_fingerprint != a.fingerprint()
         ]
         refs = self._resolve_refs(backend, new + [a for _t, a in changed], new)
-        created = tickets.create(
-            [self._new_ticket_values(backend, a, refs) for a in new]
+        created = self._create_tickets(
+            backend, [self._new_ticket_values(backend, a, refs) for a in new]
         )
         notes = [
             (ticket, appeal, set(), True)
@@ -147,6 +148,155 @@ class GisAppealImport(models.AbstractModel):
             "updated": len(changed),
             "unchanged": len(appeals) - len(new) - len(changed),
         }
+
+    @api.model
+    def _create_tickets(self, backend, vals_list):
+        """``helpdesk.ticket.create(vals_list)`` without its per-ticket work:
+        what the chatter would do ticket by ticket is done once per batch.
+
+        - numbers drawn from the sequence in one query, the team's first
+          stage looked up once per team (helpdesk_mgmt asks per ticket);
+        - no tracking, no per-ticket creation post: nothing is tracked on
+          create but the stage, whose template an import never sends
+          (``_stage_mail_allowed``), and the import's own history notes and
+          requests journal record where the ticket came from;
+        - the followers the team passes on (its "ticket created" subtype),
+          subscribed per team with Odoo's own ``_message_auto_subscribe``;
+        - the creation note logged in one batch, and the followers who would
+          have been notified of each new ticket told once per team
+          (``_notify_new_tickets``)."""
+        tickets = self._tickets()
+        if not vals_list:
+            return tickets.browse()
+        self._prefill_numbers_and_stages(backend, vals_list)
+        created = tickets.with_context(
+            tracking_disable=True, mail_create_nolog=True
+        ).create(vals_list)
+        _child, _default, _internal, _parent, relation = self.env[
+            "mail.message.subtype"
+        ]._get_auto_subscription_subtypes(created._name)
+        keys = sorted({name for names in relation.values() for name in names})
+        keys.append("user_id")
+        groups = collections.defaultdict(list)
+        for ticket, vals in zip(created, vals_list, strict=True):
+            groups[tuple(vals.get(key) or False for key in keys)].append(ticket.id)
+        for values, ids in groups.items():
+            created.browse(ids)._message_auto_subscribe(
+                dict(zip(keys, values, strict=True)),
+                followers_existing_policy="update",
+            )
+        created._message_log_batch(
+            {
+                ticket.id: Markup('<div summary="o_mail_notification"><p>%s</p></div>')
+                % ticket._creation_message()
+                for ticket in created
+            }
+        )
+        self._notify_new_tickets(created)
+        return created
+
+    @api.model
+    def _prefill_numbers_and_stages(self, backend, vals_list):
+        """What helpdesk_mgmt's create computes per ticket, once per batch:
+        the same sequence and the same first stage of the team."""
+        wanting = [vals for vals in vals_list if vals.get("number", "/") == "/"]
+        numbers = self._ticket_numbers(backend.company_id, len(wanting))
+        if numbers:
+            for vals, number in zip(wanting, numbers, strict=True):
+                vals["number"] = number
+        stages = {}
+        teams = self.env["helpdesk.ticket.team"]
+        for vals in vals_list:
+            if "stage_id" in vals:
+                continue
+            team_id = vals.get("team_id") or False
+            if team_id not in stages:
+                stages[team_id] = teams.browse(team_id)._get_applicable_stages()[:1].id
+            vals["stage_id"] = stages[team_id]
+
+    @api.model
+    def _ticket_numbers(self, company, count):
+        """``count`` ticket numbers in one query, as ``next_by_code`` would
+        draw them one by one; None when the sequence is not a plain one
+        (no gap, or per date range): helpdesk_mgmt then draws them."""
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "helpdesk.ticket.sequence"),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                order="company_id",
+                limit=1,
+            )
+        )
+        if (
+            not count
+            or not sequence
+            or sequence.implementation != "standard"
+            or sequence.use_date_range
+        ):
+            return None
+        self.env.cr.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s)",
+            [f"ir_sequence_{sequence.id:03d}", count],
+        )
+        prefix, suffix = sequence.with_company(company)._get_prefix_suffix()
+        return [
+            f"{prefix}{number:0{sequence.padding}d}{suffix}"
+            for number in sorted(row[0] for row in self.env.cr.fetchall())
+        ]
+
+    @api.model
+    def _notify_new_tickets(self, tickets):
+        """Who follows a team's new tickets hears of them once per import
+        batch, a list per team, not once per ticket: those the ticket's
+        "created" subtype would have notified."""
+        subtype = self.env.ref(
+            "helpdesk_mgmt.hlp_tck_created", raise_if_not_found=False
+        )
+        if not subtype or not tickets:
+            return
+        followers = (
+            self.env["mail.followers"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("res_model", "=", tickets._name),
+                    ("res_id", "in", tickets.ids),
+                    ("subtype_ids", "in", subtype.id),
+                    ("partner_id", "!=", self.env.user.partner_id.id),
+                ],
+                ["res_id", "partner_id"],
+            )
+        )
+        partners_of = collections.defaultdict(set)
+        for follower in followers:
+            partners_of[follower.res_id].add(follower.partner_id.id)
+        per_team = collections.defaultdict(list)
+        for ticket in tickets.browse(list(partners_of)):
+            per_team[ticket.team_id].append(ticket)
+        for team, team_tickets in per_team.items():
+            if not team:
+                continue
+            partner_ids = set().union(*(partners_of[t.id] for t in team_tickets))
+            company = team.company_id or team.env.company
+            org = self.with_context(lang=company.partner_id.lang or self.env.lang)
+            title = org.env._(
+                "New appeals from GIS ZhKKh: %(count)s", count=len(team_tickets)
+            )
+            lines = Markup("").join(
+                Markup("<li>%s</li>") % ticket.display_name for ticket in team_tickets
+            )
+            # Sent to them, not posted in the team's chatter, as the deadline
+            # digests: every employee reads a team, not every one its tickets.
+            team.message_notify(
+                subject=title,
+                body=Markup("<p>%s</p><ul>%s</ul>") % (title, lines),
+                partner_ids=sorted(partner_ids),
+                subtype_xmlid="mail.mt_note",
+            )
 
     @api.model
     def _resolve_refs(self, backend, appeals, new_appeals):

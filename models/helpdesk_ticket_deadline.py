@@ -5,6 +5,7 @@ import datetime
 import logging
 
 from markupsafe import Markup
+from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
 from odoo.tools import split_every
@@ -185,7 +186,70 @@ class HelpdeskTicketDeadline(models.Model):
                     changes["on_time"] = values["on_time"]
                 if changes:
                     record.write(changes)
-        deadlines.create(to_create)
+        self._insert_milestones(tickets, to_create)
+
+    @api.model
+    def _insert_milestones(self, tickets, vals_list):
+        """Create the new milestones of ``tickets`` in one INSERT per 5,000.
+
+        ``_values_of`` gives every stored column, checked and converted
+        already: the ORM's create would only add its per-record work (about
+        a millisecond each, most of a sweep over thousands of new tickets).
+        What the ORM would then do follows: the tickets' figures recomputed
+        from their milestones, the cockpit told."""
+        if not vals_list:
+            return self.browse()
+        columns = sorted({name for vals in vals_list for name in vals})
+        booleans = {name for name in columns if self._fields[name].type == "boolean"}
+        uid = self.env.uid
+        now = fields.Datetime.now()
+        rows = [
+            [
+                bool(vals.get(name))
+                if name in booleans
+                else (vals.get(name) if vals.get(name) is not False else None)
+                for name in columns
+            ]
+            + [uid, now, uid, now]
+            for vals in vals_list
+        ]
+        self.env.flush_all()
+        names = ", ".join(
+            f'"{name}"'
+            for name in [
+                *columns,
+                "create_uid",
+                "create_date",
+                "write_uid",
+                "write_date",
+            ]
+        )
+        ids = [
+            row[0]
+            for row in execute_values(
+                self.env.cr._obj,
+                f"INSERT INTO {self._table} ({names}) VALUES %s RETURNING id",
+                rows,
+                page_size=5000,
+                fetch=True,
+            )
+        ]
+        records = self.browse(ids)
+        # The tickets' stored figures in one statement, as the sweep does;
+        # the others are computed when read.
+        tickets.invalidate_recordset(
+            [
+                "deadline_ids",
+                "deadline_needs_reaction",
+                "deadline_needs_localisation",
+                "deadline_gis_mismatch",
+            ]
+        )
+        tickets.browse(
+            {vals["ticket_id"] for vals in vals_list}
+        )._refresh_ticket_summary()
+        self.env["helpdesk.deadline.cockpit"]._notify_changed()
+        return records
 
     def _differs(self, name, value):
         current = self[name]

@@ -4,7 +4,7 @@ import dataclasses
 import datetime
 import uuid
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..tools import gis_xml_common, gis_xml_parse
 from .common import GisCase, view_fields
@@ -573,3 +573,53 @@ class TestImport(GisCase):
         self.backend.active = False
         self.assertIn("archived", self.backend._job_import_appeals())
         self.assertFalse(self.fake.calls())
+
+
+@tagged("post_install", "-at_install")
+class TestImportMailInBatch(GisCase):
+    def test_new_tickets_mail_work_done_once_per_batch(self):
+        """What helpdesk_mgmt and the chatter do ticket by ticket, the import
+        does per batch, with the same outcome: numbers of the sequence, the
+        team's first stage, the team's followers, the creation note; those
+        the "ticket created" subtype would notify hear once, a list."""
+        # An employee: helpdesk_mgmt's "ticket created" is an internal subtype.
+        dispatcher = new_test_user(
+            self.env, login="gis_team_follower", groups="base.group_user"
+        ).partner_id
+        # The appeal's theme may name the team: follow them all.
+        self.env["helpdesk.ticket.team"].search([]).message_subscribe(dispatcher.ids)
+        self.fake.seed(self.appeals(4, days=2))
+        self.run_import()
+        tickets = self.tickets().sorted("id")
+        self.assertEqual(len(tickets), 4)
+        numbers = tickets.mapped("number")
+        self.assertEqual(len(set(numbers)), 4)
+        self.assertTrue(all(n and n != "/" for n in numbers))
+        self.assertEqual(numbers, sorted(numbers))
+        for ticket in tickets:
+            first = ticket.team_id._get_applicable_stages()[:1]
+            self.assertEqual(ticket.stage_id, first)
+        created = self.env.ref("helpdesk_mgmt.hlp_tck_created")
+        for ticket in tickets:
+            follower = ticket.message_follower_ids.filtered(
+                lambda f: f.partner_id == dispatcher
+            )
+            self.assertIn(created, follower.subtype_ids)
+            # The creation note, logged, not posted to anyone.
+            note = ticket.message_ids.filtered(
+                lambda m: "o_mail_notification" in (m.body or "")
+            )
+            self.assertEqual(len(note), 1)
+            self.assertFalse(note.notification_ids)
+        digest = self.env["mail.message"].search(
+            [
+                ("model", "=", "helpdesk.ticket.team"),
+                ("res_id", "in", tickets.team_id.ids),
+                ("partner_ids", "in", dispatcher.ids),
+            ]
+        )
+        # One list per team, every new ticket in one of them.
+        self.assertEqual(len(digest), len(tickets.team_id))
+        bodies = " ".join(digest.mapped("body"))
+        for ticket in tickets:
+            self.assertIn(ticket.number, bodies)

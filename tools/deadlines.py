@@ -108,7 +108,8 @@ def compute_deadline(start, amount, unit, calendar, tz, window=None):
 
 def _day_deadline(table, calendar, day):
     calendar._index(day)  # raises outside the calendar
-    deadline = table[day]
+    # Not in the table: the period ends beyond the calendar.
+    deadline = table.get(day)
     if deadline is None:
         raise CalendarRangeError(
             f"A period from {day} ends beyond the production calendar"

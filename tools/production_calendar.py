@@ -13,6 +13,8 @@ with one bisection, without looping over days.
 import bisect
 import datetime
 import itertools
+import operator
+from operator import itemgetter
 
 import holidays
 
@@ -20,6 +22,15 @@ WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 # holidays names the decree transfers "Day off (substituted from ...)": they
 # are days off, not public holidays (no shortened day before them).
 TRANSFER_PREFIX = "Day off"
+
+
+def _steps(first, step, count):
+    """``[first, first + step, ...]``, ``count`` items, added in C."""
+    return list(
+        itertools.accumulate(
+            itertools.repeat(step, count - 1), operator.add, initial=first
+        )
+    )
 
 
 class CalendarRangeError(ValueError):
@@ -44,9 +55,9 @@ class ProductionCalendar:
         self.end = datetime.date(last_year + 1, 1, 1)
         size = (self.end - self.base).days
         base_weekday = self.base.weekday()
-        flags = bytearray(
-            0 if (base_weekday + i) % 7 in weekend else 1 for i in range(size)
-        )
+        # One week of flags repeated: building a year is C work, not a loop.
+        week = bytes(0 if (base_weekday + i) % 7 in weekend else 1 for i in range(7))
+        flags = bytearray((week * (size // 7 + 1))[:size])
         for day in days_off:
             if self.base <= day < self.end:
                 flags[(day - self.base).days] = 0
@@ -58,10 +69,11 @@ class ProductionCalendar:
         self._size = size
         self._midnights = {}
         self._day_tables = {}
+        self._end_days = {}
         # _cum[i]: working days in [base, base + i)
         self._cum = list(itertools.accumulate(flags, initial=0))
         # _working[k]: index of the k-th working day
-        self._working = [i for i, flag in enumerate(flags) if flag]
+        self._working = list(itertools.compress(range(size), flags))
         self.shortened_days = frozenset(
             d
             for d in shortened_days
@@ -162,7 +174,7 @@ class ProductionCalendar:
             offsets = {tz.utcoffset(moment) for moment in months}
             if len(offsets) == 1:
                 start = (first - offsets.pop()).replace(tzinfo=utc)
-                table = [start + one_day * i for i in range(self._size + 1)]
+                table = _steps(start, one_day, self._size + 1)
             else:
                 table = []
                 local = first
@@ -218,38 +230,58 @@ class ProductionCalendar:
 
         Statutory periods are few (1, 3, 5, 10, 15 days...): one table per
         period and time zone turns every later computation into a lookup.
+        Building one is a few C-level passes over the prefix sums (no Python
+        loop over days): a cold sweep pays little for its tables.
         """
         key = (unit, amount, str(tz))
         table = self._day_tables.get(key)
         if table is None:
             if len(self._day_tables) > 512:
                 self._day_tables.clear()
+                self._end_days.clear()
             size = self._size
-            # Sentinels: a rank beyond the calendar points at day ``size``,
-            # whose "next midnight" is None.
-            working = self._working + [size] * (amount + 1)
-            midnights = self.midnights(tz) + [None]
-            if unit == "calendar_days":
-                cum = self._cum + [len(self._working)] * amount
-                ends = [midnights[working[cum[i + amount]] + 1] for i in range(size)]
-            elif amount:
-                shift = amount - 1
-                ends = [midnights[working[c + shift] + 1] for c in self._cum[1:]]
-            else:
-                ends = midnights[1 : size + 1]
+            last = self._last_days(unit, amount)
+            # Periods ending beyond the calendar are the last ones (the last
+            # days only grow): leave them out, a lookup then fails like any
+            # date outside it.
+            last = last[: bisect.bisect_left(last, size)]
+            # after[j]: 24:00 of day j.
+            after = self.midnights(tz)[1:]
+            ends = (
+                itemgetter(*last)(after)
+                if len(last) > 1
+                else tuple(after[i] for i in last)
+            )
             if "_dates" not in self.__dict__:
-                one_day = datetime.timedelta(days=1)
-                self._dates = list(
-                    itertools.accumulate(
-                        range(size - 1), lambda d, _i: d + one_day, initial=self.base
-                    )
-                )
-            # Periods ending beyond the calendar are the last ones: leave
-            # them out, a lookup then fails like any date outside it.
-            known = ends.index(None) if None in ends else size
-            table = dict(zip(self._dates[:known], ends[:known], strict=True))
+                self._dates = _steps(self.base, datetime.timedelta(days=1), size)
+            # ends is shorter when periods end beyond the calendar.
+            table = dict(zip(self._dates, ends, strict=False))
             self._day_tables[key] = table
         return table
+
+    def _last_days(self, unit, amount):
+        """For every day ``i`` of the calendar, the index of the last day of
+        a period of ``amount`` ``unit`` that starts on it (``size`` when the
+        period ends beyond the calendar). The same for every time zone."""
+        key = (unit, amount)
+        last = self._end_days.get(key)
+        if last is None:
+            size = self._size
+            # Sentinels: a rank beyond the calendar points at day ``size``.
+            working = self._working + [size] * (amount + 1)
+            if unit == "calendar_days":
+                # The first working day at or after day i + amount: its rank
+                # is the count of working days before it, _cum[i + amount].
+                cum = self._cum + [len(self._working)] * amount
+                last = itemgetter(*cum[amount : amount + size])(working)
+            elif amount:
+                # The amount-th working day after day i: rank _cum[i + 1]
+                # + amount - 1, i.e. working[amount - 1:] at _cum[i + 1].
+                last = itemgetter(*self._cum[1:])(working[amount - 1 :])
+            else:
+                last = range(size)
+            self._end_days[key] = last
+        return last
 
     # -- windows -----------------------------------------------------------
 

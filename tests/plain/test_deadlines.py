@@ -8,6 +8,7 @@ import pytest
 from hgzm.tools.deadlines import (
     Window,
     compute_deadline,
+    compute_deadlines,
     earliest_moment,
     end_of_day,
     first_told,
@@ -221,7 +222,7 @@ def test_bad_input():
 
 # -- properties (hypothesis) ------------------------------------------------
 
-RU = holidays.country_holidays("RU", years=range(2024, 2029))
+RU = holidays.country_holidays("RU", years=range(2024, 2030))
 
 
 def naive_is_working(day):
@@ -293,6 +294,43 @@ def test_deadlines_are_monotonic_in_the_duration(day, amount, extra, zone, unit)
     assert compute_deadline(start, amount, unit, CAL, zone) <= compute_deadline(
         start, amount + extra, unit, CAL, zone
     )
+
+
+def naive_day_deadline(day, amount, unit):
+    """Day by day over the package (Civil Code art. 191-193): the last day
+    of the period, which the fast path must end at 24:00 of."""
+    if unit == "calendar_days":
+        day += datetime.timedelta(days=amount)
+        while not naive_is_working(day):
+            day += datetime.timedelta(days=1)
+        return day
+    return naive_add_working_days(day, amount) if amount else day
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    starts=st.lists(st.dates(D(2024, 1, 1), D(2028, 12, 31)), min_size=1, max_size=40),
+    amount=st.integers(0, 60),
+    zone=zones,
+    unit=st.sampled_from(["calendar_days", "working_days"]),
+)
+def test_the_tables_equal_the_day_by_day_loop(starts, amount, zone, unit):
+    """The batch (prefix sums, one table per period and zone), from a new
+    calendar with nothing cached, ends every period where stepping day by
+    day over the holidays package does; a period ending beyond the calendar
+    is refused, not guessed."""
+    tz = ZoneInfo(zone)
+    calendar = ProductionCalendar.russia(2024, 2028)
+    expected = [naive_day_deadline(day, amount, unit) for day in starts]
+    if max(expected) > D(2028, 12, 31):
+        with pytest.raises(CalendarRangeError):
+            compute_deadlines(starts, amount, unit, calendar, tz)
+        return
+    fast = compute_deadlines(starts, amount, unit, calendar, tz)
+    assert fast == [end_of_day(day, tz) for day in expected]
+    # One call each, from another new calendar, agrees too.
+    single = ProductionCalendar.russia(2024, 2028)
+    assert fast == [compute_deadline(d, amount, unit, single, tz) for d in starts]
 
 
 def naive_window_deadline(start, minutes, tz, window):
