@@ -122,7 +122,9 @@ class MaxUpdate(models.Model):
                 self.env._("Not understood: %(error)s", error=str(error))[:250],
                 self.env.uid,
                 self.env.uid,
-            )
+            ),
+            # See _store_updates: a concurrent duplicate is replayed, not an error.
+            log_exceptions=False,
         )
         return bool(self.env.cr.fetchone())
 
@@ -179,7 +181,14 @@ class MaxUpdate(models.Model):
                     json.dumps(data, ensure_ascii=False),
                     self.env.uid,
                     self.env.uid,
-                )
+                ),
+                # Two deliveries of one update at the same instant (MAX
+                # repeats itself, prefork workers side by side): the later
+                # one's snapshot misses the row and PostgreSQL refuses it
+                # (SerializationFailure); Odoo replays the request, which then
+                # acknowledges the duplicate. Routine, not an error: and
+                # Odoo's "bad query" log would hold the resident's message.
+                log_exceptions=False,
             )
             if self.env.cr.fetchone():
                 new += 1
