@@ -295,6 +295,19 @@ class MaxUpdate(models.Model):
         )
         if not pending:
             return "Nothing pending"
+        # The snapshot was taken before the lock (at the job's first query):
+        # a job of this chat that committed in between left it stale, and
+        # these updates would be handled twice (the dialog created again).
+        # Their rows tell: locking one that job changed fails at once, and
+        # queue_job runs this job again later, on fresh data. Routine with
+        # prefork workers side by side: not logged as an error.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM max_update WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(pending.ids),
+            ),
+            log_exceptions=False,
+        )
         bot = self.env.ref("helpdesk_gis_zhkh_max.user_max_bot")
         worker = pending.with_user(bot).with_company(gateway.company_id)
         gateway = gateway.with_user(bot).with_company(gateway.company_id)

@@ -375,3 +375,34 @@ class TestMaxDeliveriesSideBySide(WorkersCase):
             second["max.update"].search_count([("gateway_id", "=", self.gateway_id)]),
             1,
         )
+
+    def test_a_chat_job_on_a_snapshot_older_than_another_jobs_runs_again(self):
+        data = fake_max.FakeMax("side-by-side-token").resident_message(
+            RESIDENT, "Течёт кран"
+        )
+        with self.committed() as env:
+            self.store(env, data)
+        earlier, later = self.worker(), self.worker()
+        # The later job's snapshot is taken at its first query, before it
+        # waits for the chat's lock, while the earlier job still holds it.
+        later.cr.execute("SELECT 1 FROM max_update LIMIT 1")
+        # The earlier job handles the chat and commits (releasing the lock).
+        earlier.cr.execute(
+            "UPDATE max_update SET state = 'done' WHERE gateway_id = %s",
+            [self.gateway_id],
+        )
+        earlier.cr.commit()
+        # The later job must not handle the update again from its stale
+        # snapshot: it fails at once, quietly, and queue_job runs it again.
+        with (
+            self.assertNoLogs("odoo.sql_db", logging.ERROR),
+            self.assertRaises(psycopg2.errors.SerializationFailure),
+        ):
+            later["max.update"]._job_process_chat(self.gateway_id, f"u{RESIDENT}")
+        later.cr.rollback()
+        update = later["max.update"].search([("gateway_id", "=", self.gateway_id)])
+        self.assertEqual((update.state, update.attempts), ("done", 0))
+        self.assertEqual(
+            later["max.update"]._job_process_chat(self.gateway_id, f"u{RESIDENT}"),
+            "Nothing pending",
+        )
