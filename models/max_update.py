@@ -1,5 +1,6 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import contextlib
 import json
 import logging
 import zlib
@@ -300,14 +301,17 @@ class MaxUpdate(models.Model):
         # these updates would be handled twice (the dialog created again).
         # Their rows tell: locking one that job changed fails at once, and
         # queue_job runs this job again later, on fresh data. Routine with
-        # prefork workers side by side: not logged as an error.
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM max_update WHERE id IN %s FOR NO KEY UPDATE",
-                tuple(pending.ids),
-            ),
-            log_exceptions=False,
-        )
+        # prefork workers side by side: not logged as an error. The row locks
+        # go with the savepoint (a failed try is counted on these rows from
+        # another transaction, which must not wait for this one).
+        with contextlib.closing(self.env.cr.savepoint(flush=False)):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM max_update WHERE id IN %s FOR NO KEY UPDATE",
+                    tuple(pending.ids),
+                ),
+                log_exceptions=False,
+            )
         bot = self.env.ref("helpdesk_gis_zhkh_max.user_max_bot")
         worker = pending.with_user(bot).with_company(gateway.company_id)
         gateway = gateway.with_user(bot).with_company(gateway.company_id)
