@@ -17,7 +17,15 @@ own process, Odoo started by this script). Prints, from one run:
     workers), once with MAX answering every call, once while it answers
     30 % of them with HTTP 429 or 5xx and the worker running a send job is
     killed with ``kill -9`` once mid-run: deliveries per reply (each must
-    be exactly 1), time to drain, and the ratio of the two runs.
+    be exactly 1), time to drain, and the ratio of the two runs;
+(e) (a) again against Odoo's prefork server with 2 HTTP workers, at a rate
+    of its own (``--prefork-rate``, 50/s by default: 2 workers on a shared
+    2-core machine do not take (a)'s 200/s), runner off;
+(f) a storm: ``--storm`` updates (3,600 by default) from a quarter as many
+    residents POSTed as fast as the prefork server takes them, its job
+    runner on: messages per second processed (every update in its ticket)
+    and drained (every answer of the bot sent to MAX too, at the bot's pace
+    of 25 calls/s by default), and everything counted (nothing lost).
 """
 
 import argparse
@@ -87,6 +95,10 @@ class OdooServer:
                 "0",
                 "--workers",
                 str(workers),
+                # Prefork starts the websocket process too: on a free port,
+                # not 8072 (another server on the machine may hold it).
+                "--gevent-port",
+                str(free_port()),
                 "--load",
                 "base,web,queue_job",
                 "--log-level",
@@ -188,10 +200,12 @@ def telegram_update(index):
     }
 
 
-def part_latency(server, tools, webhook, secret, telegram_url, seconds):
+def part_latency(
+    server, tools, webhook, secret, telegram_url, seconds, rate=RATE, label="(a)"
+):
     fake = tools.fake_max.FakeMax(TOKEN)
-    count = RATE * seconds
-    print(f"(a) latency at {RATE} requests/s, {count} requests each", flush=True)
+    count = rate * seconds
+    print(f"{label} latency at {rate} requests/s, {count} requests each", flush=True)
     session = threading.local()
 
     def http():
@@ -204,13 +218,15 @@ def part_latency(server, tools, webhook, secret, telegram_url, seconds):
 
     # Each route is warmed up by one second of the same load, not counted:
     # caches filled, threads started, as in a server that has been running.
-    warm = RATE
-    open_loop(get("/web/health"), warm)
-    health = report("trivial route /web/health", *open_loop(get("/web/health"), count))
-    open_loop(get("/web/manifest.webmanifest"), warm)
+    warm = rate
+    open_loop(get("/web/health"), warm, rate)
+    health = report(
+        "trivial route /web/health", *open_loop(get("/web/health"), count, rate)
+    )
+    open_loop(get("/web/manifest.webmanifest"), warm, rate)
     manifest = report(
         "trivial route /web/manifest.webmanifest",
-        *open_loop(get("/web/manifest.webmanifest"), count),
+        *open_loop(get("/web/manifest.webmanifest"), count, rate),
     )
     headers = {"Content-Type": "application/json", "X-Max-Bot-Api-Secret": secret}
     # 500 residents writing, each a few times: the first update of each
@@ -234,9 +250,11 @@ def part_latency(server, tools, webhook, secret, telegram_url, seconds):
             http().post(webhook, data=bodies[index], headers=headers, timeout=30)
         ).status_code
 
-    open_loop(post_warm, warm)
+    open_loop(post_warm, warm, rate)
     TIMELINE.clear()
-    report("MAX webhook (stores, queues)", *open_loop(post, count), floor=manifest)
+    report(
+        "MAX webhook (stores, queues)", *open_loop(post, count, rate), floor=manifest
+    )
     if os.environ.get("BENCH_DUMP"):
         Path(os.environ["BENCH_DUMP"]).write_text(json.dumps(sorted(TIMELINE)))
     print(
@@ -262,13 +280,13 @@ def part_latency(server, tools, webhook, secret, telegram_url, seconds):
                 .status_code
             )
 
-        open_loop(lambda i: post_telegram(count + i), warm)
+        open_loop(lambda i: post_telegram(count + i), warm, rate)
         report(
             "mail_gateway_telegram (synchronous)",
-            *open_loop(post_telegram, count),
+            *open_loop(post_telegram, count, rate),
             floor=manifest,
         )
-    else:
+    elif telegram_url is None:
         print("  mail_gateway_telegram: not installed, not measured", flush=True)
 
 
@@ -574,6 +592,151 @@ def part_replies(registry, args, gateway_id, count):
     )
 
 
+def part_storm(registry, args, tools, webhook, secret, port):
+    """(f) ``count`` updates POSTed as fast as a prefork server (2 workers)
+    takes them, its job runner on: the time until every one is processed,
+    every resident has their ticket and every answer of the bot reached
+    MAX; messages per second drained, everything counted."""
+    count = args.storm
+    fake = tools.fake_max.FakeMax(TOKEN)
+    residents = max(1, count // 4)
+    # Residents of their own: the other parts' dialogs are not counted.
+    first_user = 500000
+    updates = [
+        json.dumps(
+            fake.resident_message(first_user + i % residents, f"Шторм {i}")
+        ).encode()
+        for i in range(count)
+    ]
+    headers = {"Content-Type": "application/json", "X-Max-Bot-Api-Secret": secret}
+    control(args.fake, "reset")
+    with registry.cursor() as cr:
+        cr.execute("SELECT coalesce(max(id), 0) FROM max_update")
+        first_update = cr.fetchone()[0]
+        cr.execute("SELECT coalesce(max(id), 0) FROM max_outbox")
+        first_outbox = cr.fetchone()[0]
+    print(
+        f"(f) storm: {count} updates from {residents} residents POSTed by "
+        f"{args.storm_senders} senders as fast as a prefork server (2 workers) "
+        "takes them, job runner on (root:2)",
+        flush=True,
+    )
+    server = OdooServer(args.config, port, "root:2", workers=2)
+    local = threading.local()
+
+    def post(body):
+        if not hasattr(local, "s"):
+            local.s = requests.Session()
+        try:
+            return local.s.post(
+                webhook,
+                data=body,
+                headers=headers,
+                timeout=120,
+            ).status_code
+        except requests.RequestException as error:
+            return error.__class__.__name__
+
+    try:
+        started = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(args.storm_senders) as pool:
+            statuses = list(pool.map(post, updates))
+        posted = time.perf_counter() - started
+        codes = {code: statuses.count(code) for code in sorted(set(statuses), key=str)}
+        print(
+            f"  POSTed {count} in {posted:.1f} s ({count / posted:.0f}/s): {codes}",
+            flush=True,
+        )
+        processed = None
+        while True:
+            with registry.cursor() as cr:
+                cr.execute(
+                    "SELECT state, count(*) FROM max_update WHERE id > %s "
+                    "GROUP BY state",
+                    [first_update],
+                )
+                states = dict(cr.fetchall())
+                cr.execute(
+                    "SELECT count(*) FROM max_outbox WHERE id > %s "
+                    "AND state IN ('queued', 'sending')",
+                    [first_outbox],
+                )
+                waiting = cr.fetchone()[0]
+                cr.execute(
+                    "SELECT count(*) FROM queue_job WHERE state IN "
+                    "('pending', 'enqueued', 'started', 'wait_dependencies')"
+                )
+                busy = cr.fetchone()[0]
+            if not states.get("pending") and processed is None:
+                processed = time.perf_counter() - started
+            if not states.get("pending") and not waiting and not busy:
+                break
+            if time.perf_counter() - started > args.timeout:
+                print(
+                    f"  NOT DRAINED after {args.timeout} s: updates {states}, "
+                    f"outbox waiting {waiting}, jobs busy {busy}",
+                    flush=True,
+                )
+                break
+            time.sleep(0.5)
+        drained = time.perf_counter() - started
+    finally:
+        server.stop()
+    with registry.cursor() as cr:
+        env = superuser_env(cr)
+        users = [str(first_user + i) for i in range(residents)]
+        dialogs = env["max.dialog"].search([("max_user_id", "in", users)])
+        tickets = env["helpdesk.ticket"].search_count(
+            [("max_dialog_id", "in", dialogs.ids)]
+        )
+        comments = env["mail.message"].search_count(
+            [
+                ("gateway_type", "=", "max"),
+                ("model", "=", "helpdesk.ticket"),
+                ("body", "like", "Шторм"),
+            ]
+        )
+        cr.execute(
+            "SELECT state, count(*) FROM max_outbox WHERE id > %s GROUP BY state",
+            [first_outbox],
+        )
+        outbox = dict(cr.fetchall())
+        jobs_failed = env["queue.job"].search_count([("state", "=", "failed")])
+        pace = (
+            env["mail.gateway"]
+            .search([("name", "=", "Bench MAX bot")], limit=1)
+            .max_rate
+        )
+    result = control(args.fake, "state")
+    per_resident = {}
+    for user in range(first_user, first_user + residents):
+        dialog = control(args.fake, "dialog", {"user_id": user})["entries"]
+        per_resident[user] = sum(1 for e in dialog if e["who"] == "bot")
+    unanswered = sum(1 for n in per_resident.values() if n == 0)
+    done = states.get("done", 0)
+    sent = outbox.get("sent", 0)
+    answers_lost = sent != sum(outbox.values()) or unanswered
+    print(
+        f"  every update processed (tickets opened, messages in them) "
+        f"{processed or drained:.1f} s after the first POST: "
+        f"{count / (processed or drained):.1f} messages/s",
+        flush=True,
+    )
+    print(
+        f"  drained in {drained:.1f} s: {count / drained:.1f} messages/s "
+        f"(POSTing included; the bot's {sent} answers leave at its pace, "
+        f"{pace}/s at most); updates {states}; "
+        f"tickets {tickets}/{residents}; "
+        f"resident messages in tickets {comments}/{count}; outbox {outbox}; "
+        f"residents the bot answered {residents - unanswered}/{residents}; "
+        f"failed jobs {jobs_failed}; invalid calls to MAX "
+        f"{len(result['invalid'])}; nothing lost: "
+        f"{done == count and tickets == residents and comments == count}"
+        f"{', ANSWERS LOST' if answers_lost else ''}",
+        flush=True,
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-c", "--config", required=True)
@@ -584,10 +747,19 @@ def main():
     )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument(
-        "--parts", default="latency,duplicates,fuzz,replies", help="comma-separated"
+        "--parts",
+        default="latency,prefork,duplicates,fuzz,replies,storm",
+        help="comma-separated",
     )
     parser.add_argument(
-        "--timeout", type=int, default=1800, help="seconds (d) may take to drain"
+        "--timeout", type=int, default=1800, help="seconds (d), (f) may take to drain"
+    )
+    parser.add_argument(
+        "--prefork-rate", type=int, default=50, help="requests/s of (e)"
+    )
+    parser.add_argument("--storm", type=int, default=3600, help="updates of (f)")
+    parser.add_argument(
+        "--storm-senders", type=int, default=8, help="concurrent senders of (f)"
     )
     args = parser.parse_args()
     tools = load_tools()
@@ -607,6 +779,24 @@ def main():
             part_latency(server, tools, webhook, secret, telegram_url, args.seconds)
         finally:
             server.stop()
+    if "prefork" in parts:
+        # (e) As (a), against Odoo's prefork server: 2 HTTP workers, each
+        # request served by one process at a time; the runner is off.
+        server = OdooServer(args.config, port, "root:0", workers=2)
+        try:
+            part_latency(
+                server,
+                tools,
+                webhook,
+                secret,
+                False,
+                args.seconds,
+                rate=args.prefork_rate,
+                label="(e) prefork, 2 workers:",
+            )
+        finally:
+            server.stop()
+    if {"latency", "prefork"} & set(parts):
         with registry.cursor() as cr:
             # Start (b) from an empty queue.
             cr.execute("DELETE FROM queue_job")
@@ -631,6 +821,8 @@ def main():
                 .id
             )
         part_replies(registry, args, gateway_id, args.replies or args.count)
+    if "storm" in parts:
+        part_storm(registry, args, tools, webhook, secret, port)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,13 @@
 #                                     staff replies (BENCH_REPLIES) sent with
 #                                     and without a bad day (30 % of MAX's
 #                                     answers 429/5xx, a worker killed -9):
-#                                     deliveries per reply, time to drain
+#                                     deliveries per reply, time to drain;
+#                                     the latency again under Odoo's prefork
+#                                     server (2 workers, BENCH_PREFORK_RATE
+#                                     requests/s, 50 by default), and a storm
+#                                     of BENCH_STORM updates (3,600) POSTed as
+#                                     fast as it takes them: messages/s
+#                                     drained by its job runner, counted
 #                                     BENCH_PARTS picks parts, e.g. replies
 #   bench/run_bench.sh interruptions [N]
 #                                     monthly figures of communal service
@@ -87,7 +93,9 @@ port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
 if [ "$kind" = max ]; then
     (exec "$python" "$addon_dir/tests/fakes/serve.py" max --port "$port" --token bench-max-token) &
     fake_pid=$!
-    "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count" --replies "${BENCH_REPLIES:-1000}" --parts "${BENCH_PARTS:-latency,duplicates,fuzz,replies}"
+    "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count" --replies "${BENCH_REPLIES:-1000}" \
+        --prefork-rate "${BENCH_PREFORK_RATE:-50}" --storm "${BENCH_STORM:-3600}" \
+        --parts "${BENCH_PARTS:-latency,prefork,duplicates,fuzz,replies,storm}"
     exit $?
 fi
 # The fake runs in its own process: its memory and CPU are not the import's.

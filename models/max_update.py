@@ -1,5 +1,6 @@
 # Copyright 2026 The helpdesk_gis_zhkh_max authors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import contextlib
 import json
 import logging
 import zlib
@@ -122,7 +123,9 @@ class MaxUpdate(models.Model):
                 self.env._("Not understood: %(error)s", error=str(error))[:250],
                 self.env.uid,
                 self.env.uid,
-            )
+            ),
+            # See _store_updates: a concurrent duplicate is replayed, not an error.
+            log_exceptions=False,
         )
         return bool(self.env.cr.fetchone())
 
@@ -179,7 +182,14 @@ class MaxUpdate(models.Model):
                     json.dumps(data, ensure_ascii=False),
                     self.env.uid,
                     self.env.uid,
-                )
+                ),
+                # Two deliveries of one update at the same instant (MAX
+                # repeats itself, prefork workers side by side): the later
+                # one's snapshot misses the row and PostgreSQL refuses it
+                # (SerializationFailure); Odoo replays the request, which then
+                # acknowledges the duplicate. Routine, not an error: and
+                # Odoo's "bad query" log would hold the resident's message.
+                log_exceptions=False,
             )
             if self.env.cr.fetchone():
                 new += 1
@@ -286,6 +296,22 @@ class MaxUpdate(models.Model):
         )
         if not pending:
             return "Nothing pending"
+        # The snapshot was taken before the lock (at the job's first query):
+        # a job of this chat that committed in between left it stale, and
+        # these updates would be handled twice (the dialog created again).
+        # Their rows tell: locking one that job changed fails at once, and
+        # queue_job runs this job again later, on fresh data. Routine with
+        # prefork workers side by side: not logged as an error. The row locks
+        # go with the savepoint (a failed try is counted on these rows from
+        # another transaction, which must not wait for this one).
+        with contextlib.closing(self.env.cr.savepoint(flush=False)):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM max_update WHERE id IN %s FOR NO KEY UPDATE",
+                    tuple(pending.ids),
+                ),
+                log_exceptions=False,
+            )
         bot = self.env.ref("helpdesk_gis_zhkh_max.user_max_bot")
         worker = pending.with_user(bot).with_company(gateway.company_id)
         gateway = gateway.with_user(bot).with_company(gateway.company_id)

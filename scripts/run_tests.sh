@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of the addon.
 #
-#   scripts/run_tests.sh              plain-Python tests, lint, then the Odoo suite
+#   scripts/run_tests.sh              plain-Python tests, lint, the Odoo suite,
+#                                     then the prefork smoke (scripts/prefork_smoke.sh)
 #   scripts/run_tests.sh --plain-only skip the Odoo suite on purpose (still says so)
 #   scripts/run_tests.sh -- ARGS      the whole run, with ARGS added to the Odoo
 #                                     suite's pytest (e.g. -- -k max_outbox)
@@ -107,3 +108,9 @@ cd "$work"
 "$python" -m pytest -p no:cacheprovider --odoo-config "$work/odoo.conf" --odoo-database "$db" \
     --odoo-http -q -W ignore::DeprecationWarning \
     "$work/addons/$addon_name/tests" --ignore="$work/addons/$addon_name/tests/plain" "$@"
+
+# The suite runs its jobs itself in one process: the smoke proves the addon
+# as production runs it (prefork workers, queue_job's runner, the gevent
+# process), from outside, on a database of its own.
+banner "Prefork smoke (2 workers, job runner, fake GIS ZhKKh and MAX over HTTP)"
+SKIP_INSTALL=1 "$addon_dir/scripts/prefork_smoke.sh"

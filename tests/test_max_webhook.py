@@ -4,8 +4,14 @@ import json
 import logging
 from urllib.parse import urlsplit
 
+import psycopg2.errors
 import requests
 
+from odoo.tests import tagged
+
+from ..tools import max_updates
+from .common import WorkersCase
+from .fakes import fake_max
 from .max_common import RESIDENT, MaxCase
 
 
@@ -309,3 +315,94 @@ class TestMaxWebhook(MaxCase):
         alerts = self.env["max.chat.alert"].search([])
         self.assertEqual(alerts.mapped("text"), ["Пахнет газом!"])
         self.assertEqual(alerts.keyword, "газ")
+
+
+@tagged("post_install", "-at_install")
+class TestMaxDeliveriesSideBySide(WorkersCase):
+    """Two deliveries of one update in two HTTP workers at the same instant,
+    each in its own transaction as Odoo's prefork server runs them."""
+
+    def setUp(self):
+        super().setUp()
+        with self.committed() as env:
+            self.gateway_id = (
+                env["mail.gateway"]
+                .create(
+                    {
+                        "name": "Side by side bot",
+                        "gateway_type": "max",
+                        "token": "side-by-side-token",
+                        "max_api_url": "http://127.0.0.1:9",
+                    }
+                )
+                .id
+            )
+
+    def drop_committed_data(self):
+        with self.committed() as env:
+            env["queue.job"].search(
+                [("identity_key", "=", f"max-dispatch-{self.gateway_id}")]
+            ).unlink()
+            env["max.update"].search([("gateway_id", "=", self.gateway_id)]).unlink()
+            env["mail.gateway"].browse(self.gateway_id).unlink()
+
+    def store(self, env, data):
+        gateway = env["mail.gateway"].browse(self.gateway_id)
+        parsed = [(data, max_updates.parse_update(data))]
+        return env["max.update"]._store_updates(gateway, parsed)
+
+    def test_the_later_delivery_is_replayed_quietly(self):
+        data = fake_max.FakeMax("side-by-side-token").resident_message(
+            RESIDENT, "Течёт кран"
+        )
+        first, second = self.worker(), self.worker()
+        # The later request's snapshot is taken before the first one commits.
+        second.cr.execute("SELECT 1 FROM max_update LIMIT 1")
+        self.assertEqual(self.store(first, data), 1)
+        first.cr.commit()
+        # PostgreSQL refuses the second INSERT: Odoo replays the request. Not
+        # an error to log (Odoo's "bad query" line would hold the resident's
+        # message in the server's log).
+        with (
+            self.assertNoLogs("odoo.sql_db", logging.ERROR),
+            self.assertRaises(psycopg2.errors.SerializationFailure),
+        ):
+            self.store(second, data)
+        second.cr.rollback()
+        # The replay acknowledges a duplicate; one update is kept.
+        self.assertEqual(self.store(second, data), 0)
+        self.assertEqual(
+            second["max.update"].search_count([("gateway_id", "=", self.gateway_id)]),
+            1,
+        )
+
+    def test_a_chat_job_on_a_snapshot_older_than_another_jobs_runs_again(self):
+        data = fake_max.FakeMax("side-by-side-token").resident_message(
+            RESIDENT, "Течёт кран"
+        )
+        with self.committed() as env:
+            self.store(env, data)
+        earlier, later = self.worker(), self.worker()
+        # The later job's snapshot is taken at its first query, before it
+        # waits for the chat's lock, while the earlier job still holds it.
+        later.cr.execute("SELECT 1 FROM max_update LIMIT 1")
+        # The earlier job handles the chat and commits (releasing the lock).
+        earlier.cr.execute(
+            "UPDATE max_update SET state = 'done' WHERE gateway_id = %s",
+            [self.gateway_id],
+        )
+        earlier.cr.commit()
+        # The later job must not handle the update again from its stale
+        # snapshot: it fails at once, quietly, and queue_job runs it again.
+        with (
+            self.assertNoLogs("odoo.sql_db", logging.ERROR),
+            self.assertRaises(psycopg2.errors.SerializationFailure),
+        ):
+            later["max.update"]._job_process_chat(self.gateway_id, f"u{RESIDENT}")
+        later.cr.rollback()
+        update = later["max.update"].search([("gateway_id", "=", self.gateway_id)])
+        self.assertEqual((update.state, update.attempts), ("done", 0))
+        self.assertEqual(
+            later["max.update"]._job_process_chat(self.gateway_id, f"u{RESIDENT}"),
+            "Nothing pending",
+        )
