@@ -153,6 +153,9 @@ class GisZhkhBackendImport(models.AbstractModel):
                     "SELECT id FROM gis_zhkh_backend WHERE company_id = %s "
                     "ORDER BY id FOR NO KEY UPDATE NOWAIT",
                     [self.company_id.id],
+                    # Busy is expected (the job comes back later): not a "bad
+                    # query" ERROR in the log.
+                    log_exceptions=False,
                 )
                 cr.execute(
                     "UPDATE gis_zhkh_backend SET last_exchange_at = CASE WHEN id = %s "

@@ -46,6 +46,9 @@ class GisZhkhOperationJobs(models.AbstractModel):
                     "SELECT id FROM gis_zhkh_operation WHERE id IN %s "
                     "FOR NO KEY UPDATE NOWAIT",
                     [tuple(self.ids)],
+                    # Busy is expected (the job comes back later): not a "bad
+                    # query" ERROR in the log.
+                    log_exceptions=False,
                 )
         except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as error:
             raise RetryableJobError(
