@@ -618,10 +618,10 @@ def part_storm(registry, args, tools, webhook, secret, port):
     print(
         f"(f) storm: {count} updates from {residents} residents POSTed by "
         f"{args.storm_senders} senders as fast as a prefork server (2 workers) "
-        "takes them, job runner on (root:2)",
+        f"takes them, job runner on ({args.storm_channels})",
         flush=True,
     )
-    server = OdooServer(args.config, port, "root:2", workers=2)
+    server = OdooServer(args.config, port, args.storm_channels, workers=2)
     local = threading.local()
 
     def post(body):
@@ -760,6 +760,12 @@ def main():
     parser.add_argument("--storm", type=int, default=3600, help="updates of (f)")
     parser.add_argument(
         "--storm-senders", type=int, default=8, help="concurrent senders of (f)"
+    )
+    parser.add_argument(
+        "--storm-channels",
+        default="root:2,root.max:1,root.max_send:1",
+        help="queue_job channels of (f): the deployment guide's split (the "
+        "updates received apart from the sends) by default; root:2 to share",
     )
     args = parser.parse_args()
     tools = load_tools()

@@ -30,6 +30,8 @@
 #                                     of BENCH_STORM updates (3,600) POSTed as
 #                                     fast as it takes them: messages/s
 #                                     drained by its job runner, counted
+#                                     (BENCH_STORM_CHANNELS: the job runner's
+#                                     channels, the guide's split by default)
 #                                     BENCH_PARTS picks parts, e.g. replies
 #   bench/run_bench.sh interruptions [N]
 #                                     monthly figures of communal service
@@ -95,6 +97,7 @@ if [ "$kind" = max ]; then
     fake_pid=$!
     "$python" "$addon_dir/bench/bench_max.py" -c "$work/odoo.conf" --fake "http://127.0.0.1:$port" --count "$count" --replies "${BENCH_REPLIES:-1000}" \
         --prefork-rate "${BENCH_PREFORK_RATE:-50}" --storm "${BENCH_STORM:-3600}" \
+        --storm-channels "${BENCH_STORM_CHANNELS:-root:2,root.max:1,root.max_send:1}" \
         --parts "${BENCH_PARTS:-latency,prefork,duplicates,fuzz,replies,storm}"
     exit $?
 fi

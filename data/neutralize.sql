@@ -34,7 +34,8 @@ UPDATE queue_job
    SET state = 'cancelled',
        date_cancelled = now() AT TIME ZONE 'UTC'
  WHERE state IN ('wait_dependencies', 'pending', 'enqueued')
-   AND (channel IN ('root.gis_zhkh', 'root.gis_zhkh_files', 'root.max')
+   AND (channel IN ('root.gis_zhkh', 'root.gis_zhkh_files', 'root.max',
+                    'root.max_send')
         OR model_name IN ('gis.zhkh.backend', 'gis.zhkh.message',
                           'gis.zhkh.operation', 'gis.zhkh.file',
                           'max.update', 'max.outbox', 'max.dialog',

@@ -19,6 +19,9 @@ STATES = [("ok", "OK"), ("degraded", "Degraded"), ("down", "Down")]
 STUCK_MINUTES = 60
 # MAX updates waiting this long mean processing stalled.
 STALE_UPDATE_MINUTES = 15
+# The queue_job channels of each integration (data/queue_job_data.xml).
+GIS_CHANNELS = ("root.gis_zhkh", "root.gis_zhkh_files")
+MAX_CHANNELS = ("root.max", "root.max_send")
 
 
 class HelpdeskIntegrationHealth(models.AbstractModel):
@@ -50,14 +53,14 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
         )
 
     @api.model
-    def _jobs(self, channel, now):
+    def _jobs(self, channels, now):
         Job = self.env["queue.job"].sudo()
         return {
             "jobs_failed": Job.search_count(
-                [("channel", "=", channel), ("state", "=", "failed")]
+                [("channel", "in", channels), ("state", "=", "failed")]
             ),
             "jobs_stuck": Job.search_count(
-                Domain("channel", "=", channel) & self._stuck_jobs_domain(now)
+                Domain("channel", "in", channels) & self._stuck_jobs_domain(now)
             ),
         }
 
@@ -103,7 +106,7 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
                     ("create_date", ">=", today_start),
                 ]
             ),
-            **self._jobs("root.gis_zhkh", now),
+            **self._jobs(GIS_CHANNELS, now),
         }
         expected_every = max(60, 3 * (backend.import_interval or 0))
         silent_since = backend.last_success_at or backend.create_date
@@ -170,7 +173,7 @@ class HelpdeskIntegrationHealth(models.AbstractModel):
                     ("create_date", "<", stale_before),
                 ]
             ),
-            **self._jobs("root.max", now),
+            **self._jobs(MAX_CHANNELS, now),
         }
         if gateway.max_paused:
             state, reason = "down", gateway.max_paused_reason

@@ -42,7 +42,7 @@ write_odoo_conf "$state/odoo.conf" "$db" "$(odoo_addons_path "$state/addons")" "
     "workers = 0" \
     "" \
     "[queue_job]" \
-    "channels = root:3,root.gis_zhkh:1,root.gis_zhkh_files:1,root.max:1,root.helpdesk_deadlines:1"
+    "channels = root:3,root.gis_zhkh:1,root.gis_zhkh_files:1,root.max:1,root.max_send:1,root.helpdesk_deadlines:1"
 
 if [ "${1:-}" = "--reset" ]; then
     dropdb --if-exists "$db"

@@ -19,7 +19,7 @@ OTHER_JOBS = {
 class TestJobChannels(TransactionCase):
     """Every job of the addon runs in a channel of its concern, so that the
     deployment guide's capacities (root.gis_zhkh, root.gis_zhkh_files,
-    root.max, root.helpdesk_deadlines) govern all of them: a job left in
+    root.max, root.max_send, root.helpdesk_deadlines) govern all of them: a job left in
     root would compete with everything else."""
 
     def _addon_jobs(self):
@@ -42,6 +42,7 @@ class TestJobChannels(TransactionCase):
             "gis_zhkh",
             "gis_zhkh_files",
             "max",
+            "max_send",
             "helpdesk_deadlines",
         }
         functions = self.env["queue.job.function"]
@@ -59,3 +60,28 @@ class TestJobChannels(TransactionCase):
         delayed = self.env["gis.zhkh.file"]._enqueue_download(ticket)
         job = Job.load(self.env, delayed.uuid)
         self.assertEqual(job.channel, "root.gis_zhkh_files")
+
+    def test_sending_never_holds_back_the_residents_messages(self):
+        """A send waits for the bot's pace; the updates received (the
+        residents' messages) have a channel of their own."""
+        functions = self.env["queue.job.function"]
+        channel = {
+            method: functions.search([("name", "=", f"<{model}>.{method}")]).channel
+            for model, method in [
+                ("max.update", "_job_process_chat"),
+                ("max.update", "_job_dispatch"),
+                ("max.outbox", "_job_send_lane"),
+                ("max.broadcast", "_job_send_batch"),
+                ("mail.notification", "_max_job_deliver"),
+            ]
+        }
+        self.assertEqual(
+            channel,
+            {
+                "_job_process_chat": "root.max",
+                "_job_dispatch": "root.max",
+                "_job_send_lane": "root.max_send",
+                "_job_send_batch": "root.max_send",
+                "_max_job_deliver": "root.max_send",
+            },
+        )
