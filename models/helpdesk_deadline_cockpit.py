@@ -66,6 +66,25 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
         return not_gis & Domain("channel_id", "!=", max_channel.id)
 
     @api.model
+    def _source_columns(self, Ticket, query):
+        """``(column, source)`` for a search ``query`` of ``Ticket``: a
+        function giving a field's SQL, and the SQL of where each ticket came
+        from ('gis', 'max' or 'other'), as the cockpit splits them."""
+
+        def column(name):
+            return Ticket._field_to_sql(query.table, name, query)
+
+        max_channel = self.env.ref("helpdesk_gis_zhkh_max.channel_max")
+        source = SQL(
+            "CASE WHEN %s IS NOT NULL THEN 'gis' WHEN %s = %s THEN 'max' "
+            "ELSE 'other' END",
+            column("gis_appeal_guid"),
+            column("channel_id"),
+            max_channel.id,
+        )
+        return column, source
+
+    @api.model
     def _figures(self, moments):
         """Rows of (source, team, house, category, *bucket counts) of the
         open tickets the user may see: one pass over the tickets, as the
@@ -81,19 +100,7 @@ class HelpdeskDeadlineCockpit(models.AbstractModel):
                 | Domain("next_deadline", "<=", in_2h)
             )
         )
-        table = query.table
-
-        def column(name):
-            return Ticket._field_to_sql(table, name, query)
-
-        max_channel = self.env.ref("helpdesk_gis_zhkh_max.channel_max")
-        source = SQL(
-            "CASE WHEN %s IS NOT NULL THEN 'gis' WHEN %s = %s THEN 'max' "
-            "ELSE 'other' END",
-            column("gis_appeal_guid"),
-            column("channel_id"),
-            max_channel.id,
-        )
+        column, source = self._source_columns(Ticket, query)
         keys = [
             source,
             column("team_id"),

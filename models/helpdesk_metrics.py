@@ -255,19 +255,7 @@ class HelpdeskMetrics(models.AbstractModel):
             cockpit._bucket_domain("breached", moments)
             | cockpit._bucket_domain("at_risk", moments)
         )
-        table = query.table
-
-        def column(name):
-            return Ticket._field_to_sql(table, name, query)
-
-        max_channel = self.env.ref("helpdesk_gis_zhkh_max.channel_max")
-        source = SQL(
-            "CASE WHEN %s IS NOT NULL THEN 'gis' WHEN %s = %s THEN 'max' "
-            "ELSE 'other' END",
-            column("gis_appeal_guid"),
-            column("channel_id"),
-            max_channel.id,
-        )
+        column, source = cockpit._source_columns(Ticket, query)
         state = column("deadline_state")
         query.groupby = SQL(", ").join([column("company_id"), source])
         rows = self.env.execute_query(
