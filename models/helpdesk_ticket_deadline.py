@@ -2,11 +2,11 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import collections
 import datetime
+import io
 import logging
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
 from odoo.tools import split_every
@@ -19,6 +19,7 @@ from ..tools.deadlines import (
     state_of,
     warning_time,
 )
+from ..tools.pg_copy import copy_text
 from ..tools.production_calendar import CalendarRangeError
 from .helpdesk_deadline_milestone import KINDS
 
@@ -210,7 +211,7 @@ class HelpdeskTicketDeadline(models.Model):
 
     @api.model
     def _insert_milestones(self, tickets, vals_list):
-        """Create the new milestones of ``tickets`` in one INSERT per 5,000.
+        """Create the new milestones of ``tickets`` in one COPY.
 
         ``_values_of`` gives every stored column, checked and converted
         already: the ORM's create would only add its per-record work (about
@@ -223,20 +224,36 @@ class HelpdeskTicketDeadline(models.Model):
         booleans = {name for name in columns if self._fields[name].type == "boolean"}
         uid = self.env.uid
         now = fields.Datetime.now()
-        rows = [
-            [
-                bool(vals.get(name))
-                if name in booleans
-                else (vals.get(name) if vals.get(name) is not False else None)
-                for name in columns
-            ]
-            + [uid, now, uid, now]
-            for vals in vals_list
-        ]
         self.env.flush_all()
+        cr = self.env.cr
+        # The ids first, in the order of vals_list, as an INSERT would
+        # return them: COPY returns nothing.
+        cr.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))"
+            "  FROM generate_series(1, %s)",
+            [self._table, len(vals_list)],
+        )
+        ids = [row[0] for row in cr.fetchall()]
+        rows = (
+            [
+                record_id,
+                *(
+                    bool(vals.get(name))
+                    if name in booleans
+                    else (vals.get(name) if vals.get(name) is not False else None)
+                    for name in columns
+                ),
+                uid,
+                now,
+                uid,
+                now,
+            ]
+            for record_id, vals in zip(ids, vals_list, strict=True)
+        )
         names = ", ".join(
             f'"{name}"'
             for name in [
+                "id",
                 *columns,
                 "create_uid",
                 "create_date",
@@ -244,16 +261,9 @@ class HelpdeskTicketDeadline(models.Model):
                 "write_date",
             ]
         )
-        ids = [
-            row[0]
-            for row in execute_values(
-                self.env.cr._obj,
-                f"INSERT INTO {self._table} ({names}) VALUES %s RETURNING id",
-                rows,
-                page_size=5000,
-                fetch=True,
-            )
-        ]
+        cr._obj.copy_expert(
+            f"COPY {self._table} ({names}) FROM STDIN", io.StringIO(copy_text(rows))
+        )
         records = self.browse(ids)
         # The tickets' stored figures in one statement, as the sweep does;
         # the others are computed when read.
