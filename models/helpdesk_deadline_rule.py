@@ -152,7 +152,7 @@ class HelpdeskDeadlineRule(models.Model):
         self.ensure_one()
         self.env.flush_all()
         deadlines = self.env["helpdesk.ticket.deadline"]
-        facts = deadlines._ticket_facts(tickets, self.milestone_ids)
+        facts = deadlines._ticket_facts(tickets, self)
         matched = self._matching_facts(facts, tickets, category_closure)
         return tickets.browse([ticket["id"] for ticket in matched])
 

@@ -143,7 +143,7 @@ class HelpdeskTicketDeadline(models.Model):
         # Each ticket's and milestone's facts read once, as plain values:
         # reading them through records, per milestone, was most of the time.
         self.env.flush_all()
-        facts = self._ticket_facts(tickets, rules.milestone_ids)
+        facts = self._ticket_facts(tickets, rules)
         milestones = {m.id: self._milestone_facts(m) for m in rules.milestone_ids}
         categories = rules._category_closure()
         wanted = {}
@@ -282,12 +282,12 @@ class HelpdeskTicketDeadline(models.Model):
         return records
 
     @api.model
-    def _ticket_facts(self, tickets, milestones):
-        """What the milestones of ``tickets`` depend on, one dict a ticket in
-        their order: their stored columns in one query (the place's time
-        zone and calendar joined), the tags when a rule asks for them, and
-        the fields milestones start from or stop at read as the ORM reads
-        them. Call after a flush."""
+    def _ticket_facts(self, tickets, rules):
+        """What ``rules`` and their milestones read of ``tickets``, one dict a
+        ticket in their order: their stored columns in one query (the
+        place's time zone and calendar joined), the tags when a rule asks
+        for them, and the fields milestones start from or stop at read as
+        the ORM reads them. Call after a flush."""
         self.env.cr.execute(
             """
             SELECT t.id, t.number, t.company_id, t.team_id, t.category_id,
@@ -314,12 +314,13 @@ class HelpdeskTicketDeadline(models.Model):
         by_id = {
             row[0]: dict(zip(names, row, strict=True)) for row in self.env.cr.fetchall()
         }
-        facts = [by_id[ticket_id] for ticket_id in tickets.ids]
+        facts = [by_id[ticket_id] for ticket_id in tickets.ids if ticket_id in by_id]
+        tickets = tickets.browse([ticket["id"] for ticket in facts])
         for ticket in facts:
             # Empty strings are no zone, as `or` reads them on the records.
             ticket["tz"] = ZoneInfo(ticket.pop("tz_name") or DEFAULT_TZ)
             ticket["tag_ids"] = set()
-        if milestones.rule_id.tag_ids:
+        if rules.tag_ids:
             field = tickets._fields["tag_ids"]
             self.env.cr.execute(
                 f'SELECT "{field.column1}", "{field.column2}" FROM "{field.relation}"'
@@ -330,6 +331,7 @@ class HelpdeskTicketDeadline(models.Model):
                 by_id[ticket_id]["tag_ids"].add(tag_id)
         # Any field a milestone names, stored or not: its value as a record
         # gives it (a falsy one counts as unset).
+        milestones = rules.milestone_ids
         for name in set(
             (milestones.start_field_id | milestones.stop_field_id).mapped("name")
         ):
