@@ -150,34 +150,54 @@ class HelpdeskDeadlineRule(models.Model):
         """The tickets this rule applies to. ``category_closure`` comes from
         ``_category_closure`` of all the rules being matched."""
         self.ensure_one()
+        self.env.flush_all()
+        deadlines = self.env["helpdesk.ticket.deadline"]
+        facts = deadlines._ticket_facts(tickets, self)
+        matched = self._matching_facts(facts, tickets, category_closure)
+        return tickets.browse([ticket["id"] for ticket in matched])
+
+    def _matching_facts(self, facts, tickets, category_closure=None):
+        """The facts (``helpdesk.ticket.deadline._ticket_facts`` of
+        ``tickets``) of the tickets this rule applies to, in their order:
+        compared by ids, records only for the rule's domain."""
+        self.ensure_one()
         if not self.applies_to_all and not self._has_criteria():
-            return tickets.browse()
-        tickets = tickets.filtered(
-            lambda t: not self.company_id or t.company_id == self.company_id
-        )
+            return []
+        checks = []
+        if self.company_id:
+            company_id = self.company_id.id
+            checks.append(lambda t: t["company_id"] == company_id)
         if self.gis_only:
-            tickets = tickets.filtered("gis_appeal_guid")
+            checks.append(lambda t: t["gis_appeal_guid"])
         if self.gis_theme_ids:
-            tickets = tickets.filtered(lambda t: t.gis_theme_id in self.gis_theme_ids)
+            themes = set(self.gis_theme_ids.ids)
+            checks.append(lambda t: t["gis_theme_id"] in themes)
         if self.category_ids:
             # A rule on a category also covers its subcategories.
             if category_closure is None:
                 category_closure = self._category_closure()
             categories = category_closure[self.id]
-            tickets = tickets.filtered(lambda t: t.category_id.id in categories)
+            checks.append(lambda t: t["category_id"] in categories)
         if self.team_ids:
-            tickets = tickets.filtered(lambda t: t.team_id in self.team_ids)
+            teams = set(self.team_ids.ids)
+            checks.append(lambda t: t["team_id"] in teams)
         if self.tag_ids:
-            tickets = tickets.filtered(lambda t: t.tag_ids & self.tag_ids)
+            tags = set(self.tag_ids.ids)
+            checks.append(lambda t: not tags.isdisjoint(t["tag_ids"]))
         if self.channel_ids:
-            tickets = tickets.filtered(lambda t: t.channel_id in self.channel_ids)
+            channels = set(self.channel_ids.ids)
+            checks.append(lambda t: t["channel_id"] in channels)
         priorities = self._priority_set()
         if priorities:
-            tickets = tickets.filtered(lambda t: t.priority in priorities)
+            checks.append(lambda t: t["priority"] in priorities)
+        matched = [t for t in facts if all(check(t) for check in checks)]
         domain = safe_eval(self.domain or "[]")
-        if domain and tickets:
-            tickets = tickets.filtered_domain(domain)
-        return tickets
+        if domain and matched:
+            kept = set(
+                tickets.browse([t["id"] for t in matched]).filtered_domain(domain).ids
+            )
+            matched = [t for t in matched if t["id"] in kept]
+        return matched
 
     def write(self, vals):
         result = super().write(vals)

@@ -28,3 +28,4 @@ from . import test_files
 from . import test_themes_refresh
 from . import test_law_416
 from . import test_interruptions
+from . import test_deadline_fast_path
