@@ -12,7 +12,10 @@ from odoo.tests import tagged
 from ..tools import max_updates
 from .common import WorkersCase
 from .fakes import fake_max
+from .fakes.local_server import closed_url
 from .max_common import RESIDENT, MaxCase
+
+CLOSED_URL = closed_url()
 
 
 class TestMaxWebhook(MaxCase):
@@ -332,7 +335,7 @@ class TestMaxDeliveriesSideBySide(WorkersCase):
                         "name": "Side by side bot",
                         "gateway_type": "max",
                         "token": "side-by-side-token",
-                        "max_api_url": "http://127.0.0.1:9",
+                        "max_api_url": CLOSED_URL,
                     }
                 )
                 .id

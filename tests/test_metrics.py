@@ -13,6 +13,9 @@ from odoo.addons.queue_job.models.queue_job import QueueJob
 
 from ..models.helpdesk_metrics import TOKEN_PARAM
 from ..tools.metrics_text import CONTENT_TYPE, parse, samples
+from .fakes.local_server import closed_url
+
+CLOSED_URL = closed_url()
 
 PATH = "/helpdesk_gis_zhkh_max/metrics"
 TOKEN = "metrics-test-token_0123456789abcdef"
@@ -46,7 +49,7 @@ class TestMetrics(HttpCase):
         cls.down = env["gis.zhkh.backend"].create(
             {
                 "name": "Metrics GIS down",
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": str(uuid.uuid4()),
                 "last_success_at": now - datetime.timedelta(hours=5),
                 "last_error_at": now - datetime.timedelta(minutes=1),
@@ -56,7 +59,7 @@ class TestMetrics(HttpCase):
         cls.fine = env["gis.zhkh.backend"].create(
             {
                 "name": 'Metrics "GIS" fine',
-                "endpoint_url": "http://127.0.0.1:9",
+                "endpoint_url": CLOSED_URL,
                 "org_ppa_guid": str(uuid.uuid4()),
                 "last_success_at": now - datetime.timedelta(hours=2),
                 # Silent for 2 hours is normal for an hourly import.
@@ -68,7 +71,7 @@ class TestMetrics(HttpCase):
                 "name": "Metrics bot",
                 "gateway_type": "max",
                 "token": "metrics-bot-token_0123456789",
-                "max_api_url": "http://127.0.0.1:9",
+                "max_api_url": CLOSED_URL,
                 "integrated_webhook_state": "integrated",
                 "max_subscribed": True,
             }
