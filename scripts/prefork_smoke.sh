@@ -70,7 +70,7 @@ write_odoo_conf "$work/odoo.conf" "$db" "$(odoo_addons_path "$work/addons")" "$w
     "logfile = $work/odoo.log" \
     "" \
     "[queue_job]" \
-    "channels = root:2"
+    "channels = root:2,root.gis_zhkh:1,root.gis_zhkh_files:1,root.max:1,root.max_send:1,root.helpdesk_deadlines:1"
 
 started=$(date +%s)
 echo "Installing $addon_name into the fresh database $db"
